@@ -1,0 +1,41 @@
+// One root Jest config with a project per workspace (packages/* and apps/*).
+// Sources are ESM TypeScript; ts-jest transpiles them (type-checking is done once
+// by `npm run typecheck`, so tests stay fast). Internal packages resolve to their
+// sources, so tests never need a build first.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = import.meta.dirname;
+
+function workspaces() {
+  const dirs = [];
+  for (const group of ['packages', 'apps']) {
+    const base = join(root, group);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base).sort()) {
+      if (existsSync(join(base, name, 'package.json'))) dirs.push({ group, name });
+    }
+  }
+  return dirs;
+}
+
+/** @type {import('jest').Config} */
+const config = {
+  projects: workspaces().map(({ group, name }) => ({
+    displayName: name,
+    rootDir: join(root, group, name),
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/tests/**/*.test.ts'],
+    extensionsToTreatAsEsm: ['.ts'],
+    moduleNameMapper: {
+      '^@connect-wfm/([a-z0-9-]+)$': join(root, 'packages', '$1', 'src', 'index.ts'),
+      '^(\\.{1,2}/.*)\\.js$': '$1',
+    },
+    transform: {
+      '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: join(root, 'tsconfig.jest.json') }],
+    },
+  })),
+  testTimeout: 60_000,
+};
+
+export default config;

@@ -1,0 +1,75 @@
+/**
+ * Public types of @connect-wfm/checkpoint-store.
+ *
+ * A store is scoped to one (application name, stream) pair and keeps, per shard, the last
+ * sequence number the application has processed and delivered, and whether the shard has
+ * been read to its end (the SHARD_END marker).
+ */
+
+/** What is stored for one shard. */
+export interface Checkpoint {
+  /** The last processed sequence number (a decimal string, compared as bigint), or null when none yet. */
+  readonly sequenceNumber: string | null;
+  /** True once the shard was read to its end (closed after a split or merge, and drained). */
+  readonly shardEnd: boolean;
+  /** When this checkpoint was written. */
+  readonly updatedAt: Date;
+}
+
+/** A write for one shard: a sequence number, the SHARD_END marker, or both. */
+export interface CheckpointUpdate {
+  /** The last processed sequence number. Must not be lower than the stored one. */
+  readonly sequenceNumber?: string | undefined;
+  /** Marks the shard as finished. @default false */
+  readonly shardEnd?: boolean | undefined;
+}
+
+/** A held leader lease. */
+export interface Lease {
+  /** Who holds it (host name, pod name, ...). */
+  readonly owner: string;
+  /** Fencing token: grows by one at every acquisition; writes carry it. */
+  readonly token: number;
+  /** When the lease expires unless renewed. */
+  readonly expiresAt: Date;
+}
+
+/** Options of {@link CheckpointStore.acquireLease}. */
+export interface AcquireLeaseOptions {
+  /** Identity of the process taking the lease. */
+  readonly owner: string;
+  /** How long the lease lasts without renewal, in milliseconds. */
+  readonly ttlMs: number;
+}
+
+/**
+ * The one interface every backend implements (file, DynamoDB, PostgreSQL, memory).
+ *
+ * Writes never move a checkpoint backwards. While this store instance holds a lease, every
+ * write is conditional on still holding it: once the lease is lost (expired and taken by
+ * another owner), writes are refused with `LeaseLostError`.
+ */
+export interface CheckpointStore {
+  /** Application name this store is scoped to. */
+  readonly application: string;
+  /** Stream name this store is scoped to. */
+  readonly stream: string;
+  /** The checkpoint of one shard, or undefined when there is none. */
+  get(shardId: string): Promise<Checkpoint | undefined>;
+  /** Every checkpoint of this (application, stream), by shard id. */
+  getAll(): Promise<ReadonlyMap<string, Checkpoint>>;
+  /** Writes one shard's checkpoint. */
+  put(shardId: string, update: CheckpointUpdate): Promise<void>;
+  /** Writes several shards' checkpoints (atomically where the backend allows). */
+  putMany(updates: Iterable<readonly [string, CheckpointUpdate]>): Promise<void>;
+  /** Removes one shard's checkpoint (for example a shard gone past retention). */
+  delete(shardId: string): Promise<void>;
+  /** Takes the leader lease if it is free or expired; throws `LeaseHeldError` otherwise. */
+  acquireLease(options: AcquireLeaseOptions): Promise<Lease>;
+  /** Extends the lease this instance holds; throws `LeaseLostError` when it was lost. */
+  renewLease(): Promise<Lease>;
+  /** Gives the lease up (no-op when not held). */
+  releaseLease(): Promise<void>;
+  /** Releases resources (connections, file handles). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Filled in by the dynamodb helper; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the kinesis-faults helper; see README.md.
+export {};

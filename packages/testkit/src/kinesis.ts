@@ -1,0 +1,2 @@
+// Filled in by the kinesis helper; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the kms helper; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the postgres helper; see README.md.
+export {};

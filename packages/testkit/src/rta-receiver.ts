@@ -1,0 +1,2 @@
+// Filled in by the rta-receiver helper; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the s3 helper; see README.md.
+export {};

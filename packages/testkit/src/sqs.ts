@@ -1,0 +1,2 @@
+// Filled in by the sqs helper; see README.md.
+export {};

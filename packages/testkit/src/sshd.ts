@@ -1,0 +1,2 @@
+// Filled in by the sshd helper; see README.md.
+export {};
