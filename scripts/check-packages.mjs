@@ -27,7 +27,7 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   console.log(`\n== ${pkg.name}`);
   try {
     run(bin('publint'), ['run', '--strict', '--pack', 'npm', dir]);
-    run(bin('attw'), ['--pack', dir, '--profile', 'esm-only', '--format", "table"]);
+    run(bin('attw'), ['--pack', dir, '--profile', 'esm-only', '--format', 'table']);
   } catch {
     failed += 1;
   }
