@@ -1,1 +1,18 @@
-export {};
+export { compareSequenceNumbers } from './core.js';
+export {
+  BackendError,
+  CheckpointRegressionError,
+  CheckpointStoreError,
+  type CheckpointStoreErrorCode,
+  type ConfigIssue,
+  ConflictError,
+  InvalidArgumentError,
+  InvalidConfigError,
+  LeaseHeldError,
+  LeaseLostError,
+  LockTimeoutError,
+  StoreClosedError,
+  StoreCorruptError,
+} from './errors.js';
+export { MemoryCheckpointStore, MemoryCheckpointTable } from './memory-store.js';
+export type * from './types.js';

@@ -1,3 +1,5 @@
+import type { MemoryCheckpointTable } from './memory-store.js';
+
 /**
  * Public types of @connect-wfm/checkpoint-store.
  *
@@ -72,4 +74,57 @@ export interface CheckpointStore {
   releaseLease(): Promise<void>;
   /** Releases resources (connections, file handles). */
   close(): Promise<void>;
+}
+
+/** Minimal logger this package can write to (pino, Powertools Logger and `console` all fit). */
+export interface CheckpointStoreLogger {
+  /** Detailed diagnostics. */
+  debug(message: string, details?: Record<string, unknown>): void;
+  /** Notable events (table created, migration applied, stale lock removed). */
+  info(message: string, details?: Record<string, unknown>): void;
+  /** Something unexpected that was handled. */
+  warn(message: string, details?: Record<string, unknown>): void;
+  /** A failure. */
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** Options every backend takes. */
+export interface CheckpointStoreBaseOptions {
+  /** Application name the store is scoped to (no `#`, 1–256 characters). */
+  readonly application: string;
+  /** Stream name or ARN the store is scoped to (1–2048 characters). */
+  readonly stream: string;
+  /** Where to write diagnostics. @default no logging */
+  readonly logger?: CheckpointStoreLogger | undefined;
+}
+
+/** Options of `MemoryCheckpointStore`. */
+export interface MemoryCheckpointStoreOptions extends CheckpointStoreBaseOptions {
+  /**
+   * The in-memory table holding the data. Give the same table to several stores to make them
+   * behave like processes sharing one backend (leases, fencing, concurrent writers).
+   * @default a new table private to this store
+   */
+  readonly table?: MemoryCheckpointTable | undefined;
+  /** Clock used for lease expiry, in epoch milliseconds. @default Date.now */
+  readonly clock?: (() => number) | undefined;
+}
+
+/** Options of `FileCheckpointStore`. */
+export interface FileCheckpointStoreOptions extends CheckpointStoreBaseOptions {
+  /**
+   * Path of the JSON file. One file may hold several (application, stream) scopes; its
+   * directory must exist. The lock file `<path>.lock` and temporary files `<path>.<pid>.*.tmp`
+   * are created beside it.
+   */
+  readonly path: string;
+  /** How long to wait for the lock file before failing with `LockTimeoutError`. @default 10000 */
+  readonly lockTimeoutMs?: number | undefined;
+  /**
+   * Call fsync on the file and its directory at every write. Turn off only for tests.
+   * @default true
+   */
+  readonly fsync?: boolean | undefined;
+  /** Clock used for lease expiry, in epoch milliseconds. @default Date.now */
+  readonly clock?: (() => number) | undefined;
 }

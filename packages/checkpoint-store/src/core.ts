@@ -1,0 +1,511 @@
+/**
+ * Semantics shared by every backend: argument validation, the never-regress rule, SHARD_END,
+ * and the leader lease with its fencing token, expressed on a plain state object. The memory,
+ * file and DynamoDB backends run these functions inside their own atomic read-modify-write;
+ * the PostgreSQL backend expresses the same rules in SQL.
+ */
+import {
+  CheckpointRegressionError,
+  InvalidArgumentError,
+  LeaseHeldError,
+  LeaseLostError,
+  StoreClosedError,
+} from './errors.js';
+import type {
+  AcquireLeaseOptions,
+  Checkpoint,
+  CheckpointStore,
+  CheckpointStoreBaseOptions,
+  CheckpointStoreLogger,
+  CheckpointUpdate,
+  Lease,
+} from './types.js';
+
+/** Kinesis sequence numbers: decimal, no leading zeros, at most 129 digits. */
+export const SEQUENCE_NUMBER_PATTERN = /^(0|[1-9][0-9]{0,128})$/;
+/** Kinesis shard ids: 1–128 characters of `[a-zA-Z0-9_.-]`. */
+export const SHARD_ID_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+/** One shard's stored checkpoint (`updatedAt` in epoch milliseconds). */
+export interface ShardRecord {
+  sequenceNumber: string | null;
+  shardEnd: boolean;
+  updatedAt: number;
+}
+
+/** The stored lease; `owner: null` once released. Tokens survive releases and only grow. */
+export interface LeaseRecord {
+  owner: string | null;
+  token: number;
+  expiresAt: number;
+}
+
+/** Everything stored for one (application, stream). */
+export interface ScopeState {
+  shards: Record<string, ShardRecord>;
+  lease: LeaseRecord | null;
+}
+
+/** The lease this store instance believes it holds; writes must match it. */
+export interface Fence {
+  readonly owner: string;
+  readonly token: number;
+}
+
+/** A validated update. */
+export interface NormalizedUpdate {
+  readonly sequenceNumber: string | undefined;
+  readonly shardEnd: boolean;
+}
+
+/** A do-nothing logger. */
+export const silentLogger: CheckpointStoreLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+/** `application "a" stream "s"`, used in messages. */
+export function scopeLabel(application: string, stream: string): string {
+  return `application "${application}" stream "${stream}"`;
+}
+
+/** Validates the (application, stream) pair every backend is scoped to. */
+export function validateScope(application: unknown, stream: unknown): void {
+  if (typeof application !== 'string' || application.length === 0 || application.length > 256) {
+    throw new InvalidArgumentError(
+      `application must be a string of 1–256 characters, got ${describe(application)}`,
+    );
+  }
+  if (application.includes('#')) {
+    throw new InvalidArgumentError(
+      `application "${application}" must not contain "#" (it separates application and stream in keys)`,
+    );
+  }
+  if (typeof stream !== 'string' || stream.length === 0 || stream.length > 2048) {
+    throw new InvalidArgumentError(
+      `stream must be a stream name or ARN of 1–2048 characters, got ${describe(stream)}`,
+    );
+  }
+}
+
+/** Throws unless `shardId` looks like a Kinesis shard id. */
+export function validateShardId(scope: string, shardId: unknown): string {
+  if (typeof shardId !== 'string' || !SHARD_ID_PATTERN.test(shardId)) {
+    throw new InvalidArgumentError(
+      `invalid shard id ${describe(shardId)} for ${scope}: expected 1–128 characters of [a-zA-Z0-9_.-], such as "shardId-000000000000"`,
+    );
+  }
+  return shardId;
+}
+
+/** Validates and normalises one update. */
+export function normalizeUpdate(
+  scope: string,
+  shardId: string,
+  update: CheckpointUpdate,
+): NormalizedUpdate {
+  if (update === null || typeof update !== 'object') {
+    throw new InvalidArgumentError(
+      `checkpoint update of ${scope} shard ${shardId} must be an object, got ${describe(update)}`,
+    );
+  }
+  const { sequenceNumber, shardEnd } = update;
+  if (
+    sequenceNumber !== undefined &&
+    (typeof sequenceNumber !== 'string' || !SEQUENCE_NUMBER_PATTERN.test(sequenceNumber))
+  ) {
+    throw new InvalidArgumentError(
+      `invalid sequence number ${describe(sequenceNumber)} for ${scope} shard ${shardId}: expected a decimal string of at most 129 digits without leading zeros, as Kinesis returns it`,
+    );
+  }
+  if (shardEnd !== undefined && typeof shardEnd !== 'boolean') {
+    throw new InvalidArgumentError(
+      `shardEnd of ${scope} shard ${shardId} must be a boolean, got ${describe(shardEnd)}`,
+    );
+  }
+  if (sequenceNumber === undefined && shardEnd !== true) {
+    throw new InvalidArgumentError(
+      `empty checkpoint update for ${scope} shard ${shardId}: give a sequenceNumber, shardEnd: true, or both`,
+    );
+  }
+  return { sequenceNumber, shardEnd: shardEnd === true };
+}
+
+/** Validates lease options. */
+export function validateLeaseOptions(scope: string, options: AcquireLeaseOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`acquireLease on ${scope} needs { owner, ttlMs }`);
+  }
+  if (
+    typeof options.owner !== 'string' ||
+    options.owner.length === 0 ||
+    options.owner.length > 256
+  ) {
+    throw new InvalidArgumentError(
+      `lease owner for ${scope} must be a string of 1–256 characters, got ${describe(options.owner)}`,
+    );
+  }
+  if (
+    typeof options.ttlMs !== 'number' ||
+    !Number.isInteger(options.ttlMs) ||
+    options.ttlMs < 1 ||
+    options.ttlMs > 86_400_000
+  ) {
+    throw new InvalidArgumentError(
+      `lease ttlMs for ${scope} must be an integer from 1 to 86400000 (one day), got ${describe(options.ttlMs)}`,
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || value === undefined || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * Compares two Kinesis sequence numbers as bigint (they reach 129 digits, far beyond `number`).
+ *
+ * @returns -1 when `a < b`, 0 when equal, 1 when `a > b`
+ * @example
+ * compareSequenceNumbers('10', '9'); // 1 (as text '10' < '9')
+ */
+export function compareSequenceNumbers(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** An empty scope. */
+export function emptyScope(): ScopeState {
+  return { shards: {}, lease: null };
+}
+
+/** Deep copy of a scope state. */
+export function cloneScope(state: ScopeState): ScopeState {
+  const shards: Record<string, ShardRecord> = {};
+  for (const [id, rec] of Object.entries(state.shards)) shards[id] = { ...rec };
+  return { shards, lease: state.lease === null ? null : { ...state.lease } };
+}
+
+/** Converts a stored record to the public shape. */
+export function toCheckpoint(rec: ShardRecord): Checkpoint {
+  return {
+    sequenceNumber: rec.sequenceNumber,
+    shardEnd: rec.shardEnd,
+    updatedAt: new Date(rec.updatedAt),
+  };
+}
+
+/** Every checkpoint of a scope, ordered by shard id. */
+export function toCheckpointMap(state: ScopeState): ReadonlyMap<string, Checkpoint> {
+  const ids = Object.keys(state.shards).sort();
+  const map = new Map<string, Checkpoint>();
+  for (const id of ids) {
+    const rec = state.shards[id];
+    if (rec !== undefined) map.set(id, toCheckpoint(rec));
+  }
+  return map;
+}
+
+/** Refuses the write unless the stored lease still carries this instance's owner and token. */
+export function assertFence(state: ScopeState, scope: string, fence: Fence | undefined): void {
+  if (fence === undefined) return;
+  const lease = state.lease;
+  if (lease === null || lease.owner !== fence.owner || lease.token !== fence.token) {
+    throw lostError(scope, fence, lease);
+  }
+}
+
+/** The `LeaseLostError` for a fence that no longer matches `lease`. */
+export function lostError(
+  scope: string,
+  fence: Fence,
+  lease: { owner: string | null; token: number } | null,
+): LeaseLostError {
+  const now =
+    lease === null || lease.owner === null
+      ? 'nobody holds it now'
+      : `it is now held by ${lease.owner} with token ${lease.token}`;
+  return new LeaseLostError(
+    `the leader lease of ${scope} held by ${fence.owner} with token ${fence.token} was lost (${now}); this write was refused. Stop reading and checkpointing, then call acquireLease again if this process should lead.`,
+    fence.owner,
+    fence.token,
+  );
+}
+
+/** Applies one update, refusing regressions. Mutates `state`. */
+export function applyUpdate(
+  state: ScopeState,
+  scope: string,
+  shardId: string,
+  update: NormalizedUpdate,
+  now: number,
+): void {
+  const current = state.shards[shardId];
+  let sequenceNumber = current?.sequenceNumber ?? null;
+  if (update.sequenceNumber !== undefined) {
+    if (
+      sequenceNumber !== null &&
+      compareSequenceNumbers(update.sequenceNumber, sequenceNumber) < 0
+    ) {
+      throw new CheckpointRegressionError(scope, shardId, sequenceNumber, update.sequenceNumber);
+    }
+    sequenceNumber = update.sequenceNumber;
+  }
+  state.shards[shardId] = {
+    sequenceNumber,
+    shardEnd: (current?.shardEnd ?? false) || update.shardEnd,
+    updatedAt: now,
+  };
+}
+
+/** Takes the lease when free, expired, or already held by the same owner. Mutates `state`. */
+export function takeLease(
+  state: ScopeState,
+  scope: string,
+  owner: string,
+  ttlMs: number,
+  now: number,
+): Lease {
+  const lease = state.lease;
+  if (lease !== null && lease.owner !== null && lease.owner !== owner && lease.expiresAt > now) {
+    throw new LeaseHeldError(scope, owner, lease.owner, new Date(lease.expiresAt));
+  }
+  const next: LeaseRecord = { owner, token: (lease?.token ?? 0) + 1, expiresAt: now + ttlMs };
+  state.lease = next;
+  return { owner, token: next.token, expiresAt: new Date(next.expiresAt) };
+}
+
+/** Extends the lease when this fence still holds it. Mutates `state`. */
+export function extendLease(
+  state: ScopeState,
+  scope: string,
+  fence: Fence,
+  ttlMs: number,
+  now: number,
+): Lease {
+  assertFence(state, scope, fence);
+  const expiresAt = now + ttlMs;
+  state.lease = { owner: fence.owner, token: fence.token, expiresAt };
+  return { owner: fence.owner, token: fence.token, expiresAt: new Date(expiresAt) };
+}
+
+/** Frees the lease when this fence still holds it (no-op otherwise). Mutates `state`. */
+export function freeLease(state: ScopeState, fence: Fence, now: number): boolean {
+  const lease = state.lease;
+  if (lease === null || lease.owner !== fence.owner || lease.token !== fence.token) return false;
+  state.lease = { owner: null, token: lease.token, expiresAt: now };
+  return true;
+}
+
+/**
+ * Common front of every backend: validates arguments, remembers the lease this instance holds
+ * (its fence) and refuses use after close. Backends implement the `do*` methods.
+ */
+export abstract class BaseCheckpointStore implements CheckpointStore {
+  readonly application: string;
+  readonly stream: string;
+  /** Human-readable scope for messages. */
+  protected readonly scope: string;
+  protected readonly logger: CheckpointStoreLogger;
+  /** The lease this instance holds (or held and lost), if any. */
+  protected fence: Fence | undefined;
+  private leaseTtlMs = 0;
+  private closed = false;
+
+  protected constructor(options: CheckpointStoreBaseOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('checkpoint store options must be an object');
+    }
+    validateScope(options.application, options.stream);
+    this.application = options.application;
+    this.stream = options.stream;
+    this.scope = scopeLabel(options.application, options.stream);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  protected abstract doGetAll(): Promise<ReadonlyMap<string, Checkpoint>>;
+  protected abstract doGet(shardId: string): Promise<Checkpoint | undefined>;
+  protected abstract doPut(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    fence: Fence | undefined,
+  ): Promise<void>;
+  protected abstract doDelete(shardId: string, fence: Fence | undefined): Promise<void>;
+  protected abstract doAcquire(owner: string, ttlMs: number): Promise<Lease>;
+  protected abstract doRenew(fence: Fence, ttlMs: number): Promise<Lease>;
+  protected abstract doRelease(fence: Fence): Promise<void>;
+  protected abstract doClose(): Promise<void>;
+
+  async get(shardId: string): Promise<Checkpoint | undefined> {
+    this.assertOpen();
+    return await this.doGet(validateShardId(this.scope, shardId));
+  }
+
+  async getAll(): Promise<ReadonlyMap<string, Checkpoint>> {
+    this.assertOpen();
+    return await this.doGetAll();
+  }
+
+  async put(shardId: string, update: CheckpointUpdate): Promise<void> {
+    await this.putMany([[shardId, update]]);
+  }
+
+  async putMany(updates: Iterable<readonly [string, CheckpointUpdate]>): Promise<void> {
+    this.assertOpen();
+    const list: Array<readonly [string, NormalizedUpdate]> = [];
+    for (const entry of updates) {
+      if (!Array.isArray(entry) || entry.length !== 2) {
+        throw new InvalidArgumentError(
+          `putMany on ${this.scope} takes [shardId, update] pairs, got ${describe(entry)}`,
+        );
+      }
+      const shardId = validateShardId(this.scope, entry[0]);
+      list.push([shardId, normalizeUpdate(this.scope, shardId, entry[1])]);
+    }
+    if (list.length === 0) return;
+    await this.doPut(list, this.fence);
+  }
+
+  async delete(shardId: string): Promise<void> {
+    this.assertOpen();
+    await this.doDelete(validateShardId(this.scope, shardId), this.fence);
+  }
+
+  async acquireLease(options: AcquireLeaseOptions): Promise<Lease> {
+    this.assertOpen();
+    validateLeaseOptions(this.scope, options);
+    const lease = await this.doAcquire(options.owner, options.ttlMs);
+    this.fence = { owner: lease.owner, token: lease.token };
+    this.leaseTtlMs = options.ttlMs;
+    this.logger.info('leader lease acquired', {
+      application: this.application,
+      stream: this.stream,
+      owner: lease.owner,
+      token: lease.token,
+    });
+    return lease;
+  }
+
+  async renewLease(): Promise<Lease> {
+    this.assertOpen();
+    const fence = this.fence;
+    if (fence === undefined) {
+      throw new LeaseLostError(
+        `cannot renew the leader lease of ${this.scope}: this store instance holds none. Call acquireLease first.`,
+      );
+    }
+    try {
+      return await this.doRenew(fence, this.leaseTtlMs);
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.logger.warn('leader lease lost', {
+          application: this.application,
+          stream: this.stream,
+          owner: fence.owner,
+          token: fence.token,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async releaseLease(): Promise<void> {
+    this.assertOpen();
+    const fence = this.fence;
+    if (fence === undefined) return;
+    await this.doRelease(fence);
+    this.fence = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.doClose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError(this.scope);
+  }
+}
+
+/**
+ * A backend that stores one {@link ScopeState} per (application, stream) and can run an atomic
+ * read-modify-write on it (memory: synchronously; file: under a lock file; DynamoDB: a
+ * conditional write on a version attribute). Fencing is checked inside that atomic step, so a
+ * write by an owner whose lease was taken over can never land.
+ */
+export abstract class StateCheckpointStore extends BaseCheckpointStore {
+  protected readonly clock: () => number;
+
+  protected constructor(
+    options: CheckpointStoreBaseOptions & { clock?: (() => number) | undefined },
+  ) {
+    super(options);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Reads the current state (a private copy). */
+  protected abstract readState(): Promise<ScopeState>;
+  /**
+   * Atomically: read the state, run `fn` on a private copy, and store the copy unless `fn`
+   * threw or returned `changed: false`.
+   */
+  protected abstract transact<T>(
+    fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
+  ): Promise<T>;
+
+  protected async doGetAll(): Promise<ReadonlyMap<string, Checkpoint>> {
+    return toCheckpointMap(await this.readState());
+  }
+
+  protected async doGet(shardId: string): Promise<Checkpoint | undefined> {
+    const rec = (await this.readState()).shards[shardId];
+    return rec === undefined ? undefined : toCheckpoint(rec);
+  }
+
+  protected async doPut(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    await this.transact((state, now) => {
+      assertFence(state, this.scope, fence);
+      for (const [shardId, update] of updates) applyUpdate(state, this.scope, shardId, update, now);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  protected async doDelete(shardId: string, fence: Fence | undefined): Promise<void> {
+    await this.transact((state) => {
+      assertFence(state, this.scope, fence);
+      const existed = shardId in state.shards;
+      delete state.shards[shardId];
+      return { result: undefined, changed: existed };
+    });
+  }
+
+  protected async doAcquire(owner: string, ttlMs: number): Promise<Lease> {
+    return await this.transact((state, now) => ({
+      result: takeLease(state, this.scope, owner, ttlMs, now),
+      changed: true,
+    }));
+  }
+
+  protected async doRenew(fence: Fence, ttlMs: number): Promise<Lease> {
+    return await this.transact((state, now) => ({
+      result: extendLease(state, this.scope, fence, ttlMs, now),
+      changed: true,
+    }));
+  }
+
+  protected async doRelease(fence: Fence): Promise<void> {
+    await this.transact((state, now) => ({
+      result: undefined,
+      changed: freeLease(state, fence, now),
+    }));
+  }
+}
