@@ -1,1 +1,43 @@
-export {};
+export { DEFAULT_DEDUPE_WINDOW, RtaDeltaCollapser } from './collapser.js';
+export {
+  CONTACT_ACTIVITY_PRECEDENCE,
+  CONTACT_STATE_ACTIVITY,
+  type CompiledDeriver,
+  createDeriver,
+  DEFAULT_CHANNEL_PRECEDENCE,
+  DEFAULT_CONTACT_STATE_MAPPING,
+  DEFAULT_LOGGED_OUT_STATE,
+  DEFAULT_SIGNED_OFF_STATUS_NAMES,
+  deriveState,
+} from './derive.js';
+export {
+  RtaCollapserError,
+  type RtaCollapserErrorCode,
+  RtaCollapserOptionsError,
+  RtaStateImportError,
+} from './errors.js';
+export {
+  type ParsedAgentEvent,
+  type ParseResult,
+  parseAgentEvent,
+  type RecordMeta,
+  type RejectedParse,
+} from './parse.js';
+export { type AgentEvent, agentEventSchema } from './schema.js';
+export type {
+  AgentEventRecord,
+  ContactActivity,
+  DeriveOptions,
+  EventPosition,
+  ExportedAgentState,
+  ExportedCollapserState,
+  IngestResult,
+  KinesisRecordLike,
+  Logger,
+  RejectedRecord,
+  RejectionKind,
+  RtaDeltaCollapserOptions,
+  RtaState,
+  ShardBatchLike,
+  StateMapping,
+} from './types.js';

@@ -1,0 +1,394 @@
+import { RecentIds } from './dedupe.js';
+import { type CompiledDeriver, compileDeriver } from './derive.js';
+import { RtaCollapserOptionsError, RtaStateImportError } from './errors.js';
+import { parseAgentEvent } from './parse.js';
+import { collapserOptionsSchema, exportedStateSchema, formatIssues } from './schema.js';
+import type {
+  AgentEventRecord,
+  ExportedAgentState,
+  ExportedCollapserState,
+  IngestResult,
+  Logger,
+  RejectedRecord,
+  RtaDeltaCollapserOptions,
+  RtaState,
+  ShardBatchLike,
+} from './types.js';
+
+/** Teleopti rejects (HTTP 500, retried forever) a state code longer than this. */
+const MAX_STATE_CODE_LENGTH = 300;
+
+/** Default `dedupeWindow`. */
+export const DEFAULT_DEDUPE_WINDOW = 100_000;
+
+/** What is known about one agent. */
+class AgentEntry {
+  /** Current (newest) state. */
+  stateCode: string;
+  stateDescription: string;
+  /** Position of the event that produced the current state; `hasPosition` false = none yet. */
+  hasPosition = false;
+  timeMs = 0;
+  shardId = '';
+  sequenceNumber = '';
+  /** What the WFM last accepted (undefined = nothing yet). */
+  acceptedCode: string | undefined = undefined;
+  acceptedDescription: string | undefined = undefined;
+
+  constructor(
+    readonly userCode: string,
+    stateCode: string,
+    stateDescription: string,
+  ) {
+    this.stateCode = stateCode;
+    this.stateDescription = stateDescription;
+  }
+
+  isPending(): boolean {
+    return (
+      this.stateCode !== this.acceptedCode || this.stateDescription !== this.acceptedDescription
+    );
+  }
+
+  toState(): RtaState {
+    return {
+      userCode: this.userCode,
+      stateCode: this.stateCode,
+      stateDescription: this.stateDescription,
+    };
+  }
+}
+
+/**
+ * Total order of event positions: `EventTimestamp` first; on equal timestamps the higher shard
+ * id (Kinesis gives a child shard a higher id than its parents, and resharding is how one agent's
+ * events end up in two shards); within one shard the higher sequence number (as bigint).
+ * Returns > 0 when (timeMs, shardId, sequenceNumber) is after the entry's position, 0 when equal.
+ */
+function comparePosition(
+  entry: AgentEntry,
+  timeMs: number,
+  shardId: string,
+  sequenceNumber: string,
+): number {
+  if (timeMs !== entry.timeMs) return timeMs > entry.timeMs ? 1 : -1;
+  if (shardId !== entry.shardId) return shardId > entry.shardId ? 1 : -1;
+  if (sequenceNumber === entry.sequenceNumber) return 0;
+  return BigInt(sequenceNumber) > BigInt(entry.sequenceNumber) ? 1 : -1;
+}
+
+function byUserCode(a: RtaState, b: RtaState): number {
+  return a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0;
+}
+
+/**
+ * Turns batches of Amazon Connect agent events (Kinesis records, possibly from several shards)
+ * into the states the WFM must receive: it parses and validates each record, drops duplicate
+ * `EventId`s (bounded memory), keeps per agent only the newest event (by `EventTimestamp`, then
+ * shard and sequence number), derives its state (rta-state-rules.md) and tracks what the WFM last
+ * accepted, so each poll posts only the agents whose state changed. Pure: no I/O, no timers.
+ *
+ * @example
+ * const collapser = new RtaDeltaCollapser({ includeChannel: true });
+ * const result = collapser.ingestShardBatch({ shardId, records }); // SDK `_Record`s
+ * for (const r of result.rejected) logger.warn('skipped record', r);
+ * const delta = collapser.pendingDelta();
+ * if (delta.length > 0) {
+ *   await rtaClient.postStates(delta); // throws if the WFM did not answer 200
+ *   collapser.markAccepted(delta);    // only after success: a failed POST stays pending
+ * }
+ */
+export class RtaDeltaCollapser {
+  private readonly agents = new Map<string, AgentEntry>();
+  /** Agents whose current state may differ from the accepted one. */
+  private readonly dirty = new Set<string>();
+  private readonly recentIds: RecentIds;
+  private readonly derive: CompiledDeriver;
+  private readonly onReject: ((rejection: RejectedRecord) => void) | undefined;
+  private readonly logger: Logger | undefined;
+
+  /**
+   * @param options Derivation, de-duplication and reporting options; validated (unknown keys
+   *   and wrong types throw `RtaCollapserOptionsError`, listing every problem).
+   */
+  constructor(options: RtaDeltaCollapserOptions = {}) {
+    const parsed = collapserOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new RtaCollapserOptionsError(formatIssues(parsed.error));
+    const { dedupeWindow, onReject, logger, ...deriveOptions } = options;
+    this.derive = compileDeriver(deriveOptions);
+    this.recentIds = new RecentIds(dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+    this.onReject = onReject;
+    this.logger = logger;
+  }
+
+  /** Number of agents known (seen in an event, imported, or marked accepted). */
+  get agentCount(): number {
+    return this.agents.size;
+  }
+
+  /**
+   * Applies a batch of records (any mix of shards, any order). Each usable event becomes its
+   * agent's current state if it is newer than the event that produced the current one. Bad
+   * records are reported in `rejected` (and to `onReject`/`logger`) and skipped; this method
+   * does not throw on record content.
+   *
+   * @example
+   * const { accepted, duplicates, stale, rejected } = collapser.ingest([
+   *   { shardId: 'shardId-000000000000', sequenceNumber: '4960…', data: bytes },
+   * ]);
+   */
+  ingest(records: Iterable<AgentEventRecord>): IngestResult {
+    const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
+    const changedAgents = new Set<string>();
+    for (const record of records) {
+      this.ingestOne(record.shardId, record.sequenceNumber, record.data, result, changedAgents);
+    }
+    result.changed = changedAgents.size;
+    return result;
+  }
+
+  /**
+   * `ingest` for batches as `@connect-wfm/kinesis-shard-reader` yields them: one shard id and
+   * AWS SDK `_Record`s (or several such batches). A record without `Data` or `SequenceNumber`
+   * is rejected.
+   *
+   * @example
+   * for await (const batch of reader) {
+   *   collapser.ingestShardBatch(batch); // { shardId, records: _Record[] }
+   * }
+   */
+  ingestShardBatch(batches: ShardBatchLike | readonly ShardBatchLike[]): IngestResult {
+    const list: readonly ShardBatchLike[] = Array.isArray(batches)
+      ? (batches as readonly ShardBatchLike[])
+      : [batches as ShardBatchLike];
+    const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
+    const changedAgents = new Set<string>();
+    for (const batch of list) {
+      for (const record of batch.records) {
+        const sequenceNumber = record.SequenceNumber ?? '';
+        if (record.Data === undefined) {
+          this.report(result, {
+            shardId: batch.shardId,
+            sequenceNumber,
+            kind: 'missing-data',
+            reason: 'Kinesis record has no Data',
+          });
+          continue;
+        }
+        this.ingestOne(batch.shardId, sequenceNumber, record.Data, result, changedAgents);
+      }
+    }
+    result.changed = changedAgents.size;
+    return result;
+  }
+
+  private ingestOne(
+    shardId: string,
+    sequenceNumber: string,
+    data: Uint8Array,
+    result: IngestResult,
+    changedAgents: Set<string>,
+  ): void {
+    const parsed = parseAgentEvent(data, { shardId, sequenceNumber });
+    if (!parsed.ok) {
+      this.report(result, parsed.rejection);
+      return;
+    }
+    const event = parsed.event;
+    const eventId = event.EventId;
+    if (eventId != null && !this.recentIds.add(eventId)) {
+      result.duplicates += 1;
+      return;
+    }
+    const userCode = event.CurrentAgentSnapshot.Configuration.Username;
+    let entry = this.agents.get(userCode);
+    if (entry?.hasPosition) {
+      const cmp = comparePosition(entry, parsed.eventTimeMs, shardId, sequenceNumber);
+      if (cmp <= 0) {
+        if (cmp === 0) result.duplicates += 1;
+        else result.stale += 1;
+        return;
+      }
+    }
+    const state = this.derive(event);
+    if (state.stateCode.length > MAX_STATE_CODE_LENGTH) {
+      const rejection: RejectedRecord = {
+        shardId,
+        sequenceNumber,
+        kind: 'invalid-state-code',
+        reason: `derived state code for ${userCode} has ${state.stateCode.length} characters; the WFM accepts at most ${MAX_STATE_CODE_LENGTH} (shorten the status name or the mapping table code)`,
+      };
+      if (eventId != null) rejection.eventId = eventId;
+      this.report(result, rejection);
+      return;
+    }
+    if (entry === undefined) {
+      entry = new AgentEntry(userCode, state.stateCode, state.stateDescription);
+      this.agents.set(userCode, entry);
+      changedAgents.add(userCode);
+      this.dirty.add(userCode);
+    } else if (
+      entry.stateCode !== state.stateCode ||
+      entry.stateDescription !== state.stateDescription
+    ) {
+      entry.stateCode = state.stateCode;
+      entry.stateDescription = state.stateDescription;
+      changedAgents.add(userCode);
+      this.dirty.add(userCode);
+    }
+    entry.hasPosition = true;
+    entry.timeMs = parsed.eventTimeMs;
+    entry.shardId = shardId;
+    entry.sequenceNumber = sequenceNumber;
+    result.accepted += 1;
+  }
+
+  private report(result: IngestResult, rejection: RejectedRecord): void {
+    result.rejected.push(rejection);
+    this.logger?.warn('rta-delta-collapser: skipped a record that is not a usable agent event', {
+      ...rejection,
+    });
+    if (this.onReject !== undefined) {
+      try {
+        this.onReject(rejection);
+      } catch (err) {
+        this.logger?.error('rta-delta-collapser: onReject callback threw; ignored', {
+          shardId: rejection.shardId,
+          sequenceNumber: rejection.sequenceNumber,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+
+  /**
+   * The agents whose current (code, description) differs from what the WFM last accepted
+   * (never accepted counts as different), sorted by `userCode`: what the next ordinary POST must
+   * carry. Calling it changes nothing; call `markAccepted` after the WFM answered 200.
+   *
+   * @example
+   * const delta = collapser.pendingDelta();
+   */
+  pendingDelta(): RtaState[] {
+    const out: RtaState[] = [];
+    for (const userCode of this.dirty) {
+      const entry = this.agents.get(userCode);
+      if (entry?.isPending()) out.push(entry.toState());
+      else this.dirty.delete(userCode);
+    }
+    return out.sort(byUserCode);
+  }
+
+  /**
+   * The current state of every known agent, sorted by `userCode`: the content of a snapshot
+   * request (`IsSnapshot: true`, one request). Mark it accepted after the WFM answered 200.
+   *
+   * @example
+   * const states = collapser.snapshot();
+   * await rtaClient.postSnapshot(states);
+   * collapser.markAccepted(states);
+   */
+  snapshot(): RtaState[] {
+    const out: RtaState[] = [];
+    for (const entry of this.agents.values()) out.push(entry.toState());
+    return out.sort(byUserCode);
+  }
+
+  /**
+   * Records that the WFM accepted these states (call only after it answered 200). An agent whose
+   * state changed again since the states were taken stays pending with its newer state. A state
+   * for an agent never seen makes the agent known with that state.
+   *
+   * @example
+   * collapser.markAccepted(delta);
+   */
+  markAccepted(states: Iterable<RtaState>): void {
+    for (const state of states) {
+      let entry = this.agents.get(state.userCode);
+      if (entry === undefined) {
+        entry = new AgentEntry(state.userCode, state.stateCode, state.stateDescription);
+        this.agents.set(state.userCode, entry);
+      }
+      entry.acceptedCode = state.stateCode;
+      entry.acceptedDescription = state.stateDescription;
+      if (entry.isPending()) this.dirty.add(state.userCode);
+      else this.dirty.delete(state.userCode);
+    }
+  }
+
+  /**
+   * A JSON-serialisable copy of the state to persist: per agent the current state, the last
+   * accepted state and the position of the event behind the current state (so ordering survives
+   * a restart). Recent `EventId`s are not exported: after a restart a replayed event is dropped
+   * by its position instead.
+   *
+   * @example
+   * await writeFile('rta-state.json', JSON.stringify(collapser.exportState()));
+   */
+  exportState(): ExportedCollapserState {
+    const agents: ExportedAgentState[] = [];
+    for (const entry of this.agents.values()) {
+      agents.push({
+        userCode: entry.userCode,
+        current: { stateCode: entry.stateCode, stateDescription: entry.stateDescription },
+        accepted:
+          entry.acceptedCode === undefined || entry.acceptedDescription === undefined
+            ? null
+            : { stateCode: entry.acceptedCode, stateDescription: entry.acceptedDescription },
+        position: entry.hasPosition
+          ? {
+              eventTimestamp: new Date(entry.timeMs).toISOString(),
+              shardId: entry.shardId,
+              sequenceNumber: entry.sequenceNumber,
+            }
+          : null,
+      });
+    }
+    agents.sort((a, b) => (a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0));
+    return { version: 1, agents };
+  }
+
+  /**
+   * Replaces this collapser's agents with a state written by `exportState()` (validated;
+   * throws `RtaStateImportError` listing every problem, leaving the collapser unchanged). Call
+   * it before ingesting. Agents whose current state differs from the accepted one are pending.
+   * Recent `EventId`s are cleared.
+   *
+   * @example
+   * collapser.importState(JSON.parse(await readFile('rta-state.json', 'utf8')));
+   */
+  importState(state: unknown): void {
+    const parsed = exportedStateSchema.safeParse(state);
+    if (!parsed.success) throw new RtaStateImportError(formatIssues(parsed.error));
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    for (const agent of parsed.data.agents) {
+      if (seen.has(agent.userCode)) duplicates.push(`agents: duplicate userCode ${agent.userCode}`);
+      seen.add(agent.userCode);
+    }
+    if (duplicates.length > 0) throw new RtaStateImportError(duplicates);
+
+    this.agents.clear();
+    this.dirty.clear();
+    this.recentIds.clear();
+    for (const agent of parsed.data.agents) {
+      const entry = new AgentEntry(
+        agent.userCode,
+        agent.current.stateCode,
+        agent.current.stateDescription,
+      );
+      if (agent.accepted !== null) {
+        entry.acceptedCode = agent.accepted.stateCode;
+        entry.acceptedDescription = agent.accepted.stateDescription;
+      }
+      if (agent.position !== null) {
+        entry.hasPosition = true;
+        entry.timeMs = Date.parse(agent.position.eventTimestamp);
+        entry.shardId = agent.position.shardId;
+        entry.sequenceNumber = agent.position.sequenceNumber;
+      }
+      this.agents.set(agent.userCode, entry);
+      if (entry.isPending()) this.dirty.add(agent.userCode);
+    }
+  }
+}

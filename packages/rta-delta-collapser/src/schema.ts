@@ -1,0 +1,122 @@
+/**
+ * zod schemas: the boundary contracts of this package (agent events, options, exported state).
+ */
+import { z } from 'zod';
+
+/**
+ * A contact in `CurrentAgentSnapshot.Contacts`. Only the fields the derivation reads are
+ * validated; every other field is accepted as it is and not copied.
+ */
+const contactSchema = z.object({
+  State: z.string().nullish(),
+  Channel: z.string().nullish(),
+});
+
+/**
+ * The parts of an Amazon Connect agent event this package uses. `z.object` (not strict, not
+ * loose): unknown fields are allowed and are not copied into the result, so validating a ~2 KB
+ * event costs about as much as reading its few used fields.
+ */
+export const agentEventSchema = z.object({
+  EventId: z.string().nullish(),
+  EventType: z.string(),
+  EventTimestamp: z.iso.datetime({ offset: true }),
+  AgentARN: z.string().nullish(),
+  CurrentAgentSnapshot: z.object({
+    AgentStatus: z.object({
+      ARN: z.string().min(1),
+      Name: z.string().min(1),
+      Type: z.string().nullish(),
+    }),
+    Configuration: z.object({
+      Username: z.string().min(1),
+    }),
+    Contacts: z.array(contactSchema).nullish(),
+  }),
+});
+
+/**
+ * An agent event as this package sees it: the validated subset of Connect's agent event
+ * (field names as Connect writes them). Other fields may be present and are ignored.
+ */
+export type AgentEvent = z.output<typeof agentEventSchema>;
+
+const stateCodeSchema = z.string().min(1).max(300);
+const partialMappingSchema = z.strictObject({
+  stateCode: stateCodeSchema.optional(),
+  stateDescription: z.string().optional(),
+});
+
+const loggerSchema = z.custom<unknown>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['debug', 'info', 'warn', 'error'].every(
+      (k) => typeof (v as Record<string, unknown>)[k] === 'function',
+    ),
+  'expected a logger with debug, info, warn and error functions',
+);
+
+/** Options of the derivation (`DeriveOptions`), strict: unknown keys are errors. */
+export const deriveOptionsShape = {
+  mode: z.enum(['contact-aware', 'status-only']).optional(),
+  stateCodeFrom: z.enum(['name', 'arn']).optional(),
+  includeChannel: z.boolean().optional(),
+  signedOffStatusNames: z.array(z.string()).readonly().optional(),
+  loggedOut: partialMappingSchema.optional(),
+  contactStates: z
+    .strictObject({
+      OnContact: partialMappingSchema.optional(),
+      OnHold: partialMappingSchema.optional(),
+      Offered: partialMappingSchema.optional(),
+      AfterContactWork: partialMappingSchema.optional(),
+      Missed: partialMappingSchema.optional(),
+    })
+    .optional(),
+  channelPrecedence: z.array(z.string().min(1)).readonly().optional(),
+};
+
+export const deriveOptionsSchema = z.strictObject(deriveOptionsShape);
+
+/** Options of `RtaDeltaCollapser` (`RtaDeltaCollapserOptions`). */
+export const collapserOptionsSchema = z.strictObject({
+  ...deriveOptionsShape,
+  dedupeWindow: z.int().min(0).max(50_000_000).optional(),
+  onReject: z.custom<unknown>((v) => typeof v === 'function', 'expected a function').optional(),
+  logger: loggerSchema.optional(),
+});
+
+const mappingSchema = z.strictObject({
+  stateCode: stateCodeSchema,
+  stateDescription: z.string(),
+});
+
+/** Sequence numbers are decimal strings (up to 129 digits); compared as bigint. */
+export const SEQUENCE_NUMBER_PATTERN = /^[0-9]{1,200}$/;
+
+/** The state written by `exportState()`, version 1. */
+export const exportedStateSchema = z.strictObject({
+  version: z.literal(1),
+  agents: z.array(
+    z.strictObject({
+      userCode: z.string().min(1),
+      current: mappingSchema,
+      accepted: mappingSchema.nullable(),
+      position: z
+        .strictObject({
+          eventTimestamp: z.iso.datetime({ offset: true }),
+          shardId: z.string().min(1),
+          sequenceNumber: z.string().regex(SEQUENCE_NUMBER_PATTERN),
+        })
+        .nullable(),
+    }),
+  ),
+});
+
+/** Formats zod issues as `path: message` lines (every issue, not only the first). */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return `${path === '' ? '(root)' : path}: ${issue.message}`;
+  });
+}

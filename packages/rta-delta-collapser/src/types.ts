@@ -1,0 +1,202 @@
+/**
+ * Public types of `@connect-wfm/rta-delta-collapser`.
+ */
+
+/**
+ * One agent's state as the WFM (Teleopti RTA) receives it. The same shape is used by
+ * `@connect-wfm/teleopti-rta-client`.
+ */
+export interface RtaState {
+  /** The agent's Amazon Connect username (`CurrentAgentSnapshot.Configuration.Username`). */
+  userCode: string;
+  /** The state code the WFM maps to a state group (at most 300 characters, never empty). */
+  stateCode: string;
+  /** Human-readable description of the state code. */
+  stateDescription: string;
+}
+
+/** A state code with its description, as configured in the mapping table. */
+export interface StateMapping {
+  /** The state code sent to the WFM (1–300 characters). */
+  stateCode: string;
+  /** The description sent with it. */
+  stateDescription: string;
+}
+
+/**
+ * What an agent is doing on a contact, derived from the Connect contact `State`s:
+ * `CONNECTED` → `OnContact`; `CONNECTED_ONHOLD` → `OnHold`; `CONNECTING`, `INCOMING`,
+ * `PENDING` → `Offered`; `ENDED` → `AfterContactWork`; `MISSED`, `ERROR`, `REJECTED` →
+ * `Missed`. Listed from highest to lowest precedence.
+ */
+export type ContactActivity = 'OnContact' | 'OnHold' | 'Offered' | 'AfterContactWork' | 'Missed';
+
+/** Options of the state derivation (rta-state-rules.md, "Deriving the state"). */
+export interface DeriveOptions {
+  /**
+   * `contact-aware` derives `OnContact`, `OnHold`, … from the agent's contacts before falling
+   * back to the agent status; `status-only` skips the contacts (username, status name/ARN only).
+   * @default 'contact-aware'
+   */
+  mode?: 'contact-aware' | 'status-only';
+  /**
+   * Where the state code of an agent status comes from: its `Name` or its `ARN`. The
+   * description is always the status name.
+   * @default 'name'
+   */
+  stateCodeFrom?: 'name' | 'arn';
+  /**
+   * Append the contact's channel to contact-derived codes (`OnContact:VOICE`). The description
+   * is not changed. A contact without a `Channel` gets no suffix.
+   * @default false
+   */
+  includeChannel?: boolean;
+  /**
+   * Agent status names that mean "signed off" (compared case-insensitively). An agent in one of
+   * them is logged out, as is a `LOGOUT` event or a status whose `Type` is `OFFLINE`.
+   * @default ['Offline']
+   */
+  signedOffStatusNames?: readonly string[];
+  /**
+   * The state sent for a logged-out agent.
+   * @default { stateCode: 'LOGGED-OFF', stateDescription: 'Logged out' }
+   */
+  loggedOut?: Partial<StateMapping>;
+  /**
+   * The mapping table: code and description per contact activity. Entries (and fields) not
+   * given keep their defaults (see `DEFAULT_CONTACT_STATE_MAPPING`).
+   * @default DEFAULT_CONTACT_STATE_MAPPING
+   */
+  contactStates?: Partial<Record<ContactActivity, Partial<StateMapping>>>;
+  /**
+   * Tie-break between concurrent contacts with the same activity on different channels: the
+   * channel listed first wins; channels not listed come after, in alphabetical order; a contact
+   * without a channel comes last. Only matters with `includeChannel`.
+   * @default ['VOICE', 'CHAT', 'TASK', 'EMAIL']
+   */
+  channelPrecedence?: readonly string[];
+}
+
+/** Minimal logger interface (compatible with console, pino and Powertools Logger). */
+export interface Logger {
+  debug(message: string, ...meta: unknown[]): void;
+  info(message: string, ...meta: unknown[]): void;
+  warn(message: string, ...meta: unknown[]): void;
+  error(message: string, ...meta: unknown[]): void;
+}
+
+/** Options of `new RtaDeltaCollapser(options)`. */
+export interface RtaDeltaCollapserOptions extends DeriveOptions {
+  /**
+   * How many recent `EventId`s are remembered to drop duplicates (a ring buffer, globally across
+   * agents and shards). About 100 bytes each. `0` disables `EventId` de-duplication (ordering by
+   * position still drops replays of an agent's current event).
+   * @default 100000
+   */
+  dedupeWindow?: number;
+  /** Called once for every record that is rejected (in addition to `IngestResult.rejected`). */
+  onReject?: (rejection: RejectedRecord) => void;
+  /** Receives a `warn` per rejected record and an `error` if `onReject` throws. */
+  logger?: Logger;
+}
+
+/** One Kinesis record's payload and where it came from. */
+export interface AgentEventRecord {
+  /** The shard the record was read from (`shardId-000000000000`). */
+  shardId: string;
+  /** The record's Kinesis sequence number (decimal digits). */
+  sequenceNumber: string;
+  /** The record's data: one agent event as UTF-8 JSON. */
+  data: Uint8Array;
+}
+
+/** The part of an AWS SDK v3 Kinesis `_Record` this package reads. */
+export interface KinesisRecordLike {
+  /** The record's sequence number. */
+  SequenceNumber?: string | undefined;
+  /** The record's data (one agent event as UTF-8 JSON). */
+  Data?: Uint8Array | undefined;
+  /** Not used; present on SDK records. */
+  PartitionKey?: string | undefined;
+  /** Not used; present on SDK records. */
+  ApproximateArrivalTimestamp?: Date | undefined;
+}
+
+/** A batch of SDK records from one shard, as `@connect-wfm/kinesis-shard-reader` yields it. */
+export interface ShardBatchLike {
+  /** The shard the records were read from. */
+  shardId: string;
+  /** The records, in shard order. */
+  records: readonly KinesisRecordLike[];
+}
+
+/** Why a record was rejected. */
+export type RejectionKind =
+  | 'missing-data'
+  | 'invalid-sequence-number'
+  | 'invalid-utf8'
+  | 'invalid-json'
+  | 'missing-username'
+  | 'invalid-event'
+  | 'invalid-state-code';
+
+/** A record that is not a usable agent event: reported, skipped, never thrown. */
+export interface RejectedRecord {
+  /** The shard the record came from. */
+  shardId: string;
+  /** Its sequence number (as given, possibly empty when the SDK record had none). */
+  sequenceNumber: string;
+  /** The event's `EventId` when the JSON could be read and had one. */
+  eventId?: string;
+  /** The category of the problem. */
+  kind: RejectionKind;
+  /** What is wrong, e.g. `CurrentAgentSnapshot.Configuration.Username: expected string`. */
+  reason: string;
+}
+
+/** What `ingest` did with a batch of records. */
+export interface IngestResult {
+  /** Events that became their agent's newest event (their state is the agent's current state). */
+  accepted: number;
+  /**
+   * Events dropped as duplicates: an `EventId` seen within the dedupe window, or a record at
+   * exactly the position (timestamp, shard, sequence number) of the agent's current event.
+   */
+  duplicates: number;
+  /** Events older than the agent's current event (they never overwrite it). */
+  stale: number;
+  /** Agents whose current (code, description) changed in this batch. */
+  changed: number;
+  /** Records that are not usable agent events, in input order. */
+  rejected: RejectedRecord[];
+}
+
+/** Where the event that produced an agent's current state sits in the stream. */
+export interface EventPosition {
+  /** The event's `EventTimestamp` (ISO 8601, millisecond precision). */
+  eventTimestamp: string;
+  /** The shard it was read from. */
+  shardId: string;
+  /** Its sequence number in that shard. */
+  sequenceNumber: string;
+}
+
+/** One agent in an exported state. */
+export interface ExportedAgentState {
+  /** The agent's username. */
+  userCode: string;
+  /** The agent's newest derived state (may still be pending). */
+  current: StateMapping;
+  /** What the WFM last accepted for the agent, or `null` if nothing yet. */
+  accepted: StateMapping | null;
+  /** The position of the event that produced `current`, or `null` if none (set via `markAccepted`). */
+  position: EventPosition | null;
+}
+
+/** The JSON-serialisable state of a collapser (`exportState()` / `importState()`). */
+export interface ExportedCollapserState {
+  /** Format version; only `1` exists. */
+  version: 1;
+  /** Every known agent, sorted by `userCode`. */
+  agents: ExportedAgentState[];
+}
