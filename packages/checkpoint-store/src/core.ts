@@ -182,12 +182,17 @@ export function compareSequenceNumbers(a: string, b: string): number {
 
 /** An empty scope. */
 export function emptyScope(): ScopeState {
-  return { shards: {}, lease: null };
+  return { shards: emptyShards(), lease: null };
+}
+
+/** A record without prototype, so a shard named `__proto__` is an ordinary key. */
+export function emptyShards(): Record<string, ShardRecord> {
+  return Object.create(null) as Record<string, ShardRecord>;
 }
 
 /** Deep copy of a scope state. */
 export function cloneScope(state: ScopeState): ScopeState {
-  const shards: Record<string, ShardRecord> = {};
+  const shards = emptyShards();
   for (const [id, rec] of Object.entries(state.shards)) shards[id] = { ...rec };
   return { shards, lease: state.lease === null ? null : { ...state.lease } };
 }

@@ -14,5 +14,6 @@ export {
   StoreClosedError,
   StoreCorruptError,
 } from './errors.js';
+export { FILE_FORMAT, FILE_VERSION, FileCheckpointStore } from './file-store.js';
 export { MemoryCheckpointStore, MemoryCheckpointTable } from './memory-store.js';
 export type * from './types.js';

@@ -217,6 +217,14 @@ export function describeCheckpointStoreContract(
       expect((await store.getAll()).size).toBe(0);
     });
 
+    it('treats a shard named __proto__ like any other', async () => {
+      const store = await open();
+      await store.put('__proto__', { sequenceNumber: '5' });
+      await store.put('constructor', { shardEnd: true });
+      expect((await (await open()).get('__proto__'))?.sequenceNumber).toBe('5');
+      expect([...(await store.getAll()).keys()].sort()).toEqual(['__proto__', 'constructor']);
+    });
+
     it('deletes one shard and ignores deleting an unknown one', async () => {
       const store = await open();
       await store.putMany([

@@ -1,0 +1,327 @@
+import { randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { emptyShards, type ScopeState, StateCheckpointStore } from './core.js';
+import {
+  BackendError,
+  CheckpointStoreError,
+  InvalidArgumentError,
+  StoreCorruptError,
+} from './errors.js';
+import { acquireFileLock } from './file-lock.js';
+import type { FileCheckpointStoreOptions } from './types.js';
+
+/** `format` value of a checkpoint file. */
+export const FILE_FORMAT = 'connect-wfm-checkpoints';
+/** Layout version written by this release. */
+export const FILE_VERSION = 1;
+
+const isoDate = z.iso.datetime();
+const fileSchema = z.strictObject({
+  format: z.literal(FILE_FORMAT),
+  version: z.literal(FILE_VERSION),
+  scopes: z.array(
+    z.strictObject({
+      application: z.string(),
+      stream: z.string(),
+      lease: z
+        .strictObject({
+          owner: z.string().nullable(),
+          token: z.number().int().nonnegative(),
+          expiresAt: isoDate,
+        })
+        .nullable(),
+      checkpoints: z.array(
+        z.strictObject({
+          shardId: z.string(),
+          sequenceNumber: z
+            .string()
+            .regex(/^(0|[1-9][0-9]{0,128})$/)
+            .nullable(),
+          shardEnd: z.boolean(),
+          updatedAt: isoDate,
+        }),
+      ),
+    }),
+  ),
+});
+
+type FileDocument = z.infer<typeof fileSchema>;
+type FileScope = FileDocument['scopes'][number];
+
+/** Orphaned temporary files older than this are removed (a write takes milliseconds). */
+const ORPHAN_TMP_AGE_MS = 60_000;
+
+/** Serialises operations on one path inside this process, before the cross-process lock. */
+const pathQueues = new Map<string, Promise<unknown>>();
+
+function isErrno(err: unknown, code: string): boolean {
+  // not `instanceof Error`: errors of Node's core modules come from another realm under Jest
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/**
+ * The embedded default backend: every checkpoint and lease in one JSON file, replaced
+ * atomically at each write (temporary file, fsync, rename over the old one, fsync of the
+ * directory), so the file is complete and never older than the last acknowledged write, even if
+ * the process is killed at any instant. Writers in several processes are serialised by the
+ * lock file `<path>.lock`; reads take no lock.
+ *
+ * One file can hold several (application, stream) scopes. Fencing: every write re-reads the
+ * file under the lock and is refused with `LeaseLostError` unless the stored lease still carries
+ * this instance's owner and token.
+ *
+ * @example
+ * import { FileCheckpointStore } from '@connect-wfm/checkpoint-store';
+ *
+ * const store = new FileCheckpointStore({
+ *   application: 'rta',
+ *   stream: 'agent-events',
+ *   path: '/var/lib/rta/checkpoints.json',
+ * });
+ * await store.put('shardId-000000000000', { sequenceNumber: '49590338271490256608559692538361571095921575989136588898' });
+ * await store.close();
+ */
+export class FileCheckpointStore extends StateCheckpointStore {
+  /** Absolute path of the JSON file. */
+  readonly path: string;
+  readonly #lockTimeoutMs: number;
+  readonly #fsync: boolean;
+  #cleanedOrphans = false;
+
+  constructor(options: FileCheckpointStoreOptions) {
+    super(options);
+    if (typeof options.path !== 'string' || options.path.length === 0) {
+      throw new InvalidArgumentError(
+        `FileCheckpointStore for ${this.scope} needs a path to a JSON file, got ${String(options.path)}`,
+      );
+    }
+    const timeout = options.lockTimeoutMs ?? 10_000;
+    if (!Number.isInteger(timeout) || timeout < 0) {
+      throw new InvalidArgumentError(
+        `lockTimeoutMs must be a non-negative integer, got ${timeout}`,
+      );
+    }
+    this.path = resolve(options.path);
+    this.#lockTimeoutMs = timeout;
+    this.#fsync = options.fsync ?? true;
+  }
+
+  protected async readState(): Promise<ScopeState> {
+    return toScopeState(findScope(await this.#readDocument(), this.application, this.stream));
+  }
+
+  protected async transact<T>(
+    fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
+  ): Promise<T> {
+    const previous = pathQueues.get(this.path) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#transactLocked(fn),
+      () => this.#transactLocked(fn),
+    );
+    const tail = run.catch(() => undefined);
+    pathQueues.set(this.path, tail);
+    try {
+      return await run;
+    } finally {
+      if (pathQueues.get(this.path) === tail) pathQueues.delete(this.path);
+    }
+  }
+
+  async #transactLocked<T>(
+    fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
+  ): Promise<T> {
+    const lock = await this.#io('take the lock file', () =>
+      acquireFileLock(`${this.path}.lock`, this.#lockTimeoutMs, this.logger),
+    );
+    try {
+      if (!this.#cleanedOrphans) {
+        this.#cleanedOrphans = true;
+        await this.#removeOrphans();
+      }
+      const doc = await this.#readDocument();
+      const state = toScopeState(findScope(doc, this.application, this.stream));
+      const { result, changed } = fn(state, this.clock());
+      if (changed) {
+        const scopes = doc.scopes.filter(
+          (s) => !(s.application === this.application && s.stream === this.stream),
+        );
+        scopes.push(fromScopeState(this.application, this.stream, state));
+        scopes.sort((a, b) =>
+          a.application === b.application
+            ? compareText(a.stream, b.stream)
+            : compareText(a.application, b.application),
+        );
+        await this.#writeDocument({ format: FILE_FORMAT, version: FILE_VERSION, scopes });
+      }
+      return result;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #readDocument(): Promise<FileDocument> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return { format: FILE_FORMAT, version: FILE_VERSION, scopes: [] };
+      throw new BackendError(`could not read the checkpoint file ${this.path}: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new StoreCorruptError(
+        `the checkpoint file ${this.path} is not valid JSON (${text.length} bytes); it was not written by this store. Restore it from a backup or move it away to start without checkpoints.`,
+        { cause: err },
+      );
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success) {
+      const first = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+      throw new StoreCorruptError(
+        `the checkpoint file ${this.path} does not have the layout of ${FILE_FORMAT} version ${FILE_VERSION} (${first}). Restore it from a backup, or upgrade @connect-wfm/checkpoint-store if a newer version wrote it.`,
+        { cause: parsed.error },
+      );
+    }
+    return parsed.data;
+  }
+
+  async #writeDocument(doc: FileDocument): Promise<void> {
+    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    await this.#io('write the checkpoint file', async () => {
+      try {
+        const fh = await open(tmp, 'w', 0o644);
+        try {
+          await fh.writeFile(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
+          if (this.#fsync) await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.path);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+      }
+      if (this.#fsync) await syncDirectory(dirname(this.path));
+    });
+  }
+
+  async #removeOrphans(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const file = resolve(dir, name);
+      try {
+        if (Date.now() - (await stat(file)).mtimeMs > ORPHAN_TMP_AGE_MS) {
+          await unlink(file);
+          this.logger.info('removed an orphaned temporary checkpoint file', { file });
+        }
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  async #io<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CheckpointStoreError) throw err;
+      throw new BackendError(
+        `could not ${what} (${this.path}) for ${this.scope}: ${errorText(err)}. Check that the directory exists and is writable.`,
+        { cause: err },
+      );
+    }
+  }
+
+  protected async doClose(): Promise<void> {}
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
+    if (!isErrno(err, 'EISDIR') && !isErrno(err, 'EPERM') && !isErrno(err, 'EINVAL')) throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function errorText(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'message' in err
+    ? String((err as { message: unknown }).message)
+    : String(err);
+}
+
+function findScope(doc: FileDocument, application: string, stream: string): FileScope | undefined {
+  return doc.scopes.find((s) => s.application === application && s.stream === stream);
+}
+
+function toScopeState(scope: FileScope | undefined): ScopeState {
+  const shards = emptyShards();
+  if (scope === undefined) return { shards, lease: null };
+  for (const cp of scope.checkpoints) {
+    shards[cp.shardId] = {
+      sequenceNumber: cp.sequenceNumber,
+      shardEnd: cp.shardEnd,
+      updatedAt: Date.parse(cp.updatedAt),
+    };
+  }
+  const lease =
+    scope.lease === null
+      ? null
+      : {
+          owner: scope.lease.owner,
+          token: scope.lease.token,
+          expiresAt: Date.parse(scope.lease.expiresAt),
+        };
+  return { shards, lease };
+}
+
+function fromScopeState(application: string, stream: string, state: ScopeState): FileScope {
+  return {
+    application,
+    stream,
+    lease:
+      state.lease === null
+        ? null
+        : {
+            owner: state.lease.owner,
+            token: state.lease.token,
+            expiresAt: new Date(state.lease.expiresAt).toISOString(),
+          },
+    checkpoints: Object.keys(state.shards)
+      .sort(compareText)
+      .map((shardId) => {
+        const rec = state.shards[shardId];
+        return {
+          shardId,
+          sequenceNumber: rec?.sequenceNumber ?? null,
+          shardEnd: rec?.shardEnd ?? false,
+          updatedAt: new Date(rec?.updatedAt ?? 0).toISOString(),
+        };
+      }),
+  };
+}

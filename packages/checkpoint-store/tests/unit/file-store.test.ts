@@ -1,0 +1,121 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FileCheckpointStore,
+  LockTimeoutError,
+  StoreCorruptError,
+} from '@connect-wfm/checkpoint-store';
+import { describeCheckpointStoreContract } from '../contract/checkpoint-store-contract.js';
+
+const SHARD0 = 'shardId-000000000000';
+let contractDir: string;
+
+describeCheckpointStoreContract(
+  'file',
+  async () => {
+    contractDir = await mkdtemp(join(tmpdir(), 'cps-contract-'));
+    const path = join(contractDir, 'checkpoints.json');
+    return {
+      create: async (application, stream) => new FileCheckpointStore({ application, stream, path }),
+    };
+  },
+  async () => {
+    await rm(contractDir, { recursive: true, force: true });
+  },
+);
+
+describe('FileCheckpointStore', () => {
+  let dir: string;
+  let path: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cps-file-'));
+    path = join(dir, 'checkpoints.json');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes one readable JSON document and leaves no lock or temporary file behind', async () => {
+    const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    await store.put(SHARD0, { sequenceNumber: '42', shardEnd: true });
+    await store.acquireLease({ owner: 'pod-a', ttlMs: 1000 });
+    const doc = JSON.parse(await readFile(path, 'utf8'));
+    expect(doc).toMatchObject({
+      format: 'connect-wfm-checkpoints',
+      version: 1,
+      scopes: [
+        {
+          application: 'rta',
+          stream: 'agents',
+          lease: { owner: 'pod-a', token: 1 },
+          checkpoints: [{ shardId: SHARD0, sequenceNumber: '42', shardEnd: true }],
+        },
+      ],
+    });
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
+  it('refuses a file that is not its JSON layout with StoreCorruptError and leaves it untouched', async () => {
+    await writeFile(path, '{"format":"connect-wfm-checkpoints","version":1,"scopes":[{');
+    const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    await expect(store.get(SHARD0)).rejects.toBeInstanceOf(StoreCorruptError);
+    await expect(store.put(SHARD0, { sequenceNumber: '1' })).rejects.toBeInstanceOf(
+      StoreCorruptError,
+    );
+    await writeFile(path, JSON.stringify({ format: 'other', version: 1, scopes: [] }));
+    await expect(store.getAll()).rejects.toThrow(/does not have the layout/);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+      format: 'other',
+      version: 1,
+      scopes: [],
+    });
+  });
+
+  it('removes the stale lock of a dead process and writes', async () => {
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), nonce: 'dead', at: Date.now() }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 2000,
+    });
+    await store.put(SHARD0, { sequenceNumber: '7' });
+    expect((await store.get(SHARD0))?.sequenceNumber).toBe('7');
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
+  it('times out with LockTimeoutError while a live process holds the lock', async () => {
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({ pid: process.ppid, host: hostname(), nonce: 'alive', at: Date.now() }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 150,
+    });
+    const err = await store.put(SHARD0, { sequenceNumber: '7' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockTimeoutError);
+    expect(String((err as Error).message)).toContain(`pid ${process.ppid}`);
+    expect(await store.get(SHARD0)).toBeUndefined();
+  });
+
+  it('keeps several scopes in one file', async () => {
+    const a = new FileCheckpointStore({ application: 'rta', stream: 'one', path });
+    const b = new FileCheckpointStore({ application: 'hist', stream: 'two', path });
+    await a.put(SHARD0, { sequenceNumber: '1' });
+    await b.put(SHARD0, { sequenceNumber: '2' });
+    const doc = JSON.parse(await readFile(path, 'utf8')) as {
+      scopes: Array<{ application: string }>;
+    };
+    expect(doc.scopes.map((s) => s.application)).toEqual(['hist', 'rta']);
+    expect((await a.get(SHARD0))?.sequenceNumber).toBe('1');
+  });
+});
