@@ -1,2 +1,478 @@
-// Filled in by the kinesis-faults helper; see README.md.
-export {};
+/**
+ * A fault-injecting HTTP proxy in front of kinesalite (or any Kinesis endpoint), for tests of
+ * readers that take an injected SDK client. The real SDK client talks to the proxy, so faults
+ * are parsed by the SDK exactly as real Kinesis errors are, and the SDK's own retries apply.
+ *
+ * It also fills two gaps of kinesalite that a reader must cope with on real Kinesis:
+ * `StreamARN` is translated into `StreamName` (kinesalite ignores ARNs), and, on request,
+ * `ChildShards` is added to the GetRecords response at the end of a shard (kinesalite never
+ * returns it; real Kinesis does). A retention trim can be emulated per shard.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { LocalCredentials } from './kinesis.js';
+
+/** A Kinesis operation name, as in the `X-Amz-Target` header (`Kinesis_20131202.<op>`). */
+export type KinesisOperation =
+  | 'GetRecords'
+  | 'GetShardIterator'
+  | 'ListShards'
+  | 'DescribeStream'
+  | 'DescribeStreamSummary'
+  | 'PutRecords'
+  | 'PutRecord'
+  | (string & {});
+
+/** Which requests a fault applies to. */
+export interface FaultTarget {
+  /** Operation to hit. @default 'GetRecords' */
+  readonly operation?: KinesisOperation;
+  /**
+   * Only requests for this shard (GetShardIterator by its `ShardId`, GetRecords by the shard
+   * the iterator was issued for, as tracked by the proxy).
+   */
+  readonly shardId?: string;
+  /** How many matching requests to hit before the fault is used up. @default 1 */
+  readonly times?: number;
+}
+
+/**
+ * A fault to inject:
+ * - `throttle`: answer `400 ProvisionedThroughputExceededException` (default operation GetRecords);
+ * - `expiredIterator`: answer `400 ExpiredIteratorException` (GetRecords);
+ * - `error`: answer any AWS JSON error (`type`, `status`, `message`);
+ * - `delay`: forward after `ms` milliseconds;
+ * - `dropConnection`: destroy the socket without answering (the SDK sees a network error).
+ */
+export type KinesisFault = FaultTarget &
+  (
+    | { readonly kind: 'throttle' }
+    | { readonly kind: 'expiredIterator' }
+    | {
+        readonly kind: 'error';
+        readonly type: string;
+        readonly status?: number;
+        readonly message?: string;
+      }
+    | { readonly kind: 'delay'; readonly ms: number }
+    | { readonly kind: 'dropConnection' }
+  );
+
+/** Options of {@link startKinesisFaultProxy}. */
+export interface KinesisFaultProxyOptions {
+  /** The Kinesis endpoint to forward to, e.g. `kinesalite.endpoint`. */
+  readonly target: string;
+  /** Region for clients made by `client()`. @default 'us-east-1' */
+  readonly region?: string;
+  /** Credentials for clients made by `client()`. */
+  readonly credentials?: LocalCredentials;
+  /**
+   * `'present'`: add `ChildShards` to a GetRecords response whose `NextShardIterator` is null,
+   * as real Kinesis does; `'absent'`: pass kinesalite's response through (no `ChildShards`).
+   * @default 'absent'
+   */
+  readonly childShards?: 'absent' | 'present';
+}
+
+/** Request and fault counters of a {@link KinesisFaultProxy}. */
+export interface KinesisFaultProxyStats {
+  /** Requests received, per operation (faulted ones included). */
+  readonly requests: Readonly<Record<string, number>>;
+  /** Faults answered, per kind (`trimmedSequenceNumber` counts emulated trim rejections). */
+  readonly injected: Readonly<Record<string, number>>;
+}
+
+/** A running fault proxy. */
+export interface KinesisFaultProxy {
+  /** `http://127.0.0.1:<port>`: point the client here. */
+  readonly endpoint: string;
+  /** A Kinesis client aimed at the proxy (HTTP/1.1 handler). Destroyed by `stop()`. */
+  client(config?: Partial<KinesisClientConfig>): KinesisClient;
+  /** Queues a fault; faults are matched in the order they were injected. */
+  inject(fault: KinesisFault): void;
+  /** Drops every queued fault that has not been used up. */
+  clearFaults(): void;
+  /** Switches the `ChildShards` emulation. */
+  setChildShards(mode: 'absent' | 'present'): void;
+  /**
+   * Emulates retention having trimmed `shardId` of `streamName` up to (not including) `firstRetainedSequenceNumber`:
+   * GetShardIterator `AT_`/`AFTER_SEQUENCE_NUMBER` with a lower sequence number answers
+   * `400 InvalidArgumentException` (as Kinesis does for a StartingSequenceNumber that is no
+   * longer available), `TRIM_HORIZON` starts at `firstRetainedSequenceNumber`, and GetRecords
+   * drops records below it.
+   */
+  trim(streamName: string, shardId: string, firstRetainedSequenceNumber: string): void;
+  /** Counters since start. */
+  stats(): KinesisFaultProxyStats;
+  /** Stops the proxy and destroys every client made by `client()`. */
+  stop(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/x-amz-json-1.1';
+const ACCOUNT = '000000000000';
+
+interface IteratorInfo {
+  readonly streamName: string;
+  readonly shardId: string;
+}
+
+interface PendingFault {
+  readonly fault: KinesisFault;
+  remaining: number;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function trimKey(info: IteratorInfo): string {
+  return `${info.streamName}/${info.shardId}`;
+}
+
+function streamNameFromArn(arn: string): string | undefined {
+  const match = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]+)$/.exec(arn);
+  return match?.[1];
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function sendJson(res: ServerResponse, status: number, body: JsonObject): void {
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'content-type': JSON_TYPE,
+    'content-length': payload.length,
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  sendJson(res, status, { __type: type, message });
+}
+
+/**
+ * Starts a fault-injecting proxy on 127.0.0.1 in front of a Kinesis endpoint.
+ *
+ * @example
+ * const kinesis = await startKinesalite();
+ * const proxy = await startKinesisFaultProxy({ target: kinesis.endpoint, childShards: 'present' });
+ * proxy.inject({ kind: 'throttle', times: 3 }); // next 3 GetRecords: ProvisionedThroughputExceededException
+ * proxy.inject({ kind: 'expiredIterator', shardId: 'shardId-000000000001' });
+ * const client = proxy.client({ maxAttempts: 2 });
+ * // ... read through `client` ...
+ * await proxy.stop();
+ * await kinesis.stop();
+ */
+export async function startKinesisFaultProxy(
+  options: KinesisFaultProxyOptions,
+): Promise<KinesisFaultProxy> {
+  const target = new URL(options.target);
+  const agent = new Agent({ keepAlive: true });
+  const faults: PendingFault[] = [];
+  const iterators = new Map<string, IteratorInfo>();
+  const trims = new Map<string, bigint>();
+  const requests: Record<string, number> = {};
+  const injected: Record<string, number> = {};
+  const clients = new Set<KinesisClient>();
+  let childShards = options.childShards ?? 'absent';
+
+  const bump = (counter: Record<string, number>, key: string): void => {
+    counter[key] = (counter[key] ?? 0) + 1;
+  };
+
+  const forward = (
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const outHeaders: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(headers)) {
+        if (v === undefined || k === 'content-length' || k === 'connection') continue;
+        outHeaders[k] = v;
+      }
+      outHeaders['content-length'] = String(body.length);
+      const req = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: 'POST',
+          path: '/',
+          headers: outHeaders,
+          agent,
+        },
+        (res) => {
+          readBody(res).then(
+            (b) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: b }),
+            reject,
+          );
+        },
+      );
+      req.once('error', reject);
+      req.end(body);
+    });
+
+  /** A helper call to the target (ListShards for the ChildShards emulation). */
+  const callTarget = async (
+    operation: string,
+    headers: IncomingHttpHeaders,
+    payload: JsonObject,
+  ): Promise<JsonObject | undefined> => {
+    const out = await forward(
+      { ...headers, 'x-amz-target': `Kinesis_20131202.${operation}`, 'content-type': JSON_TYPE },
+      Buffer.from(JSON.stringify(payload), 'utf8'),
+    );
+    if (out.status !== 200) return undefined;
+    const parsed: unknown = JSON.parse(out.body.toString('utf8'));
+    return isObject(parsed) ? parsed : undefined;
+  };
+
+  const shardOf = (operation: string, input: JsonObject): IteratorInfo | undefined => {
+    if (operation === 'GetRecords' && typeof input.ShardIterator === 'string') {
+      return iterators.get(input.ShardIterator);
+    }
+    return typeof input.ShardId === 'string'
+      ? { streamName: String(input.StreamName), shardId: input.ShardId }
+      : undefined;
+  };
+
+  const takeFault = (operation: string, shardId: string | undefined): KinesisFault | undefined => {
+    for (let i = 0; i < faults.length; i++) {
+      const pending = faults[i];
+      if (pending === undefined) continue;
+      if ((pending.fault.operation ?? 'GetRecords') !== operation) continue;
+      if (pending.fault.shardId !== undefined && pending.fault.shardId !== shardId) continue;
+      pending.remaining -= 1;
+      if (pending.remaining <= 0) faults.splice(i, 1);
+      return pending.fault;
+    }
+    return undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    const targetHeader = String(req.headers['x-amz-target'] ?? '');
+    const operation = targetHeader.split('.')[1] ?? 'Unknown';
+    bump(requests, operation);
+
+    let input: JsonObject = {};
+    try {
+      const parsed: unknown = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+      if (isObject(parsed)) input = parsed;
+    } catch {
+      // Not JSON: forward untouched, kinesalite answers as it would.
+    }
+
+    // kinesalite ignores StreamARN: give it the name the ARN carries.
+    if (typeof input.StreamARN === 'string') {
+      const name = streamNameFromArn(input.StreamARN);
+      delete input.StreamARN;
+      if (name !== undefined && input.StreamName === undefined && input.NextToken === undefined) {
+        input.StreamName = name;
+      }
+    }
+
+    const shard = shardOf(operation, input);
+    const shardId = shard?.shardId;
+    const fault = takeFault(operation, shardId);
+    if (fault !== undefined) {
+      bump(injected, fault.kind);
+      switch (fault.kind) {
+        case 'throttle':
+          sendError(
+            res,
+            400,
+            'ProvisionedThroughputExceededException',
+            `Rate exceeded for shard ${shardId ?? 'unknown'} in stream under account ${ACCOUNT}.`,
+          );
+          return;
+        case 'expiredIterator':
+          sendError(
+            res,
+            400,
+            'ExpiredIteratorException',
+            `Iterator expired. The iterator was created at time ${new Date(Date.now() - 301_000).toUTCString()} while right now it is ${new Date().toUTCString()} which is further in the future than the tolerated delay of 300000 milliseconds.`,
+          );
+          return;
+        case 'error':
+          sendError(
+            res,
+            fault.status ?? 400,
+            fault.type,
+            fault.message ?? `injected ${fault.type}`,
+          );
+          return;
+        case 'dropConnection':
+          req.socket.destroy();
+          return;
+        case 'delay':
+          await new Promise((resolve) => setTimeout(resolve, fault.ms));
+          break;
+      }
+    }
+
+    // Retention trim emulation.
+    const trimmedAt = shard === undefined ? undefined : trims.get(trimKey(shard));
+    if (operation === 'GetShardIterator' && trimmedAt !== undefined) {
+      const type = input.ShardIteratorType;
+      const start = input.StartingSequenceNumber;
+      if (
+        (type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER') &&
+        typeof start === 'string' &&
+        /^\d+$/.test(start) &&
+        BigInt(start) < trimmedAt
+      ) {
+        bump(injected, 'trimmedSequenceNumber');
+        sendError(
+          res,
+          400,
+          'InvalidArgumentException',
+          `StartingSequenceNumber ${start} used in GetShardIterator on shard ${shardId} in stream ${String(input.StreamName)} under account ${ACCOUNT} is invalid because it is no longer available: the record was trimmed from the stream (retention period exceeded).`,
+        );
+        return;
+      }
+      if (type === 'TRIM_HORIZON') {
+        input.ShardIteratorType = 'AT_SEQUENCE_NUMBER';
+        input.StartingSequenceNumber = trimmedAt.toString();
+      }
+    }
+
+    const upstream = await forward(req.headers, Buffer.from(JSON.stringify(input), 'utf8'));
+    let outBody = upstream.body;
+    if (
+      upstream.status === 200 &&
+      (operation === 'GetShardIterator' || operation === 'GetRecords')
+    ) {
+      const parsed: unknown = JSON.parse(upstream.body.toString('utf8'));
+      if (isObject(parsed)) {
+        const info: IteratorInfo | undefined =
+          operation === 'GetShardIterator'
+            ? { streamName: String(input.StreamName), shardId: String(input.ShardId) }
+            : typeof input.ShardIterator === 'string'
+              ? iterators.get(input.ShardIterator)
+              : undefined;
+        const next =
+          operation === 'GetShardIterator' ? parsed.ShardIterator : parsed.NextShardIterator;
+        if (typeof next === 'string' && info !== undefined) iterators.set(next, info);
+        if (operation === 'GetRecords' && info !== undefined) {
+          const trimmed = trims.get(trimKey(info));
+          if (trimmed !== undefined && Array.isArray(parsed.Records)) {
+            parsed.Records = parsed.Records.filter(
+              (r: unknown) =>
+                !isObject(r) ||
+                typeof r.SequenceNumber !== 'string' ||
+                BigInt(r.SequenceNumber) >= trimmed,
+            );
+          }
+          if (childShards === 'present' && typeof next !== 'string') {
+            const listed = await callTarget('ListShards', req.headers, {
+              StreamName: info.streamName,
+            });
+            const shards = Array.isArray(listed?.Shards) ? listed.Shards.filter(isObject) : [];
+            parsed.ChildShards = shards
+              .filter(
+                (s) => s.ParentShardId === info.shardId || s.AdjacentParentShardId === info.shardId,
+              )
+              .map((s) => ({
+                ShardId: s.ShardId,
+                ParentShards: [s.ParentShardId, s.AdjacentParentShardId].filter(
+                  (p) => typeof p === 'string',
+                ),
+                HashKeyRange: s.HashKeyRange,
+              }));
+          }
+        }
+        outBody = Buffer.from(JSON.stringify(parsed), 'utf8');
+      }
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(upstream.headers)) {
+      if (v === undefined || k === 'content-length' || k === 'connection') continue;
+      if (k === 'transfer-encoding') continue;
+      headers[k] = v;
+    }
+    headers['content-length'] = String(outBody.length);
+    res.writeHead(upstream.status, headers);
+    res.end(outBody);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      sendError(res, 500, 'InternalFailure', `fault proxy failed: ${String(err)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  return {
+    endpoint,
+    client(config = {}) {
+      const c = new KinesisClient({
+        endpoint,
+        region: options.region ?? 'us-east-1',
+        credentials: options.credentials ?? {
+          accessKeyId: 'local',
+          secretAccessKey: 'local-secret',
+        },
+        requestHandler: new NodeHttpHandler(),
+        ...config,
+      });
+      clients.add(c);
+      return c;
+    },
+    inject(fault) {
+      const times = fault.times ?? 1;
+      if (!Number.isInteger(times) || times < 1) {
+        throw new Error(`fault.times must be a positive integer, got ${String(fault.times)}`);
+      }
+      faults.push({ fault, remaining: times });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    setChildShards(mode) {
+      childShards = mode;
+    },
+    trim(streamName, shardId, firstRetainedSequenceNumber) {
+      trims.set(trimKey({ streamName, shardId }), BigInt(firstRetainedSequenceNumber));
+    },
+    stats() {
+      return { requests: { ...requests }, injected: { ...injected } };
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      clients.clear();
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      agent.destroy();
+    },
+  };
+}
