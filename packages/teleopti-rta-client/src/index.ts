@@ -1,1 +1,3 @@
-export {};
+export { TeleoptiRtaClient } from './client.js';
+export * from './errors.js';
+export type * from './types.js';

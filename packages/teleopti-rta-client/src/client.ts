@@ -1,0 +1,496 @@
+/** The Teleopti RTA HTTP client. */
+import { Agent, fetch } from 'undici';
+import { backoffDelay } from './backoff.js';
+import {
+  InvalidAuthenticationKeyError,
+  RejectedBatchError,
+  RetriesExhaustedError,
+  RtaAbortedError,
+  RtaClientClosedError,
+  RtaHttpError,
+  TeleoptiRtaError,
+  TlsCertificateError,
+  UnknownSourceError,
+} from './errors.js';
+import { type ResolvedOptions, resolveOptions } from './options.js';
+import { redactSecret, sanitizeCause } from './redact.js';
+import type {
+  RtaClientCounters,
+  RtaLogger,
+  RtaRequestEvent,
+  RtaRequestKind,
+  RtaRetryEvent,
+  RtaRetryReason,
+  RtaSendOptions,
+  RtaSendReport,
+  RtaSnapshotOptions,
+  RtaState,
+  TeleoptiRtaClientOptions,
+} from './types.js';
+import {
+  assertSendable,
+  batchPrefix,
+  classifyBadRequest,
+  describeTransportError,
+  LEGACY_MAX_BATCH_SIZE,
+  serializeBatch,
+  serverMessage,
+  tlsCertificateCode,
+} from './wire.js';
+
+interface RequestSpec {
+  kind: RtaRequestKind;
+  url: URL;
+  body: string;
+  /** Number of states in the body. */
+  states: number;
+  /** User codes of the body's states, computed only when a rejection needs them. */
+  userCodes: () => string[];
+}
+
+type AttemptResult =
+  | { ok: true }
+  | { ok: false; reason: RtaRetryReason; status?: number; message: string; cause?: unknown };
+
+class Timeout extends Error {
+  constructor(ms: number) {
+    super(`no complete answer within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function newReport(): RtaSendReport {
+  return {
+    requests: 0,
+    retries: 0,
+    acceptedRequests: 0,
+    statesSent: 0,
+    rejected: [],
+    durationMs: 0,
+  };
+}
+
+function newCounters(): RtaClientCounters {
+  return {
+    requests: 0,
+    acceptedRequests: 0,
+    statesSent: 0,
+    retries: 0,
+    serverErrors: 0,
+    timeouts: 0,
+    networkErrors: 0,
+    rejectedBatches: 0,
+    rejectedStates: 0,
+    snapshots: 0,
+  };
+}
+
+const noop = () => {};
+const silent: RtaLogger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/**
+ * Posts agent states to Teleopti WFM's RTA web service (`POST Rta/State/Batch`).
+ *
+ * - `sendStates` splits ordinary states into chunks (`chunkSize`, default 1,000; 50 in legacy mode)
+ *   and posts them in order;
+ * - `sendSnapshot` posts a complete snapshot as exactly one request (legacy: per-state
+ *   `SnapshotId` in chunks of ≤ 50, then `Rta/State/CloseSnapshot`);
+ * - 5xx answers, timeouts and network errors are retried with exponential backoff and full jitter
+ *   until success or until the caller's `AbortSignal` fires; 400 answers become typed errors.
+ *
+ * The authentication key is kept in a private field and never appears in errors or logs.
+ *
+ * @example
+ * const client = new TeleoptiRtaClient({
+ *   baseUrl: 'https://wfm.example.com/TeleoptiWFM/Web',
+ *   authenticationKey: process.env.RTA_KEY ?? '',
+ *   sourceId: '1',
+ * });
+ * const report = await client.sendStates([
+ *   { userCode: 'agent.alvarez', stateCode: 'Available', stateDescription: 'Available' },
+ * ]);
+ * await client.close();
+ */
+export class TeleoptiRtaClient {
+  readonly #options: ResolvedOptions;
+  readonly #key: string;
+  readonly #agent: Agent;
+  readonly #logger: RtaLogger;
+  readonly #onRetry: ((event: RtaRetryEvent) => void) | undefined;
+  readonly #onRequest: ((event: RtaRequestEvent) => void) | undefined;
+  readonly #batchUrl: URL;
+  readonly #closeUrl: URL;
+  readonly #endpoint: string;
+  readonly #statesPrefix: string;
+  readonly #snapshotPrefix: string;
+  readonly #counters = newCounters();
+  #closed = false;
+
+  /**
+   * @throws RtaClientConfigError when an option is invalid (every problem listed).
+   * @example
+   * const client = new TeleoptiRtaClient({ baseUrl: rta.url, authenticationKey: rta.authenticationKey, sourceId: '1' });
+   */
+  constructor(options: TeleoptiRtaClientOptions) {
+    this.#options = resolveOptions(options);
+    this.#key = this.#options.authenticationKey;
+    this.#logger = options.logger ?? silent;
+    this.#onRetry = options.onRetry;
+    this.#onRequest = options.onRequest;
+    const base = this.#options.endpointBase;
+    this.#batchUrl = new URL('Rta/State/Batch', base);
+    this.#closeUrl = new URL('Rta/State/CloseSnapshot', base);
+    this.#endpoint = `${base.origin}${base.pathname}`;
+    this.#statesPrefix = batchPrefix(this.#key, this.#options.sourceId, false);
+    this.#snapshotPrefix = batchPrefix(this.#key, this.#options.sourceId, !this.#options.legacy);
+    this.#agent = new Agent({
+      ...(this.#options.ca === undefined ? {} : { connect: { ca: this.#options.ca } }),
+    });
+  }
+
+  /** Whether the client talks to an older server (see the `legacy` option). */
+  get legacy(): boolean {
+    return this.#options.legacy;
+  }
+
+  /**
+   * Totals since the client was created (a copy).
+   *
+   * @example
+   * metrics.gauge('rta.retries', client.counters().retries);
+   */
+  counters(): RtaClientCounters {
+    return { ...this.#counters };
+  }
+
+  /**
+   * Posts ordinary (non-snapshot) states in chunks of `chunkSize` (≤ 50 in legacy mode), one after
+   * another so that the order is kept. Each chunk is retried until accepted or aborted. A chunk
+   * rejected with a non-fatal 400 is reported in `report.rejected` and the next chunk goes on;
+   * fatal errors are thrown. Nothing is sent when a state is invalid (`InvalidStateError`).
+   *
+   * @throws InvalidAuthenticationKeyError | UnknownSourceError | RtaHttpError | TlsCertificateError (fatal)
+   * @throws RtaAbortedError when `signal` fires; RetriesExhaustedError when `retry.maxAttempts` is reached.
+   * @example
+   * const report = await client.sendStates(changed, { signal });
+   * console.log(report.statesSent, report.retries, report.rejected.length);
+   */
+  async sendStates(
+    states: readonly RtaState[],
+    options: RtaSendOptions = {},
+  ): Promise<RtaSendReport> {
+    assertSendable(states);
+    const report = newReport();
+    const started = performance.now();
+    try {
+      this.#assertOpen();
+      const size = this.#options.legacy
+        ? Math.min(this.#options.chunkSize, LEGACY_MAX_BATCH_SIZE)
+        : this.#options.chunkSize;
+      for (let start = 0; start < states.length; start += size) {
+        const end = Math.min(states.length, start + size);
+        const spec: RequestSpec = {
+          kind: 'batch',
+          url: this.#batchUrl,
+          body: serializeBatch(this.#statesPrefix, states, start, end),
+          states: end - start,
+          userCodes: () => states.slice(start, end).map((s) => s.userCode),
+        };
+        try {
+          await this.#send(spec, report, options.signal);
+        } catch (err) {
+          if (!(err instanceof RejectedBatchError)) throw err;
+          report.rejected.push(err);
+        }
+      }
+      return report;
+    } catch (err) {
+      throw this.#attachReport(err, report);
+    } finally {
+      report.durationMs = performance.now() - started;
+    }
+  }
+
+  /**
+   * Posts a complete snapshot: every agent not in it (and not already logged out) is logged out by
+   * the server. Current API: exactly one request with `IsSnapshot: true`, whatever its size.
+   * Legacy: chunks of ≤ 50 states carrying `SnapshotId`, then `Rta/State/CloseSnapshot`, sent only
+   * after every chunk was accepted. Any 400 is thrown (a partial snapshot is never closed).
+   *
+   * @throws RejectedBatchError and every error `sendStates` throws.
+   * @example
+   * await client.sendSnapshot(allAgents, { signal });
+   */
+  async sendSnapshot(
+    states: readonly RtaState[],
+    options: RtaSnapshotOptions = {},
+  ): Promise<RtaSendReport> {
+    assertSendable(states);
+    const report = newReport();
+    const started = performance.now();
+    try {
+      this.#assertOpen();
+      if (!this.#options.legacy) {
+        await this.#send(
+          {
+            kind: 'snapshot',
+            url: this.#batchUrl,
+            body: serializeBatch(this.#snapshotPrefix, states, 0, states.length),
+            states: states.length,
+            userCodes: () => states.map((s) => s.userCode),
+          },
+          report,
+          options.signal,
+        );
+      } else {
+        const snapshotId = options.snapshotId ?? new Date().toISOString();
+        const size = Math.min(this.#options.chunkSize, LEGACY_MAX_BATCH_SIZE);
+        for (let start = 0; start < states.length; start += size) {
+          const end = Math.min(states.length, start + size);
+          await this.#send(
+            {
+              kind: 'snapshot',
+              url: this.#batchUrl,
+              body: serializeBatch(this.#snapshotPrefix, states, start, end, snapshotId),
+              states: end - start,
+              userCodes: () => states.slice(start, end).map((s) => s.userCode),
+            },
+            report,
+            options.signal,
+          );
+        }
+        await this.#send(
+          {
+            kind: 'close-snapshot',
+            url: this.#closeUrl,
+            body: `{"AuthenticationKey":${JSON.stringify(this.#key)},"SourceId":${JSON.stringify(this.#options.sourceId)},"SnapshotId":${JSON.stringify(snapshotId)}}`,
+            states: 0,
+            userCodes: () => [],
+          },
+          report,
+          options.signal,
+        );
+      }
+      this.#counters.snapshots += 1;
+      this.#logger.info('Teleopti RTA snapshot sent', {
+        states: states.length,
+        requests: report.requests,
+        retries: report.retries,
+        legacy: this.#options.legacy,
+      });
+      return report;
+    } catch (err) {
+      throw this.#attachReport(err, report);
+    } finally {
+      report.durationMs = performance.now() - started;
+    }
+  }
+
+  /**
+   * Closes the connection pool. Later send calls throw `RtaClientClosedError`.
+   *
+   * @example
+   * process.on('SIGTERM', () => client.close());
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#agent.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new RtaClientClosedError();
+  }
+
+  #attachReport(err: unknown, report: RtaSendReport): unknown {
+    if (err instanceof TeleoptiRtaError && err.report === undefined) err.report = report;
+    return err;
+  }
+
+  /** One request, retried until accepted; throws typed errors. */
+  async #send(spec: RequestSpec, report: RtaSendReport, signal: AbortSignal | undefined) {
+    const what = `Sending ${spec.states} state(s) to Teleopti RTA (${spec.kind})`;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
+      report.requests += 1;
+      this.#counters.requests += 1;
+      const started = performance.now();
+      let result: AttemptResult;
+      try {
+        result = await this.#attempt(spec, signal, what);
+      } catch (err) {
+        const outcome =
+          err instanceof RtaAbortedError
+            ? 'aborted'
+            : err instanceof RejectedBatchError
+              ? 'rejected'
+              : 'fatal';
+        const status = (err as { status?: unknown }).status;
+        this.#emitRequest({
+          kind: spec.kind,
+          attempt,
+          outcome,
+          ...(typeof status === 'number' ? { status } : {}),
+          durationMs: performance.now() - started,
+          states: spec.states,
+        });
+        if (err instanceof RejectedBatchError) {
+          this.#counters.rejectedBatches += 1;
+          this.#counters.rejectedStates += spec.states;
+          this.#logger.warn('Teleopti RTA rejected a batch; it is not retried', {
+            status: err.status,
+            serverMessage: err.serverMessage,
+            states: spec.states,
+            userCodes: err.userCodes.slice(0, 20),
+          });
+        } else if (err instanceof TeleoptiRtaError && err.fatal) {
+          this.#logger.error(err.message, { code: err.code });
+        }
+        throw err;
+      }
+      const durationMs = performance.now() - started;
+      if (result.ok) {
+        report.acceptedRequests += 1;
+        report.statesSent += spec.states;
+        this.#counters.acceptedRequests += 1;
+        this.#counters.statesSent += spec.states;
+        this.#emitRequest({
+          kind: spec.kind,
+          attempt,
+          outcome: 'accepted',
+          status: 200,
+          durationMs,
+          states: spec.states,
+        });
+        this.#logger.debug('Teleopti RTA accepted a request', {
+          kind: spec.kind,
+          states: spec.states,
+          attempt,
+          durationMs: Math.round(durationMs),
+        });
+        return;
+      }
+      if (result.reason === 'server-error') this.#counters.serverErrors += 1;
+      else if (result.reason === 'timeout') this.#counters.timeouts += 1;
+      else this.#counters.networkErrors += 1;
+      this.#emitRequest({
+        kind: spec.kind,
+        attempt,
+        outcome: 'retry',
+        ...(result.status === undefined ? {} : { status: result.status }),
+        durationMs,
+        states: spec.states,
+      });
+      if (attempt >= this.#options.retry.maxAttempts) {
+        throw new RetriesExhaustedError(this.#endpoint, attempt, result.message, result.cause);
+      }
+      const delayMs = backoffDelay(attempt, this.#options.retry);
+      report.retries += 1;
+      this.#counters.retries += 1;
+      const event: RtaRetryEvent = {
+        kind: spec.kind,
+        attempt,
+        delayMs,
+        reason: result.reason,
+        ...(result.status === undefined ? {} : { status: result.status }),
+        message: result.message,
+        states: spec.states,
+      };
+      this.#logger.warn('Teleopti RTA request failed; retrying', { ...event });
+      if (this.#onRetry) {
+        try {
+          this.#onRetry(event);
+        } catch (hookErr) {
+          this.#logger.warn('onRetry hook threw; ignored', {
+            error: redactSecret(String(hookErr), this.#key),
+          });
+        }
+      }
+      await sleep(delayMs, signal, what);
+    }
+  }
+
+  #emitRequest(event: RtaRequestEvent): void {
+    if (!this.#onRequest) return;
+    try {
+      this.#onRequest(event);
+    } catch (hookErr) {
+      this.#logger.warn('onRequest hook threw; ignored', {
+        error: redactSecret(String(hookErr), this.#key),
+      });
+    }
+  }
+
+  /** One HTTP attempt with its own time limit. */
+  async #attempt(
+    spec: RequestSpec,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Promise<AttemptResult> {
+    const controller = new AbortController();
+    const timeout = new Timeout(this.#options.timeoutMs);
+    const timer = setTimeout(() => controller.abort(timeout), this.#options.timeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await fetch(spec.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
+        body: spec.body,
+        dispatcher: this.#agent,
+        signal: controller.signal,
+      });
+      const text = await res.text();
+      if (res.status >= 200 && res.status < 300) return { ok: true };
+      const message = redactSecret(serverMessage(text, res.statusText), this.#key);
+      if (res.status === 400) {
+        const kind = classifyBadRequest(message);
+        if (kind === 'invalid-key') {
+          throw new InvalidAuthenticationKeyError(this.#endpoint, res.status, message);
+        }
+        if (kind === 'unknown-source') {
+          throw new UnknownSourceError(this.#endpoint, this.#options.sourceId, res.status, message);
+        }
+        throw new RejectedBatchError(this.#endpoint, res.status, message, spec.userCodes());
+      }
+      if (res.status >= 500 || res.status === 408 || res.status === 429) {
+        return { ok: false, reason: 'server-error', status: res.status, message };
+      }
+      throw new RtaHttpError(this.#endpoint, res.status, message);
+    } catch (err) {
+      if (err instanceof TeleoptiRtaError) throw err;
+      if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
+      if (controller.signal.aborted && controller.signal.reason === timeout) {
+        return { ok: false, reason: 'timeout', message: timeout.message, cause: timeout };
+      }
+      const cause = sanitizeCause(err, this.#key);
+      const tlsCode = tlsCertificateCode(err);
+      if (tlsCode !== undefined) throw new TlsCertificateError(this.#endpoint, tlsCode, cause);
+      return {
+        ok: false,
+        reason: 'network',
+        message: redactSecret(describeTransportError(err), this.#key),
+        cause,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** Waits `ms`, or throws RtaAbortedError as soon as `signal` fires. */
+async function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new RtaAbortedError(what, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
