@@ -1,4 +1,5 @@
 export { compareSequenceNumbers } from './core.js';
+export { DYNAMODB_SCOPE_SORT_KEY, DynamoDbCheckpointStore } from './dynamodb-store.js';
 export {
   BackendError,
   CheckpointRegressionError,

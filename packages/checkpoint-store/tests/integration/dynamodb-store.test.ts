@@ -1,0 +1,126 @@
+import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BackendError,
+  DynamoDbCheckpointStore,
+  InvalidArgumentError,
+} from '@connect-wfm/checkpoint-store';
+import { type DynaliteServer, startDynalite } from '@connect-wfm/testkit';
+import { describeCheckpointStoreContract } from '../contract/checkpoint-store-contract.js';
+
+let contractPeer: DynaliteServer;
+describeCheckpointStoreContract(
+  'dynamodb (dynalite)',
+  async () => {
+    contractPeer = await startDynalite();
+    const client = contractPeer.client();
+    return {
+      create: async (application, stream) =>
+        new DynamoDbCheckpointStore({ application, stream, client, tableName: 'checkpoints' }),
+    };
+  },
+  async () => {
+    await contractPeer.stop();
+  },
+);
+
+describe('DynamoDbCheckpointStore', () => {
+  let dynamo: DynaliteServer;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite({ createTableMs: 200 });
+    client = dynamo.client();
+  });
+
+  afterAll(async () => {
+    await dynamo.stop();
+  });
+
+  it('creates its table on first use and waits until it is ACTIVE, once for concurrent stores', async () => {
+    const stores = [1, 2, 3].map(
+      (i) =>
+        new DynamoDbCheckpointStore({
+          application: `app${i}`,
+          stream: 's',
+          client,
+          tableName: 'created',
+        }),
+    );
+    await Promise.all(
+      stores.map((s, i) => s.put('shardId-000000000000', { sequenceNumber: String(i) })),
+    );
+    expect((await stores[2]?.get('shardId-000000000000'))?.sequenceNumber).toBe('2');
+  });
+
+  it('keeps one item per (application, stream) with pk "<application>#<stream>"', async () => {
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      client,
+      tableName: 'layout',
+    });
+    await store.put('shardId-000000000000', { sequenceNumber: '77', shardEnd: true });
+    await store.acquireLease({ owner: 'pod-a', ttlMs: 1000 });
+    const out = await client.send(
+      new GetItemCommand({
+        TableName: 'layout',
+        Key: { pk: { S: 'rta#agents' }, sk: { S: 'scope' } },
+      }),
+    );
+    expect(out.Item).toMatchObject({
+      application: { S: 'rta' },
+      stream: { S: 'agents' },
+      v: { N: '2' },
+      leaseOwner: { S: 'pod-a' },
+      leaseToken: { N: '1' },
+      shards: {
+        L: [{ M: { id: { S: 'shardId-000000000000' }, seq: { S: '77' }, end: { BOOL: true } } }],
+      },
+    });
+  });
+
+  it('fails with BackendError when the table is missing and createTable is false', async () => {
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      client,
+      tableName: 'missing',
+      createTable: false,
+    });
+    await expect(store.get('shardId-000000000000')).rejects.toThrow(BackendError);
+    await expect(store.get('shardId-000000000000')).rejects.toThrow(
+      /does not exist and createTable is false/,
+    );
+  });
+
+  it('refuses a table with another key schema', async () => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'foreign',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      client,
+      tableName: 'foreign',
+    });
+    await expect(store.getAll()).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('wraps network failures in BackendError with the cause', async () => {
+    const dead = dynamo.client({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      client: dead,
+      tableName: 'x-table',
+    });
+    const err = await store.get('shardId-000000000000').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).cause).toBeDefined();
+  });
+});
