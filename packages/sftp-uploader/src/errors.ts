@@ -1,0 +1,157 @@
+/** Every error code {@link SftpUploadError} can carry. */
+export type SftpErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INVALID_FILE_NAME'
+  | 'INVALID_BODY'
+  | 'INVALID_PRIVATE_KEY'
+  | 'HOST_KEY_MISMATCH'
+  | 'AUTHENTICATION_FAILED'
+  | 'CONNECTION_FAILED'
+  | 'TIMEOUT'
+  | 'PERMISSION_DENIED'
+  | 'DIRECTORY_UNAVAILABLE'
+  | 'REMOTE_FAILURE'
+  | 'NOT_RESUMABLE'
+  | 'BODY_FAILED'
+  | 'UPLOADER_CLOSED';
+
+/** Fields every {@link SftpUploadError} carries besides its message. */
+export interface SftpErrorDetails {
+  /** The file name being uploaded, when the error concerns one. */
+  file?: string | undefined;
+  /** `host:port` of the server. */
+  server?: string | undefined;
+  /** Attempts made before giving up. */
+  attempts?: number | undefined;
+  /** The underlying error (never holding a secret). */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error thrown by `@connect-wfm/sftp-uploader`. `code` tells what failed;
+ * `retryable` tells whether it was a transient fault (the uploader already retried it
+ * `attempts` times) or a permanent one. Messages name the file and the cause and never
+ * contain a password, key or passphrase.
+ *
+ * @example
+ * try {
+ *   await uploader.put('a.csv', body);
+ * } catch (err) {
+ *   if (err instanceof SftpUploadError && err.code === 'HOST_KEY_MISMATCH') alertSecurity(err);
+ *   throw err;
+ * }
+ */
+export class SftpUploadError extends Error {
+  override readonly name: string = 'SftpUploadError';
+  /** What failed. */
+  readonly code: SftpErrorCode;
+  /** Whether the fault was transient (network, timeout, server restart). */
+  readonly retryable: boolean;
+  /** The file name, when the error concerns one. */
+  readonly file: string | undefined;
+  /** `host:port` of the server. */
+  readonly server: string | undefined;
+  /** Attempts made for this file. */
+  readonly attempts: number;
+
+  constructor(
+    code: SftpErrorCode,
+    message: string,
+    retryable: boolean,
+    details: SftpErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.retryable = retryable;
+    this.file = details.file;
+    this.server = details.server;
+    this.attempts = details.attempts ?? 0;
+  }
+}
+
+/**
+ * Invalid uploader options, file name or body (`INVALID_OPTIONS`, `INVALID_FILE_NAME`,
+ * `INVALID_BODY`, `INVALID_PRIVATE_KEY`); thrown before anything is sent.
+ */
+export class SftpConfigError extends SftpUploadError {
+  override readonly name = 'SftpConfigError';
+  constructor(
+    code: 'INVALID_OPTIONS' | 'INVALID_FILE_NAME' | 'INVALID_BODY' | 'INVALID_PRIVATE_KEY',
+    message: string,
+    details: SftpErrorDetails = {},
+  ) {
+    super(code, message, false, details);
+  }
+}
+
+/** The server presented a host key whose fingerprint differs from `hostKeySha256` (`HOST_KEY_MISMATCH`). */
+export class SftpHostKeyError extends SftpUploadError {
+  override readonly name = 'SftpHostKeyError';
+  /** Fingerprint the uploader expected. */
+  readonly expected: string;
+  /** Fingerprint the server presented. */
+  readonly presented: string;
+  constructor(
+    message: string,
+    fingerprints: { expected: string; presented: string },
+    details: SftpErrorDetails = {},
+  ) {
+    super('HOST_KEY_MISMATCH', message, false, details);
+    this.expected = fingerprints.expected;
+    this.presented = fingerprints.presented;
+  }
+}
+
+/** The server refused the credentials (`AUTHENTICATION_FAILED`). */
+export class SftpAuthError extends SftpUploadError {
+  override readonly name = 'SftpAuthError';
+  constructor(message: string, details: SftpErrorDetails = {}) {
+    super('AUTHENTICATION_FAILED', message, false, details);
+  }
+}
+
+/**
+ * The connection failed, dropped or stalled (`CONNECTION_FAILED`, `TIMEOUT`). Usually transient
+ * (retried before surfacing); a failed SSH handshake (no common algorithm) is not.
+ */
+export class SftpConnectionError extends SftpUploadError {
+  override readonly name = 'SftpConnectionError';
+  constructor(
+    code: 'CONNECTION_FAILED' | 'TIMEOUT',
+    message: string,
+    details: SftpErrorDetails & { retryable?: boolean } = {},
+  ) {
+    super(code, message, details.retryable ?? true, details);
+  }
+}
+
+/** The server refused an SFTP operation (`PERMISSION_DENIED`, `DIRECTORY_UNAVAILABLE`, `REMOTE_FAILURE`, `NOT_RESUMABLE`). */
+export class SftpRemoteError extends SftpUploadError {
+  override readonly name = 'SftpRemoteError';
+  /** The SFTP status code the server answered, when there was one. */
+  readonly statusCode: number | undefined;
+  constructor(
+    code: 'PERMISSION_DENIED' | 'DIRECTORY_UNAVAILABLE' | 'REMOTE_FAILURE' | 'NOT_RESUMABLE',
+    message: string,
+    details: SftpErrorDetails & { statusCode?: number | undefined } = {},
+  ) {
+    super(code, message, false, details);
+    this.statusCode = details.statusCode;
+  }
+}
+
+/** Reading the body (a stream or iterable) failed (`BODY_FAILED`); nothing was published. */
+export class SftpBodyError extends SftpUploadError {
+  override readonly name = 'SftpBodyError';
+  constructor(message: string, details: SftpErrorDetails = {}) {
+    super('BODY_FAILED', message, false, details);
+  }
+}
+
+/** The uploader was closed (`UPLOADER_CLOSED`). */
+export class SftpClosedError extends SftpUploadError {
+  override readonly name = 'SftpClosedError';
+  constructor(message: string, details: SftpErrorDetails = {}) {
+    super('UPLOADER_CLOSED', message, false, details);
+  }
+}

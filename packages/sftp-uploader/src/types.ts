@@ -1,0 +1,154 @@
+import type { SftpUploadError } from './errors.js';
+
+/**
+ * Where log lines go. Compatible with most loggers (`console`-like, Powertools Logger);
+ * secrets are never passed to it.
+ */
+export interface SftpLogger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}
+
+/** When and how often transient failures are retried. */
+export interface SftpRetryPolicy {
+  /**
+   * Attempts per file in total (the first try included). `1` disables retries.
+   * @default 5
+   */
+  maxAttempts?: number;
+  /**
+   * Delay before the first retry, in milliseconds; it doubles on every further retry.
+   * A random jitter picks the actual delay between half and all of it.
+   * @default 250
+   */
+  baseDelayMs?: number;
+  /**
+   * Upper bound of a single retry delay, in milliseconds.
+   * @default 10000
+   */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link SftpUploader}. */
+export interface SftpUploaderOptions {
+  /** Host name or IP address of the SFTP server. */
+  host: string;
+  /**
+   * TCP port of the SFTP server.
+   * @default 22
+   */
+  port?: number;
+  /** User name to log in with. */
+  username: string;
+  /** Password (password authentication). Give `password`, `privateKey` or both. */
+  password?: string;
+  /** Private key in OpenSSH, PEM or PuTTY format (public key authentication). */
+  privateKey?: string | Buffer;
+  /** Passphrase of an encrypted `privateKey`. */
+  passphrase?: string;
+  /**
+   * Expected host key fingerprint, in the form `ssh-keygen -lf` prints: `SHA256:<base64>`.
+   * A server presenting another key is refused before authentication. Without it the
+   * connection proceeds and a warning gives the fingerprint to pin.
+   * @default undefined (trust on first use, with a warning)
+   */
+  hostKeySha256?: string;
+  /**
+   * Remote directory the file names are relative to (absolute, or relative to the login
+   * directory). Created with its parents when missing (see `createDirectories`).
+   * @default '.'
+   */
+  remoteDir?: string;
+  /**
+   * Create missing remote directories (`mkdir -p`). When `false`, a missing directory is a
+   * permanent `DIRECTORY_UNAVAILABLE` error.
+   * @default true
+   */
+  createDirectories?: boolean;
+  /**
+   * Permissions of uploaded files.
+   * @default 0o644
+   */
+  fileMode?: number;
+  /**
+   * Time allowed to open the TCP connection and finish the SSH handshake and authentication,
+   * in milliseconds.
+   * @default 20000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Time allowed for any single SFTP request to answer (or for a transfer to make progress),
+   * in milliseconds. A stall past it is a transient `TIMEOUT`: the connection is dropped and
+   * the upload retried.
+   * @default 30000
+   */
+  operationTimeoutMs?: number;
+  /**
+   * SSH keepalive interval in milliseconds (a dead peer is detected after 3 missed replies);
+   * `0` disables keepalives.
+   * @default 10000
+   */
+  keepaliveIntervalMs?: number;
+  /** Retry policy for transient failures. */
+  retry?: SftpRetryPolicy;
+  /**
+   * Size of each SFTP write request in bytes (servers cap it; OpenSSH accepts 255 KiB).
+   * @default 261120
+   */
+  chunkSize?: number;
+  /**
+   * SFTP write requests kept in flight per file (pipelining). Memory per transfer stays
+   * around `chunkSize * concurrency` whatever the file size.
+   * @default 8
+   */
+  concurrency?: number;
+  /**
+   * Preferred ciphers, most favoured first (ssh2 names such as `aes128-gcm@openssh.com`).
+   * @default ssh2's default list (AES-GCM first where the CPU has AES instructions)
+   */
+  ciphers?: readonly string[];
+  /** Where log lines go. @default no logging */
+  logger?: SftpLogger;
+}
+
+/**
+ * The body of a file: bytes, text (written as UTF-8) or a stream / async iterable of chunks
+ * (read with backpressure; never held in memory as a whole).
+ */
+export type SftpBody = string | Uint8Array | AsyncIterable<Uint8Array | string>;
+
+/** One file to upload. */
+export interface SftpFile {
+  /**
+   * File name relative to `remoteDir`; may contain `/` to place it in sub-directories
+   * (created as needed). `..`, empty segments, a leading `/` and NUL are refused.
+   */
+  name: string;
+  /** The content. */
+  body: SftpBody;
+}
+
+/** What a successful upload did. */
+export interface SftpPutResult {
+  /** The file name as given. */
+  name: string;
+  /** Remote path of the published file. */
+  remotePath: string;
+  /** Bytes written. */
+  bytes: number;
+  /** Attempts it took (1 when no retry was needed). */
+  attempts: number;
+  /** Whether an interrupted transfer was resumed from the temporary file after reconnecting. */
+  resumed: boolean;
+  /** How the temporary file was published: atomic `posix-rename` or `remove+rename`. */
+  publishedWith: 'posix-rename' | 'rename' | 'remove+rename';
+  /** Wall time of the upload, retries included, in milliseconds. */
+  durationMs: number;
+}
+
+/** Outcome of one file of {@link SftpUploader.putMany}. */
+export type SftpPutOutcome =
+  | { name: string; ok: true; result: SftpPutResult }
+  | { name: string; ok: false; error: SftpUploadError };
