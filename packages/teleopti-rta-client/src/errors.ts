@@ -3,6 +3,7 @@
  * string-literal `code` and a `fatal` flag: a fatal error means "retrying will not help, fix the
  * configuration" (a daemon should stop and report it). No error ever contains the authentication key.
  */
+import { isError } from './error-like.js';
 import type { RtaSendReport } from './types.js';
 
 /** Every code a {@link TeleoptiRtaError} can carry. */
@@ -58,7 +59,7 @@ export class TeleoptiRtaError extends Error {
       message: this.message,
       ...(cause === undefined
         ? {}
-        : { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) }),
+        : { cause: isError(cause) ? `${cause.name}: ${cause.message}` : String(cause) }),
     };
   }
 }

@@ -1,4 +1,5 @@
 /** Keeps the authentication key out of messages, errors and logs. */
+import { isError } from './error-like.js';
 
 const REDACTED = '[redacted]';
 
@@ -34,7 +35,7 @@ function containsSecret(err: Error, secret: string): boolean {
  * const safe = sanitizeCause(err, key);
  */
 export function sanitizeCause(err: unknown, secret: string, depth = 0): unknown {
-  if (!(err instanceof Error) || depth > 8) {
+  if (!isError(err) || depth > 8) {
     return typeof err === 'string' ? redactSecret(err, secret) : err;
   }
   const cause = err.cause === undefined ? undefined : sanitizeCause(err.cause, secret, depth + 1);

@@ -1,5 +1,6 @@
 /** The RTA wire format: request bodies, server messages, state checks. */
 import { z } from 'zod';
+import { isError } from './error-like.js';
 import { InvalidStateError } from './errors.js';
 import type { RtaState } from './types.js';
 
@@ -155,7 +156,7 @@ const TLS_CODES = new Set([
  */
 export function tlsCertificateCode(err: unknown): string | undefined {
   let current: unknown = err;
-  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+  for (let depth = 0; depth < 8 && isError(current); depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && TLS_CODES.has(code)) return code;
     current = current.cause;
@@ -173,7 +174,7 @@ export function describeTransportError(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current !== undefined; depth++) {
-    if (current instanceof Error) {
+    if (isError(current)) {
       const code = (current as { code?: unknown }).code;
       parts.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
       current = current.cause;

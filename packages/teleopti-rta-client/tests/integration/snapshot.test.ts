@@ -1,0 +1,209 @@
+import {
+  RTA_SNAPSHOT_LOGGED_OUT_STATE,
+  type RtaReceiver,
+  startRtaReceiver,
+} from '@connect-wfm/testkit';
+import {
+  RejectedBatchError,
+  RtaHttpError,
+  TeleoptiRtaClient,
+  type TeleoptiRtaClientOptions,
+} from '../../src/index.js';
+import { agents, FAST_RETRY } from '../helpers.js';
+
+const KEY = 'snapshot-test-key';
+
+describe('sendSnapshot (current API)', () => {
+  let rta: RtaReceiver;
+  let client: TeleoptiRtaClient;
+
+  beforeAll(async () => {
+    rta = await startRtaReceiver({ authenticationKey: KEY });
+    client = new TeleoptiRtaClient({
+      baseUrl: rta.url,
+      authenticationKey: KEY,
+      sourceId: '1',
+      chunkSize: 100,
+      retry: FAST_RETRY,
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await rta.stop();
+  });
+  beforeEach(() => {
+    rta.reset();
+  });
+
+  it('sends a snapshot as exactly one request whatever chunkSize says, and the server logs out absent agents', async () => {
+    await client.sendStates(agents(300, 'Available'));
+    const snapshot = agents(250, 'OnContact');
+
+    const report = await client.sendSnapshot(snapshot);
+
+    const last = rta.batches.at(-1);
+    expect(report).toMatchObject({ requests: 1, acceptedRequests: 1, statesSent: 250 });
+    expect(last?.isSnapshot).toBe(true);
+    expect(last?.states).toHaveLength(250);
+    expect(last?.loggedOut).toHaveLength(50);
+    expect(rta.stateOf('agent.00249')?.stateCode).toBe('OnContact');
+    expect(rta.stateOf('agent.00250')).toMatchObject({
+      stateCode: RTA_SNAPSHOT_LOGGED_OUT_STATE,
+      loggedOutBySnapshot: true,
+    });
+    expect(client.counters().snapshots).toBeGreaterThanOrEqual(1);
+  });
+
+  it('retries a flooded snapshot as the same single request', async () => {
+    rta.flood(2);
+
+    const report = await client.sendSnapshot(agents(500));
+
+    expect(report).toMatchObject({ requests: 3, retries: 2, acceptedRequests: 1 });
+    expect(rta.batches).toHaveLength(1);
+    expect(rta.batches[0]?.states).toHaveLength(500);
+  });
+
+  it('throws RejectedBatchError when the snapshot is rejected with a non-fatal 400', async () => {
+    rta.failNext(1, 400, 'No person found for UserCode agent.00001, SourceId 1');
+
+    const err = await client.sendSnapshot(agents(2)).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RejectedBatchError);
+    expect((err as RejectedBatchError).userCodes).toEqual(['agent.00000', 'agent.00001']);
+    expect(rta.batches).toHaveLength(0);
+  });
+});
+
+describe('legacy mode', () => {
+  let rta: RtaReceiver;
+  const clients: TeleoptiRtaClient[] = [];
+
+  function legacyClient(extra: Partial<TeleoptiRtaClientOptions> = {}): TeleoptiRtaClient {
+    const c = new TeleoptiRtaClient({
+      baseUrl: rta.url,
+      authenticationKey: KEY,
+      sourceId: '1',
+      legacy: true,
+      retry: FAST_RETRY,
+      ...extra,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  beforeAll(async () => {
+    rta = await startRtaReceiver({ authenticationKey: KEY, legacy: true });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await rta.stop();
+  });
+  beforeEach(() => {
+    rta.reset();
+  });
+
+  it('sends ordinary states in batches of at most 50 even with a larger chunkSize', async () => {
+    const report = await legacyClient({ chunkSize: 1000 }).sendStates(agents(120));
+
+    expect(rta.batches.map((b) => b.states.length)).toEqual([50, 50, 20]);
+    expect(report.statesSent).toBe(120);
+  });
+
+  it('sends a snapshot in chunks of ≤ 50 with a SnapshotId, closes it last, and absent agents are logged out', async () => {
+    const c = legacyClient();
+    await c.sendStates(agents(130, 'Available'));
+    const snapshot = agents(110, 'Break');
+
+    const report = await c.sendSnapshot(snapshot, { snapshotId: '2024-05-01T08:00:00.000Z' });
+
+    const snapshotBatches = rta.batches.slice(3);
+    expect(snapshotBatches.map((b) => b.states.length)).toEqual([50, 50, 10]);
+    expect(
+      snapshotBatches.every((b) =>
+        b.states.every((s) => s.snapshotId === '2024-05-01T08:00:00.000Z'),
+      ),
+    ).toBe(true);
+    const snapshotRequests = rta.requests.slice(3).map((r) => r.path);
+    expect(snapshotRequests).toEqual([
+      '/Rta/State/Batch',
+      '/Rta/State/Batch',
+      '/Rta/State/Batch',
+      '/Rta/State/CloseSnapshot',
+    ]);
+    expect(rta.closedSnapshots).toHaveLength(1);
+    expect(rta.closedSnapshots[0]?.loggedOut).toHaveLength(20);
+    expect(rta.stateOf('agent.00109')?.stateCode).toBe('Break');
+    expect(rta.stateOf('agent.00110')?.stateCode).toBe(RTA_SNAPSHOT_LOGGED_OUT_STATE);
+    expect(report).toMatchObject({ requests: 4, acceptedRequests: 4, statesSent: 110 });
+  });
+
+  it('uses the current time as SnapshotId by default', async () => {
+    const before = Date.now();
+
+    await legacyClient().sendSnapshot(agents(1));
+
+    const id = rta.closedSnapshots[0]?.snapshotId ?? '';
+    expect(Date.parse(id)).toBeGreaterThanOrEqual(before - 1000);
+    expect(rta.batches[0]?.states[0]?.snapshotId).toBe(id);
+  });
+
+  it('retries a flooded chunk and closes only after every chunk was accepted', async () => {
+    rta.flood(2);
+
+    await legacyClient().sendSnapshot(agents(60));
+
+    expect(rta.requests.map((r) => `${r.path}:${r.status}`)).toEqual([
+      '/Rta/State/Batch:500',
+      '/Rta/State/Batch:500',
+      '/Rta/State/Batch:200',
+      '/Rta/State/Batch:200',
+      '/Rta/State/CloseSnapshot:200',
+    ]);
+  });
+
+  it('never closes a snapshot when a chunk is rejected', async () => {
+    const strict = await startRtaReceiver({
+      authenticationKey: KEY,
+      legacy: true,
+      knownUsers: agents(50).map((s) => s.userCode),
+      rejectUnknownUsers: true,
+    });
+    const c = new TeleoptiRtaClient({
+      baseUrl: strict.url,
+      authenticationKey: KEY,
+      sourceId: '1',
+      legacy: true,
+    });
+    clients.push(c);
+    try {
+      const err = await c.sendSnapshot(agents(60)).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(RejectedBatchError);
+      expect(strict.closedSnapshots).toHaveLength(0);
+      expect(strict.requests.some((r) => r.path.endsWith('CloseSnapshot'))).toBe(false);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('fails clearly (fatal 404) when legacy mode is used against a current server', async () => {
+    const current = await startRtaReceiver({ authenticationKey: KEY });
+    const c = new TeleoptiRtaClient({
+      baseUrl: current.url,
+      authenticationKey: KEY,
+      sourceId: '1',
+      legacy: true,
+    });
+    clients.push(c);
+    try {
+      const err = await c.sendSnapshot(agents(1)).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(RtaHttpError);
+      expect(err).toMatchObject({ status: 404, fatal: true });
+      expect(current.batches[0]?.isSnapshot).toBe(false);
+    } finally {
+      await current.stop();
+    }
+  });
+});
