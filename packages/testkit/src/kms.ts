@@ -55,13 +55,13 @@ export interface KmsPeer {
   readonly keys: readonly KmsKeyInfo[];
   /** Every request answered so far, oldest first (a live array). */
   readonly requests: readonly KmsRequestRecord[];
-  /** A new `KMSClient` for this endpoint; `overrides` are merged over the defaults. */
+  /** A new `KMSClient` for this endpoint (`overrides` merged in); destroyed by `stop()`. */
   client(overrides?: Partial<KMSClientConfig>): KMSClient;
   /** Creates a symmetric key (optionally with an alias) without going through HTTP. */
   createKey(alias?: string): KmsKeyInfo;
   /** Number of requests answered, optionally only those of one operation. */
   requestCount(operation?: string): number;
-  /** Closes the server and drops open connections. Idempotent. */
+  /** Destroys the clients, closes the server and drops open connections. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -419,6 +419,7 @@ export async function startKms(options: KmsPeerOptions = {}): Promise<KmsPeer> {
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const credentials = { accessKeyId: 'AKIDTESTKITKMS', secretAccessKey: 'testkit-kms-secret' };
+  const clients = new Set<KMSClient>();
   let stopping: Promise<void> | undefined;
 
   return {
@@ -427,7 +428,11 @@ export async function startKms(options: KmsPeerOptions = {}): Promise<KmsPeer> {
     credentials,
     keys,
     requests,
-    client: (overrides = {}) => new KMSClient({ endpoint, region, credentials, ...overrides }),
+    client(overrides = {}) {
+      const c = new KMSClient({ endpoint, region, credentials, ...overrides });
+      clients.add(c);
+      return c;
+    },
     createKey: (alias) => info(newKey('', alias)),
     requestCount: (operation) =>
       operation === undefined
@@ -435,6 +440,7 @@ export async function startKms(options: KmsPeerOptions = {}): Promise<KmsPeer> {
         : requests.filter((r) => r.operation === operation).length,
     stop() {
       stopping ??= new Promise<void>((done) => {
+        for (const c of clients) c.destroy();
         server.close(() => done());
         server.closeAllConnections();
       });

@@ -69,12 +69,13 @@ export interface S3Peer {
   /** Directory holding the objects; removed by `stop()`. */
   readonly directory: string;
   /**
-   * A new `S3Client` for this peer (path-style). `overrides` are merged over the defaults.
+   * A new `S3Client` for this peer (path-style, SDK-default checksum settings). `overrides` are
+   * merged over the defaults. `stop()` destroys every client made here.
    */
   client(overrides?: Partial<S3ClientConfig>): S3Client;
   /** Creates a bucket through the S3 API. Rejects on invalid or duplicate names. */
   createBucket(name: string): Promise<void>;
-  /** Closes the server, drops open connections and deletes the directory. Idempotent. */
+  /** Destroys the clients, closes the server, drops connections, deletes the directory. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -229,8 +230,12 @@ export async function startS3(options: S3PeerOptions = {}): Promise<S3Peer> {
   }
   const endpoint = `http://127.0.0.1:${address.port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const client = (overrides: Partial<S3ClientConfig> = {}): S3Client =>
-    new S3Client({ endpoint, region, credentials, forcePathStyle: true, ...overrides });
+  const clients = new Set<S3Client>();
+  const client = (overrides: Partial<S3ClientConfig> = {}): S3Client => {
+    const c = new S3Client({ endpoint, region, credentials, forcePathStyle: true, ...overrides });
+    clients.add(c);
+    return c;
+  };
   let stopping: Promise<void> | undefined;
 
   return {
@@ -246,10 +251,12 @@ export async function startS3(options: S3PeerOptions = {}): Promise<S3Peer> {
         await c.send(new CreateBucketCommand({ Bucket: name }));
       } finally {
         c.destroy();
+        clients.delete(c);
       }
     },
     stop() {
       stopping ??= (async () => {
+        for (const c of clients) c.destroy();
         const closed = server.close();
         server.httpServer?.closeAllConnections();
         await closed;

@@ -74,7 +74,7 @@ export interface SqsPeer {
   readonly region: string;
   /** Dummy credentials (any non-empty values work). */
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
-  /** A new `SQSClient` for this endpoint; `overrides` are merged over the defaults. */
+  /** A new `SQSClient` for this endpoint (`overrides` merged in); destroyed by `stop()`. */
   client(overrides?: Partial<SQSClientConfig>): SQSClient;
   /** Creates a queue (or returns the URL of an existing one) without going through HTTP. */
   createQueue(name: string, attributes?: Record<string, string>): string;
@@ -88,7 +88,7 @@ export interface SqsPeer {
   enqueue(name: string, body: string, attributes?: Record<string, SqsMessageAttribute>): string;
   /** Number of requests answered, optionally only those of one operation. */
   requestCount(operation?: string): number;
-  /** Ends pending long polls (empty responses), closes the server. Idempotent. */
+  /** Ends pending long polls (empty responses), closes the server, destroys the clients. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -345,6 +345,7 @@ export async function startSqs(options: SqsPeerOptions = {}): Promise<SqsPeer> {
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   for (const name of options.queues ?? []) createQueue(name, {});
   const credentials = { accessKeyId: 'AKIDTESTKITSQS', secretAccessKey: 'testkit-sqs-secret' };
+  const clients = new Set<SQSClient>();
   let stopping: Promise<void> | undefined;
 
   const existing = (name: string): LocalQueue => {
@@ -357,7 +358,11 @@ export async function startSqs(options: SqsPeerOptions = {}): Promise<SqsPeer> {
     endpoint,
     region,
     credentials,
-    client: (overrides = {}) => new SQSClient({ endpoint, region, credentials, ...overrides }),
+    client(overrides = {}) {
+      const c = new SQSClient({ endpoint, region, credentials, ...overrides });
+      clients.add(c);
+      return c;
+    },
     createQueue: (name, attributes = {}) => createQueue(name, attributes),
     queueUrl,
     queueArn,
@@ -391,6 +396,7 @@ export async function startSqs(options: SqsPeerOptions = {}): Promise<SqsPeer> {
         const deadline = Date.now() + 2000;
         while (active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         server.closeAllConnections();
+        for (const c of clients) c.destroy();
         await closed;
       })();
       return stopping;
