@@ -36,14 +36,29 @@ export function serializeBatch(
   end: number,
   snapshotId?: string,
 ): string {
-  const tail = snapshotId === undefined ? '}' : `,"SnapshotId":${JSON.stringify(snapshotId)}}`;
-  const parts: string[] = new Array(end - start);
+  // One JSON.stringify over plain objects is faster than per-field stringify and concatenation.
+  const wire: WireState[] = new Array(end - start);
   for (let i = start; i < end; i++) {
     const s = states[i] as RtaState;
-    parts[i - start] =
-      `{"UserCode":${JSON.stringify(s.userCode)},"StateCode":${JSON.stringify(s.stateCode)},"StateDescription":${JSON.stringify(s.stateDescription)}${tail}`;
+    wire[i - start] =
+      snapshotId === undefined
+        ? { UserCode: s.userCode, StateCode: s.stateCode, StateDescription: s.stateDescription }
+        : {
+            UserCode: s.userCode,
+            StateCode: s.stateCode,
+            StateDescription: s.stateDescription,
+            SnapshotId: snapshotId,
+          };
   }
-  return `${prefix}${parts.join(',')}]}`;
+  // `prefix` ends with `[`; the array's own `[` is dropped.
+  return `${prefix}${JSON.stringify(wire).slice(1)}}`;
+}
+
+interface WireState {
+  UserCode: string;
+  StateCode: string;
+  StateDescription: string;
+  SnapshotId?: string;
 }
 
 /**
