@@ -17,4 +17,9 @@ export {
 } from './errors.js';
 export { FILE_FORMAT, FILE_VERSION, FileCheckpointStore } from './file-store.js';
 export { MemoryCheckpointStore, MemoryCheckpointTable } from './memory-store.js';
+export {
+  POSTGRES_SCHEMA_VERSION,
+  PostgresCheckpointStore,
+  runPostgresMigrations,
+} from './postgres-store.js';
 export type * from './types.js';

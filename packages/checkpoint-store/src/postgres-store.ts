@@ -1,0 +1,469 @@
+import pg from 'pg';
+import {
+  BaseCheckpointStore,
+  type Fence,
+  lostError,
+  type NormalizedUpdate,
+  toCheckpoint,
+} from './core.js';
+import {
+  BackendError,
+  CheckpointRegressionError,
+  CheckpointStoreError,
+  InvalidArgumentError,
+  LeaseHeldError,
+} from './errors.js';
+import type { Checkpoint, Lease, PostgresCheckpointStoreOptions } from './types.js';
+
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** One versioned migration. */
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: (schema: string) => string;
+}
+
+/** The store's migrations, in order. Never edit an applied one: add a new version. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create checkpoints and leases',
+    sql: (s) => `
+      CREATE TABLE IF NOT EXISTS ${s}.checkpoint_store_checkpoints (
+        application     text NOT NULL,
+        stream          text NOT NULL,
+        shard_id        text NOT NULL,
+        sequence_number numeric(129, 0) NULL,
+        shard_end       boolean NOT NULL DEFAULT false,
+        updated_at      timestamptz NOT NULL,
+        PRIMARY KEY (application, stream, shard_id)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.checkpoint_store_leases (
+        application text NOT NULL,
+        stream      text NOT NULL,
+        owner       text NULL,
+        token       bigint NOT NULL,
+        expires_at  timestamptz NOT NULL,
+        PRIMARY KEY (application, stream)
+      );`,
+  },
+];
+
+/** Latest migration version this release knows. */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function pgErrorText(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return String(err);
+  const e = err as { code?: unknown; message?: unknown };
+  return `${typeof e.code === 'string' ? `${e.code} ` : ''}${String(e.message)}`;
+}
+
+/**
+ * Brings the store's tables in `schema` up to date: a versioned migrations table
+ * (`checkpoint_store_migrations`), applied in one transaction under a transaction-level
+ * advisory lock, so two processes starting at once apply each migration exactly once. Safe to
+ * run at every start; `PostgresCheckpointStore` runs it on first use.
+ *
+ * @returns the versions applied by this call (empty when already up to date)
+ * @example
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await runPostgresMigrations(pool, { schema: 'public' });
+ */
+export async function runPostgresMigrations(
+  pool: pg.Pool,
+  options: { schema?: string | undefined } = {},
+): Promise<number[]> {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_PATTERN.test(schema)) {
+    throw new InvalidArgumentError(
+      `invalid PostgreSQL schema name ${JSON.stringify(schema)}: expected [a-z_][a-z0-9_]*, at most 63 characters`,
+    );
+  }
+  const s = quoteIdent(schema);
+  const fail = (err: unknown) =>
+    new BackendError(
+      `could not migrate the checkpoint tables in PostgreSQL schema ${schema}: ${pgErrorText(err)}. Check the connection settings; the role needs CREATE on the schema (see the README for the grants).`,
+      { cause: err },
+    );
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw fail(err);
+  }
+  const applied: number[] = [];
+  try {
+    await client.query('BEGIN');
+    // one lock per schema, held until COMMIT/ROLLBACK
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `connect-wfm/checkpoint-store/migrations/${schema}`,
+    ]);
+    if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${s}.checkpoint_store_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const done = await client.query<{ version: number }>(
+      `SELECT version FROM ${s}.checkpoint_store_migrations`,
+    );
+    const have = new Set(done.rows.map((r) => r.version));
+    const newest = Math.max(0, ...have);
+    if (newest > POSTGRES_SCHEMA_VERSION) {
+      throw new BackendError(
+        `the checkpoint tables in schema ${schema} are at version ${newest}, newer than this release knows (${POSTGRES_SCHEMA_VERSION}); upgrade @connect-wfm/checkpoint-store.`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (have.has(m.version)) continue;
+      await client.query(m.sql(s));
+      await client.query(
+        `INSERT INTO ${s}.checkpoint_store_migrations (version, name) VALUES ($1, $2)`,
+        [m.version, m.name],
+      );
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (err instanceof CheckpointStoreError) throw err;
+    throw fail(err);
+  } finally {
+    client.release();
+  }
+}
+
+interface LeaseRow {
+  owner: string | null;
+  token: string;
+  expires_at: Date;
+}
+
+/**
+ * Checkpoints and the leader lease in PostgreSQL (`pg`).
+ *
+ * Tables (created by {@link runPostgresMigrations} on first use): `checkpoint_store_checkpoints`
+ * (application, stream, shard_id → `sequence_number numeric(129,0)`, shard_end, updated_at)
+ * and `checkpoint_store_leases` (application, stream → owner, token, expires_at). Writes are
+ * conditional upserts (`ON CONFLICT DO UPDATE ... WHERE stored <= new`), so a checkpoint never
+ * regresses even with concurrent writers; while this instance holds the lease, each write runs
+ * in a transaction that first locks the lease row on (owner, token) and is refused with
+ * `LeaseLostError` when it no longer matches. Lease expiry uses the server's clock.
+ *
+ * @example
+ * import { PostgresCheckpointStore } from '@connect-wfm/checkpoint-store';
+ *
+ * const store = new PostgresCheckpointStore({
+ *   application: 'rta',
+ *   stream: 'agent-events',
+ *   connectionString: 'postgres://rta:secret@db.internal:5432/rta',
+ * });
+ * await store.put('shardId-000000000000', { sequenceNumber: '49590338271490256608559692538361571095921575989136588898' });
+ * await store.close(); // ends the pool it created
+ */
+export class PostgresCheckpointStore extends BaseCheckpointStore {
+  /** Schema holding the tables. */
+  readonly schema: string;
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #cp: string;
+  readonly #leases: string;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: PostgresCheckpointStoreOptions) {
+    super(options);
+    const schema = options.schema ?? 'public';
+    if (!SCHEMA_PATTERN.test(schema)) {
+      throw new InvalidArgumentError(
+        `invalid PostgreSQL schema name ${JSON.stringify(schema)} for ${this.scope}: expected [a-z_][a-z0-9_]*, at most 63 characters`,
+      );
+    }
+    const hasPool = options.pool !== undefined;
+    const hasUrl = options.connectionString !== undefined;
+    if (hasPool === hasUrl) {
+      throw new InvalidArgumentError(
+        `PostgresCheckpointStore for ${this.scope} needs exactly one of pool or connectionString`,
+      );
+    }
+    this.schema = schema;
+    if (options.pool !== undefined) {
+      this.#pool = options.pool;
+      this.#ownsPool = false;
+    } else {
+      this.#pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 4,
+      });
+      this.#ownsPool = true;
+      this.#pool.on('error', (err) => {
+        this.logger.warn('idle PostgreSQL connection failed', { error: pgErrorText(err) });
+      });
+    }
+    this.#cp = `${quoteIdent(schema)}.checkpoint_store_checkpoints`;
+    this.#leases = `${quoteIdent(schema)}.checkpoint_store_leases`;
+  }
+
+  #migrate(): Promise<void> {
+    this.#ready ??= runPostgresMigrations(this.#pool, { schema: this.schema }).then(
+      (applied) => {
+        if (applied.length > 0) {
+          this.logger.info('applied checkpoint store migrations', { schema: this.schema, applied });
+        }
+      },
+      (err: unknown) => {
+        this.#ready = undefined;
+        throw err;
+      },
+    );
+    return this.#ready;
+  }
+
+  async #query<R extends pg.QueryResultRow>(
+    what: string,
+    sql: string,
+    params: unknown[],
+    client?: pg.PoolClient,
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await (client ?? this.#pool).query<R>(sql, params);
+    } catch (err) {
+      throw this.#wrap(what, err);
+    }
+  }
+
+  #wrap(what: string, err: unknown): CheckpointStoreError {
+    if (err instanceof CheckpointStoreError) return err;
+    return new BackendError(
+      `could not ${what} for ${this.scope} in PostgreSQL (schema ${this.schema}): ${pgErrorText(err)}`,
+      { cause: err },
+    );
+  }
+
+  /** Runs `fn` in a transaction; when `fence` is given, first locks the lease row on it. */
+  async #transaction<T>(
+    what: string,
+    fence: Fence | undefined,
+    fn: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    await this.#migrate();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw this.#wrap(what, err);
+    }
+    try {
+      await this.#query(what, 'BEGIN', [], client);
+      if (fence !== undefined) {
+        // the fence: the lease row must still carry our owner and token. FOR SHARE keeps a
+        // concurrent acquireLease (an UPDATE of that row) waiting until this write commits.
+        const held = await this.#query(
+          what,
+          `SELECT 1 FROM ${this.#leases}
+            WHERE application = $1 AND stream = $2 AND owner = $3 AND token = $4
+            FOR SHARE`,
+          [this.application, this.stream, fence.owner, fence.token],
+          client,
+        );
+        if (held.rowCount !== 1) {
+          const now = await this.#readLease(client);
+          throw lostError(
+            this.scope,
+            fence,
+            now === undefined ? null : { owner: now.owner, token: Number(now.token) },
+          );
+        }
+      }
+      const result = await fn(client);
+      await this.#query(what, 'COMMIT', [], client);
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.#wrap(what, err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async #readLease(client?: pg.PoolClient): Promise<LeaseRow | undefined> {
+    const res = await this.#query<LeaseRow>(
+      'read the lease',
+      `SELECT owner, token, expires_at FROM ${this.#leases} WHERE application = $1 AND stream = $2`,
+      [this.application, this.stream],
+      client,
+    );
+    return res.rows[0];
+  }
+
+  protected async doGet(shardId: string): Promise<Checkpoint | undefined> {
+    await this.#migrate();
+    const res = await this.#query<{
+      sequence_number: string | null;
+      shard_end: boolean;
+      updated_at: Date;
+    }>(
+      'read a checkpoint',
+      `SELECT sequence_number::text AS sequence_number, shard_end, updated_at FROM ${this.#cp}
+        WHERE application = $1 AND stream = $2 AND shard_id = $3`,
+      [this.application, this.stream, shardId],
+    );
+    const row = res.rows[0];
+    return row === undefined
+      ? undefined
+      : toCheckpoint({
+          sequenceNumber: row.sequence_number,
+          shardEnd: row.shard_end,
+          updatedAt: row.updated_at.getTime(),
+        });
+  }
+
+  protected async doGetAll(): Promise<ReadonlyMap<string, Checkpoint>> {
+    await this.#migrate();
+    const res = await this.#query<{
+      shard_id: string;
+      sequence_number: string | null;
+      shard_end: boolean;
+      updated_at: Date;
+    }>(
+      'read the checkpoints',
+      `SELECT shard_id, sequence_number::text AS sequence_number, shard_end, updated_at FROM ${this.#cp}
+        WHERE application = $1 AND stream = $2 ORDER BY shard_id COLLATE "C"`,
+      [this.application, this.stream],
+    );
+    const map = new Map<string, Checkpoint>();
+    for (const row of res.rows) {
+      map.set(
+        row.shard_id,
+        toCheckpoint({
+          sequenceNumber: row.sequence_number,
+          shardEnd: row.shard_end,
+          updatedAt: row.updated_at.getTime(),
+        }),
+      );
+    }
+    return map;
+  }
+
+  protected async doPut(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    await this.#transaction('write checkpoints', fence, async (client) => {
+      for (const [shardId, update] of updates) {
+        const res = await this.#query(
+          'write a checkpoint',
+          `INSERT INTO ${this.#cp} AS cp (application, stream, shard_id, sequence_number, shard_end, updated_at)
+           VALUES ($1, $2, $3, $4::numeric, $5, clock_timestamp())
+           ON CONFLICT (application, stream, shard_id) DO UPDATE SET
+             sequence_number = COALESCE(EXCLUDED.sequence_number, cp.sequence_number),
+             shard_end = cp.shard_end OR EXCLUDED.shard_end,
+             updated_at = EXCLUDED.updated_at
+           WHERE EXCLUDED.sequence_number IS NULL
+              OR cp.sequence_number IS NULL
+              OR cp.sequence_number <= EXCLUDED.sequence_number`,
+          [this.application, this.stream, shardId, update.sequenceNumber ?? null, update.shardEnd],
+          client,
+        );
+        if (res.rowCount !== 1) {
+          const stored = await this.#query<{ s: string }>(
+            'read a checkpoint',
+            `SELECT sequence_number::text AS s FROM ${this.#cp}
+              WHERE application = $1 AND stream = $2 AND shard_id = $3`,
+            [this.application, this.stream, shardId],
+            client,
+          );
+          throw new CheckpointRegressionError(
+            this.scope,
+            shardId,
+            stored.rows[0]?.s ?? '?',
+            update.sequenceNumber ?? '?',
+          );
+        }
+      }
+    });
+  }
+
+  protected async doDelete(shardId: string, fence: Fence | undefined): Promise<void> {
+    await this.#transaction('delete a checkpoint', fence, async (client) => {
+      await this.#query(
+        'delete a checkpoint',
+        `DELETE FROM ${this.#cp} WHERE application = $1 AND stream = $2 AND shard_id = $3`,
+        [this.application, this.stream, shardId],
+        client,
+      );
+    });
+  }
+
+  protected async doAcquire(owner: string, ttlMs: number): Promise<Lease> {
+    await this.#migrate();
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.#query<LeaseRow>(
+        'take the lease',
+        `INSERT INTO ${this.#leases} AS l (application, stream, owner, token, expires_at)
+         VALUES ($1, $2, $3, 1, clock_timestamp() + make_interval(secs => $4::double precision / 1000))
+         ON CONFLICT (application, stream) DO UPDATE SET
+           owner = EXCLUDED.owner, token = l.token + 1, expires_at = EXCLUDED.expires_at
+         WHERE l.owner IS NULL OR l.owner = EXCLUDED.owner OR l.expires_at <= clock_timestamp()
+         RETURNING owner, token, expires_at`,
+        [this.application, this.stream, owner, ttlMs],
+      );
+      const row = res.rows[0];
+      if (row !== undefined) return toLease(row);
+      const held = await this.#readLease();
+      if (held?.owner != null) {
+        throw new LeaseHeldError(this.scope, owner, held.owner, held.expires_at);
+      }
+      // released or expired between the two statements: try again
+      if (attempt >= 3) {
+        throw new BackendError(
+          `could not take the lease of ${this.scope}: it kept changing; retry.`,
+        );
+      }
+    }
+  }
+
+  protected async doRenew(fence: Fence, ttlMs: number): Promise<Lease> {
+    await this.#migrate();
+    const res = await this.#query<LeaseRow>(
+      'renew the lease',
+      `UPDATE ${this.#leases}
+          SET expires_at = clock_timestamp() + make_interval(secs => $5::double precision / 1000)
+        WHERE application = $1 AND stream = $2 AND owner = $3 AND token = $4
+        RETURNING owner, token, expires_at`,
+      [this.application, this.stream, fence.owner, fence.token, ttlMs],
+    );
+    const row = res.rows[0];
+    if (row !== undefined) return toLease(row);
+    const now = await this.#readLease();
+    throw lostError(
+      this.scope,
+      fence,
+      now === undefined ? null : { owner: now.owner, token: Number(now.token) },
+    );
+  }
+
+  protected async doRelease(fence: Fence): Promise<void> {
+    await this.#migrate();
+    await this.#query(
+      'release the lease',
+      `UPDATE ${this.#leases} SET owner = NULL, expires_at = clock_timestamp()
+        WHERE application = $1 AND stream = $2 AND owner = $3 AND token = $4`,
+      [this.application, this.stream, fence.owner, fence.token],
+    );
+  }
+
+  protected async doClose(): Promise<void> {
+    if (this.#ownsPool) await this.#pool.end();
+  }
+}
+
+function toLease(row: LeaseRow): Lease {
+  return { owner: row.owner ?? '', token: Number(row.token), expiresAt: row.expires_at };
+}
