@@ -15,6 +15,7 @@ export {
   StoreClosedError,
   StoreCorruptError,
 } from './errors.js';
+export { type CheckpointStoreConfig, createCheckpointStore } from './factory.js';
 export { FILE_FORMAT, FILE_VERSION, FileCheckpointStore } from './file-store.js';
 export { MemoryCheckpointStore, MemoryCheckpointTable } from './memory-store.js';
 export {

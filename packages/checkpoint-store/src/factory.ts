@@ -1,0 +1,205 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type pg from 'pg';
+import { z } from 'zod';
+import { DynamoDbCheckpointStore } from './dynamodb-store.js';
+import { type ConfigIssue, InvalidConfigError } from './errors.js';
+import { FileCheckpointStore } from './file-store.js';
+import { MemoryCheckpointStore } from './memory-store.js';
+import { PostgresCheckpointStore } from './postgres-store.js';
+import type { CheckpointStore, CheckpointStoreLogger } from './types.js';
+
+const logger = z.custom<CheckpointStoreLogger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['debug', 'info', 'warn', 'error'].every(
+      (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+    ),
+  { message: 'logger must have debug, info, warn and error functions' },
+);
+
+const common = {
+  application: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((s) => !s.includes('#'), { message: 'must not contain "#"' }),
+  stream: z.string().min(1).max(2048),
+  logger: logger.optional(),
+};
+
+const commonSchema = z.object(common);
+
+const positiveInt = z.number().int().min(0);
+
+const memorySchema = z.strictObject({ backend: z.literal('memory'), ...common });
+
+const fileSchema = z.strictObject({
+  backend: z.literal('file'),
+  ...common,
+  path: z.string().min(1),
+  lockTimeoutMs: positiveInt.optional(),
+  fsync: z.boolean().optional(),
+});
+
+const dynamoSchema = z
+  .strictObject({
+    backend: z.literal('dynamodb'),
+    ...common,
+    tableName: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, {
+      message: 'must be 3–255 characters of [a-zA-Z0-9_.-]',
+    }),
+    client: z
+      .custom<DynamoDBClient>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as { send?: unknown }).send === 'function',
+        { message: 'client must be a DynamoDBClient' },
+      )
+      .optional(),
+    region: z.string().min(1).optional(),
+    endpoint: z.url().optional(),
+    createTable: z.boolean().optional(),
+    tableActiveTimeoutMs: positiveInt.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.client !== undefined && (v.region !== undefined || v.endpoint !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client'],
+        message:
+          'give either client or region/endpoint (they configure the client the store creates)',
+      });
+    }
+  });
+
+const postgresSchema = z
+  .strictObject({
+    backend: z.literal('postgres'),
+    ...common,
+    connectionString: z.string().min(1).optional(),
+    pool: z
+      .custom<pg.Pool>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as { query?: unknown }).query === 'function' &&
+          typeof (v as { connect?: unknown }).connect === 'function',
+        { message: 'pool must be a pg Pool' },
+      )
+      .optional(),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+        message: 'must match [a-z_][a-z0-9_]*, at most 63 characters',
+      })
+      .optional(),
+    maxConnections: z.number().int().min(1).max(1000).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.connectionString === undefined) === (v.pool === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionString'],
+        message: 'give exactly one of connectionString or pool',
+      });
+    }
+  });
+
+const configSchema = z.discriminatedUnion('backend', [
+  memorySchema,
+  fileSchema,
+  dynamoSchema,
+  postgresSchema,
+]);
+
+/**
+ * Configuration of {@link createCheckpointStore}, a union on `backend`. Every variant takes
+ * `application`, `stream` and an optional `logger`.
+ *
+ * - `{ backend: 'file', path, lockTimeoutMs?, fsync? }`: the embedded default.
+ * - `{ backend: 'dynamodb', tableName, client? | region?/endpoint?, createTable?, tableActiveTimeoutMs? }`
+ * - `{ backend: 'postgres', connectionString | pool, schema?, maxConnections? }`
+ * - `{ backend: 'memory' }`: tests only.
+ */
+export type CheckpointStoreConfig = z.input<typeof configSchema>;
+
+function toIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    message:
+      i.code === 'unrecognized_keys'
+        ? `unknown key${i.keys.length === 1 ? '' : 's'} ${i.keys.map((k) => `"${k}"`).join(', ')}`
+        : i.message,
+  }));
+}
+
+/**
+ * Validates `config` (unknown keys rejected, every problem reported at once in one
+ * `InvalidConfigError`) and creates the store it describes.
+ *
+ * @example
+ * import { createCheckpointStore } from '@connect-wfm/checkpoint-store';
+ *
+ * const store = createCheckpointStore({
+ *   backend: 'file',
+ *   application: 'rta',
+ *   stream: 'agent-events',
+ *   path: './checkpoints.json',
+ * });
+ */
+export function createCheckpointStore(config: CheckpointStoreConfig): CheckpointStore {
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error);
+    // an unknown backend stops the union early: still report the common keys' problems
+    if (issues.some((i) => i.path === 'backend') && typeof config === 'object' && config !== null) {
+      const base = commonSchema.safeParse(config);
+      if (!base.success) issues.push(...toIssues(base.error));
+    }
+    throw new InvalidConfigError(issues);
+  }
+  const c = parsed.data;
+  const base = {
+    application: c.application,
+    stream: c.stream,
+    ...(c.logger === undefined ? {} : { logger: c.logger }),
+  };
+  switch (c.backend) {
+    case 'memory':
+      return new MemoryCheckpointStore(base);
+    case 'file':
+      return new FileCheckpointStore({
+        ...base,
+        path: c.path,
+        lockTimeoutMs: c.lockTimeoutMs,
+        fsync: c.fsync,
+      });
+    case 'dynamodb': {
+      const owned = c.client === undefined;
+      const client =
+        c.client ??
+        new DynamoDBClient({
+          ...(c.region === undefined ? {} : { region: c.region }),
+          ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }),
+        });
+      return new DynamoDbCheckpointStore({
+        ...base,
+        client,
+        destroyClientOnClose: owned,
+        tableName: c.tableName,
+        createTable: c.createTable,
+        tableActiveTimeoutMs: c.tableActiveTimeoutMs,
+      });
+    }
+    case 'postgres':
+      return new PostgresCheckpointStore({
+        ...base,
+        pool: c.pool,
+        connectionString: c.connectionString,
+        schema: c.schema,
+        maxConnections: c.maxConnections,
+      });
+  }
+}
