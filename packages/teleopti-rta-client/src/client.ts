@@ -287,7 +287,8 @@ export class TeleoptiRtaClient {
   }
 
   /**
-   * Closes the connection pool. Later send calls throw `RtaClientClosedError`.
+   * Closes the connection pool once in-flight requests have finished (abort running calls first
+   * to stop at once). Later send calls, and retries of running ones, throw `RtaClientClosedError`.
    *
    * @example
    * process.on('SIGTERM', () => client.close());
@@ -312,6 +313,7 @@ export class TeleoptiRtaClient {
     const what = `Sending ${spec.states} state(s) to Teleopti RTA (${spec.kind})`;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
+      this.#assertOpen();
       report.requests += 1;
       this.#counters.requests += 1;
       const started = performance.now();

@@ -179,6 +179,26 @@ describe('typed errors and secrecy of the authentication key', () => {
     expect(rta.requests).toHaveLength(0);
   });
 
+  it('stops a retry loop when the client is closed', async () => {
+    const c = new TeleoptiRtaClient({
+      baseUrl: rta.url,
+      authenticationKey: 'the-right-key',
+      sourceId: '1',
+      retry: { initialDelayMs: 50, maxDelayMs: 50 },
+    });
+    rta.flood(true);
+    const sending = c.sendStates(agents(1)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+
+    await c.close();
+
+    expect(await sending).toBeInstanceOf(RtaClientClosedError);
+    const seen = rta.requests.length;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(rta.requests.length).toBe(seen);
+    rta.flood(false);
+  });
+
   it('refuses to send after close()', async () => {
     const c = client();
     await c.close();
