@@ -1,0 +1,28 @@
+/**
+ * Kinesis sequence numbers are decimal strings of up to 129 digits: always compared as bigint.
+ */
+
+const SEQUENCE = /^\d{1,129}$/;
+
+/**
+ * True when `value` is a well-formed Kinesis sequence number (1 to 129 decimal digits).
+ *
+ * @example
+ * isSequenceNumber('49590338271490256608559692538361571095921575989136588898'); // true
+ * isSequenceNumber('1e5'); // false
+ */
+export function isSequenceNumber(value: unknown): value is string {
+  return typeof value === 'string' && SEQUENCE.test(value);
+}
+
+/**
+ * Compares two sequence numbers as bigint: negative when `a < b`, 0 when equal, positive when `a > b`.
+ *
+ * @example
+ * compareSequenceNumbers('9', '10'); // -1 (a string comparison would say the opposite)
+ */
+export function compareSequenceNumbers(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

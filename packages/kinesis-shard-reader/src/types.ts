@@ -1,0 +1,298 @@
+/**
+ * Public types of @connect-wfm/kinesis-shard-reader.
+ */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { CheckpointStore } from '@connect-wfm/checkpoint-store';
+import type { CheckpointExpiredError } from './errors.js';
+
+/** Where a shard that has no checkpoint starts. */
+export type InitialPosition =
+  /** The oldest retained record. */
+  | { readonly type: 'TRIM_HORIZON' }
+  /** Only records written after the reader started (closed shards without a checkpoint are skipped). */
+  | { readonly type: 'LATEST' }
+  /** The first record that arrived at or after `timestamp`. */
+  | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: Date };
+
+/** A structured logger (pino, Powertools Logger, console wrappers, ...). */
+export interface ReaderLogger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}
+
+/** Backoff after throttling (and transient errors): grows from `baseMs` to `maxMs`, with jitter. */
+export interface ThrottleBackoffOptions {
+  /** First delay, in ms. @default 200 */
+  readonly baseMs?: number;
+  /** Largest delay, in ms. @default 5000 */
+  readonly maxMs?: number;
+}
+
+/** Options of {@link KinesisShardReader}. Unknown keys are rejected. */
+export interface KinesisShardReaderOptions {
+  /**
+   * The Kinesis client to read with (injected; the reader never creates one). Its SDK retries
+   * for GetRecords are capped by `getRecordsMaxAttempts` whatever its own `maxAttempts` is.
+   */
+  readonly client: KinesisClient;
+  /**
+   * Stream name, or stream ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`). With an ARN,
+   * API calls carry `StreamARN` and the client's region must be the ARN's.
+   */
+  readonly stream: string;
+  /** Where checkpoints are read at start and written by `checkpoint()`. */
+  readonly checkpointStore: CheckpointStore;
+  /**
+   * Start position of shards that have no checkpoint. Child shards of shards this application
+   * has read always start at `TRIM_HORIZON`.
+   */
+  readonly initialPosition: InitialPosition;
+  /** Records per GetRecords call, 1 to 10,000. @default 10000 */
+  readonly maxRecords?: number;
+  /**
+   * Wait between GetRecords calls on a shard once it is at the tip (`millisBehindLatest` 0 and a
+   * batch smaller than `maxRecords`), in ms; never shorter than `minBackToBackMs`.
+   * @default 5000
+   */
+  readonly idleIntervalMs?: number;
+  /**
+   * Shortest time between the starts of two GetRecords calls on one shard while it is behind,
+   * in ms (Kinesis allows 5 calls per second per shard). At least 200.
+   * @default 200
+   */
+  readonly minBackToBackMs?: number;
+  /** How often ListShards looks for new shards, in ms (also done at once when a shard ends). @default 60000 */
+  readonly shardDiscoveryIntervalMs?: number;
+  /** Backoff after throttling and transient errors. @default { baseMs: 200, maxMs: 5000 } */
+  readonly throttleBackoff?: ThrottleBackoffOptions;
+  /**
+   * Attempts the SDK may make for one GetRecords call (1 = no SDK retry), so that the SDK's
+   * retry loop and the reader's backoff do not stack into a storm.
+   * @default 2
+   */
+  readonly getRecordsMaxAttempts?: number;
+  /** Abort a single Kinesis request that takes longer than this, in ms, and retry it. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Throttles in a row on one shard before a warning is logged. @default 5 */
+  readonly warnAfterThrottles?: number;
+  /** Optional logger; the reader never writes to the console. */
+  readonly logger?: ReaderLogger;
+  /** Aborting this signal stops the reader gracefully, as `stop()` does. */
+  readonly signal?: AbortSignal;
+}
+
+/** One Kinesis record. */
+export interface KinesisRecord {
+  /** Sequence number: a decimal string of up to 129 digits (compare as bigint). */
+  readonly sequenceNumber: string;
+  /** Partition key the producer gave. */
+  readonly partitionKey: string;
+  /** Payload bytes (already base64-decoded). */
+  readonly data: Uint8Array;
+  /** When Kinesis accepted the record. */
+  readonly approximateArrivalTimestamp: Date;
+  /** `'KMS'` when the record was encrypted at rest. */
+  readonly encryptionType?: string;
+}
+
+/** What identifies a checkpoint: pass a batch itself, or keep these three fields of it. */
+export interface CheckpointPosition {
+  /** The shard. */
+  readonly shardId: string;
+  /** The last sequence number processed (null when the shard yielded no record at all). */
+  readonly lastSequenceNumber: string | null;
+  /** True when this is the shard's final batch: the SHARD_END marker is stored with it. @default false */
+  readonly shardEnded?: boolean;
+}
+
+/** A batch of records from one shard, handed to the caller. */
+export interface ShardBatch extends CheckpointPosition {
+  /** The shard these records come from. */
+  readonly shardId: string;
+  /** Records in shard order (may be empty only when `shardEnded` is true). */
+  readonly records: readonly KinesisRecord[];
+  /** How far behind the tip of the shard this batch is, in ms (Kinesis' `MillisBehindLatest`). */
+  readonly millisBehindLatest: number;
+  /**
+   * The last sequence number of `records`; for an empty final batch, the last sequence number
+   * read from the shard before (or its checkpoint), or null when nothing was ever read from it.
+   */
+  readonly lastSequenceNumber: string | null;
+  /** True when the shard is closed and this is its last batch: checkpointing it stores SHARD_END. */
+  readonly shardEnded: boolean;
+  /** Child shards of an ended shard (from `ChildShards`, or from ListShards). Empty otherwise. */
+  readonly childShardIds: readonly string[];
+  /** True when this batch reached the tip of the shard (nothing more to read right now). */
+  readonly atTip: boolean;
+  /**
+   * Stores this batch's checkpoint (and SHARD_END for a final batch). Call it only after the
+   * records have been processed and delivered. Same as `reader.checkpoint(batch)`.
+   */
+  checkpoint(): Promise<void>;
+}
+
+/** Handler of {@link KinesisShardReader.run}. */
+export type BatchHandler = (batch: ShardBatch) => Promise<void> | void;
+
+/** Options of {@link KinesisShardReader.run}. */
+export interface RunOptions {
+  /** Checkpoint each batch after the handler resolved (unless the handler did). @default true */
+  readonly autoCheckpoint?: boolean;
+}
+
+/** How a shard's iterator was positioned. */
+export type IteratorPosition =
+  | { readonly type: 'TRIM_HORIZON' }
+  | { readonly type: 'LATEST' }
+  | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: Date }
+  | { readonly type: 'AFTER_SEQUENCE_NUMBER'; readonly sequenceNumber: string };
+
+/** Life cycle of a shard inside the reader. */
+export type ShardStatus =
+  /** Known, waiting for its parents to finish. */
+  | 'pending'
+  /** Being read. */
+  | 'reading'
+  /** Read to its end; waiting for its final batch to be checkpointed (SHARD_END). */
+  | 'ended'
+  /** SHARD_END stored (now or in an earlier run). */
+  | 'finished'
+  /** Closed shard without checkpoint, not read because the initial position is LATEST. */
+  | 'skipped'
+  /** Expired (no longer listed by Kinesis). */
+  | 'gone';
+
+/** Per-shard counters in {@link ReaderMetrics}. */
+export interface ShardMetrics {
+  readonly status: ShardStatus;
+  /** Last `MillisBehindLatest` seen (null before the first GetRecords). */
+  readonly millisBehindLatest: number | null;
+  readonly recordsRead: number;
+  readonly bytesRead: number;
+  readonly batchesDelivered: number;
+  readonly getRecordsCalls: number;
+  readonly throttles: number;
+  readonly iteratorRefreshes: number;
+  /** Last sequence number handed to the caller. */
+  readonly lastSequenceNumber: string | null;
+  /** Last sequence number stored as checkpoint. */
+  readonly checkpointSequenceNumber: string | null;
+}
+
+/** A snapshot of the reader's counters, from {@link KinesisShardReader.metrics}. */
+export interface ReaderMetrics {
+  /** Totals over every shard since the reader started. */
+  readonly recordsRead: number;
+  readonly bytesRead: number;
+  readonly batchesDelivered: number;
+  readonly getRecordsCalls: number;
+  readonly throttles: number;
+  readonly iteratorRefreshes: number;
+  readonly transientErrors: number;
+  readonly shardStarts: number;
+  readonly shardEnds: number;
+  readonly checkpointsWritten: number;
+  readonly checkpointsExpired: number;
+  readonly discoveries: number;
+  /** Largest `millisBehindLatest` over the shards being read (0 when none). */
+  readonly maxMillisBehindLatest: number;
+  /** True once every open shard has reached its tip at least once. */
+  readonly caughtUp: boolean;
+  /** Per shard id. */
+  readonly shards: Readonly<Record<string, ShardMetrics>>;
+}
+
+/** Payload of the `shardStarted` event. */
+export interface ShardStartedEvent {
+  readonly shardId: string;
+  readonly position: IteratorPosition;
+}
+
+/** Payload of the `shardEnded` event: the shard was read to its end. */
+export interface ShardEndedEvent {
+  readonly shardId: string;
+  readonly childShardIds: readonly string[];
+  readonly lastSequenceNumber: string | null;
+}
+
+/** Payload of the `shardFinished` event: SHARD_END was stored; children may start. */
+export interface ShardFinishedEvent {
+  readonly shardId: string;
+}
+
+/** Payload of the `shardsDiscovered` event. */
+export interface ShardsDiscoveredEvent {
+  /** Shards seen for the first time. */
+  readonly shardIds: readonly string[];
+}
+
+/** Payload of the `lag` event, after every GetRecords. */
+export interface LagEvent {
+  readonly shardId: string;
+  readonly millisBehindLatest: number;
+  readonly records: number;
+}
+
+/** Payload of the `throttled` event. */
+export interface ThrottledEvent {
+  readonly shardId: string | undefined;
+  readonly operation: string;
+  /** Throttles in a row on this shard (or operation). */
+  readonly consecutive: number;
+  /** How long the reader waits before trying again, in ms. */
+  readonly delayMs: number;
+}
+
+/** Payload of the `retrying` event (a transient error: network, 5xx, timeout). */
+export interface RetryingEvent {
+  readonly shardId: string | undefined;
+  readonly operation: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: Error;
+}
+
+/** Payload of the `iteratorRefreshed` event. */
+export interface IteratorRefreshedEvent {
+  readonly shardId: string;
+  /** The new iterator's position (after the last sequence number read, when there is one). */
+  readonly position: IteratorPosition;
+}
+
+/** Payload of the `checkpointExpired` event. */
+export interface CheckpointExpiredEvent {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly error: CheckpointExpiredError;
+}
+
+/** Payload of the `checkpointed` event. */
+export interface CheckpointedEvent {
+  readonly shardId: string;
+  readonly sequenceNumber: string | null;
+  readonly shardEnd: boolean;
+}
+
+/** Payload of the `caughtUp` event. */
+export interface CaughtUpEvent {
+  /** Shards that were open and read when every one had reached its tip. */
+  readonly shardIds: readonly string[];
+}
+
+/** Every event of {@link KinesisShardReader}, with its listener arguments. */
+export interface KinesisShardReaderEvents {
+  shardStarted: [ShardStartedEvent];
+  shardEnded: [ShardEndedEvent];
+  shardFinished: [ShardFinishedEvent];
+  shardsDiscovered: [ShardsDiscoveredEvent];
+  lag: [LagEvent];
+  throttled: [ThrottledEvent];
+  retrying: [RetryingEvent];
+  iteratorRefreshed: [IteratorRefreshedEvent];
+  checkpointExpired: [CheckpointExpiredEvent];
+  checkpointed: [CheckpointedEvent];
+  caughtUp: [CaughtUpEvent];
+  stopped: [];
+}

@@ -1,0 +1,60 @@
+import { compareSequenceNumbers, KinesisShardReader } from '@connect-wfm/kinesis-shard-reader';
+import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
+import { consume, fast, memoryStore, payloads, recordCount, spread } from './helpers.js';
+
+describe('KinesisShardReader on 4 shards', () => {
+  let kinesis: KinesaliteServer;
+
+  beforeAll(async () => {
+    kinesis = await startKinesalite();
+  });
+
+  afterAll(async () => {
+    await kinesis.stop();
+  });
+
+  it('reads every shard in parallel, each record once and in shard order', async () => {
+    const { shardIds } = await kinesis.createStream('four', 4);
+    await kinesis.putRecords('four', spread('r', 400, 4));
+    const store = memoryStore('four');
+    const reader = new KinesisShardReader({
+      client: kinesis.client(),
+      stream: 'four',
+      checkpointStore: store,
+      initialPosition: { type: 'TRIM_HORIZON' },
+      maxRecords: 40,
+      ...fast,
+    });
+    let caughtUpAfter = -1;
+    const batches: unknown[] = [];
+    reader.on('caughtUp', () => {
+      caughtUpAfter = batches.length;
+    });
+
+    const got = await consume(reader, (b) => recordCount(b) >= 400, {
+      onBatch: (b) => void batches.push(b),
+    });
+
+    expect(payloads(got).sort()).toEqual(Array.from({ length: 400 }, (_, i) => `r-${i}`).sort());
+    // Parallel: the first four batches come from four different shards.
+    expect(new Set(got.slice(0, 4).map((b) => b.shardId))).toEqual(new Set(shardIds));
+    for (const shardId of shardIds) {
+      const seqs = got.filter((b) => b.shardId === shardId).flatMap((b) => b.records);
+      expect(seqs).toHaveLength(100);
+      for (let i = 1; i < seqs.length; i++) {
+        expect(
+          compareSequenceNumbers(seqs[i - 1]?.sequenceNumber ?? '', seqs[i]?.sequenceNumber ?? ''),
+        ).toBeLessThan(0);
+      }
+      const cp = await store.get(shardId);
+      expect(cp?.sequenceNumber).toBe(seqs.at(-1)?.sequenceNumber);
+    }
+    expect(got.every((b) => b.records.length <= 40)).toBe(true);
+    expect(caughtUpAfter).toBeGreaterThanOrEqual(got.length - 1);
+    const m = reader.metrics();
+    expect(m.recordsRead).toBe(400);
+    expect(m.shardStarts).toBe(4);
+    expect(m.caughtUp).toBe(true);
+    expect(m.checkpointsWritten).toBe(got.length);
+  });
+});
