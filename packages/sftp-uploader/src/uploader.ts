@@ -1,4 +1,5 @@
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: `utils` is not detectable as a named ESM export, so take it from the default.
+import ssh2 from 'ssh2';
 import { type ChunkSource, chunkSource } from './body.js';
 import { type Connection, OperationError, openConnection, STATUS } from './connection.js';
 import { SftpClosedError, SftpConfigError, SftpUploadError } from './errors.js';
@@ -102,7 +103,7 @@ export class SftpUploader {
     this.#secrets = secretsOf(this.#o);
     this.#server = `${this.#o.host}:${this.#o.port}`;
     if (this.#o.privateKey !== undefined) {
-      const parsed = utils.parseKey(this.#o.privateKey, this.#o.passphrase);
+      const parsed = ssh2.utils.parseKey(this.#o.privateKey, this.#o.passphrase);
       if (parsed instanceof Error) {
         throw new SftpConfigError(
           'INVALID_PRIVATE_KEY',
