@@ -1,0 +1,127 @@
+import {
+  KinesisShardReader,
+  ReaderStateError,
+  type ShardBatch,
+} from '@connect-wfm/kinesis-shard-reader';
+import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
+import { fast, memoryStore, recordCount, spread } from './helpers.js';
+
+describe('KinesisShardReader life cycle', () => {
+  let kinesis: KinesaliteServer;
+  let n = 0;
+
+  beforeAll(async () => {
+    kinesis = await startKinesalite();
+  });
+
+  afterAll(async () => {
+    await kinesis.stop();
+  });
+
+  async function reader(count: number, extra: { signal?: AbortSignal } = {}) {
+    n += 1;
+    const name = `life-${n}`;
+    await kinesis.createStream(name, 2);
+    await kinesis.putRecords(name, spread(name, count, 2));
+    const store = memoryStore(name);
+    return {
+      store,
+      reader: new KinesisShardReader({
+        client: kinesis.client(),
+        stream: name,
+        checkpointStore: store,
+        initialPosition: { type: 'TRIM_HORIZON' },
+        maxRecords: 10,
+        ...fast,
+        ...extra,
+      }),
+    };
+  }
+
+  it('stop() resolves only after the batch in hand is processed and checkpointed', async () => {
+    const { reader: r, store } = await reader(40);
+    const order: string[] = [];
+    let held: ShardBatch | undefined;
+    let stopping: Promise<void> | undefined;
+    for await (const batch of r) {
+      held = batch;
+      stopping = r.stop().then(() => {
+        order.push('stopped');
+      });
+      await new Promise((res) => setTimeout(res, 100));
+      order.push('processed');
+      await batch.checkpoint();
+      order.push('checkpointed');
+    }
+    await stopping;
+    expect(order).toEqual(['processed', 'checkpointed', 'stopped']);
+    expect((await store.get(held?.shardId ?? ''))?.sequenceNumber).toBe(held?.lastSequenceNumber);
+    // Nothing else was handed out: the loop ended after the first batch.
+    expect(r.metrics().batchesDelivered).toBe(1);
+  });
+
+  it('ends the iteration when the signal is aborted', async () => {
+    const controller = new AbortController();
+    const { reader: r } = await reader(40, { signal: controller.signal });
+    const stopped = new Promise<void>((res) => r.once('stopped', res));
+    let batches = 0;
+    for await (const batch of r) {
+      batches += 1;
+      await batch.checkpoint();
+      if (batches === 2) controller.abort();
+    }
+    await stopped;
+    expect(batches).toBe(2);
+  });
+
+  it('run() checkpoints each batch after the handler resolved', async () => {
+    const { reader: r, store } = await reader(30);
+    const seen: ShardBatch[] = [];
+    const done = r.run(async (batch) => {
+      seen.push(batch);
+      // Not yet checkpointed while the handler runs.
+      const cp = await store.get(batch.shardId);
+      expect(cp?.sequenceNumber).not.toBe(batch.lastSequenceNumber);
+      if (recordCount(seen) >= 30) void r.stop();
+    });
+    await done;
+    for (const shardId of ['shardId-000000000000', 'shardId-000000000001']) {
+      const last = seen.filter((b) => b.shardId === shardId).at(-1);
+      expect((await store.get(shardId))?.sequenceNumber).toBe(last?.lastSequenceNumber);
+    }
+  });
+
+  it('run() rejects with the handler error and does not checkpoint that batch', async () => {
+    const { reader: r, store } = await reader(10);
+    const failure = new Error('delivery failed');
+    let failed: ShardBatch | undefined;
+    await expect(
+      r.run((batch) => {
+        failed = batch;
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await store.get(failed?.shardId ?? '')).toBeUndefined();
+  });
+
+  it('refuses to be iterated twice', async () => {
+    const { reader: r } = await reader(2);
+    const first = r[Symbol.asyncIterator]();
+    expect(() => r[Symbol.asyncIterator]()).toThrow(ReaderStateError);
+    await first.return?.();
+  });
+
+  it('refuses SHARD_END for a shard that has not ended', async () => {
+    const { reader: r } = await reader(4);
+    const it = r[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new Error('expected a batch');
+    await expect(r.checkpoint({ ...first.value, shardEnded: true })).rejects.toBeInstanceOf(
+      ReaderStateError,
+    );
+    await expect(
+      r.checkpoint({ shardId: 'shardId-000000000042', lastSequenceNumber: '1' }),
+    ).rejects.toBeInstanceOf(ReaderStateError);
+    await it.return?.();
+  });
+});
