@@ -20,14 +20,21 @@ interface Writer {
   /** Resolves after the first acknowledged write. */
   started: Promise<void>;
   exited: Promise<number | null>;
+  /** Starts a writer spawned with start `'stdin'` from `value`. */
+  go: (value: bigint) => void;
 }
 
-function startWriter(path: string, shardId: string, start: bigint, count?: number): Writer {
+function startWriter(
+  path: string,
+  shardId: string,
+  start: bigint | 'stdin',
+  count?: number,
+): Writer {
   const args = ['--import', 'tsx', writer, path, shardId, start.toString()];
   if (count !== undefined) args.push(String(count));
   const child = spawn(process.execPath, args, {
     env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let last: bigint | undefined;
   let buffered = '';
@@ -61,7 +68,15 @@ function startWriter(path: string, shardId: string, start: bigint, count?: numbe
   });
   // a writer that dies before its first write must fail the test, not hang it
   exited.then(markStarted, markStarted);
-  return { child, lastAck: () => last, started, exited };
+  return {
+    child,
+    lastAck: () => last,
+    started,
+    exited,
+    go: (value) => {
+      child.stdin?.write(`${value}\n`);
+    },
+  };
 }
 
 describe('FileCheckpointStore under crashes', () => {
@@ -80,23 +95,36 @@ describe('FileCheckpointStore under crashes', () => {
     const rand = seededRandom(20240607);
     let previous = BASE;
     let progressed = 0;
-    for (let round = 0; round < 15; round++) {
-      const w = startWriter(path, SHARD, previous);
-      await w.started;
-      await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 46)));
-      w.child.kill('SIGKILL');
-      await w.exited;
+    // the next writer loads (node + tsx) while the current one runs, so rounds stay short
+    let next = startWriter(path, SHARD, 'stdin');
+    try {
+      for (let round = 0; round < 15; round++) {
+        const w = next;
+        w.go(previous);
+        next = startWriter(path, SHARD, 'stdin');
+        await w.started;
+        await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 46)));
+        w.child.kill('SIGKILL');
+        await w.exited;
 
-      const reader = new FileCheckpointStore({ application: 'kill-test', stream: 'agents', path });
-      const cp = await reader.get(SHARD);
-      await reader.close();
-      expect(cp?.sequenceNumber).toMatch(/^[0-9]+$/);
-      const value = BigInt(cp?.sequenceNumber ?? '0');
-      expect(value).toBeGreaterThanOrEqual(previous);
-      // every write the child saw acknowledged is on disk
-      expect(value).toBeGreaterThanOrEqual(w.lastAck() ?? previous);
-      if (value > previous) progressed++;
-      previous = value;
+        const reader = new FileCheckpointStore({
+          application: 'kill-test',
+          stream: 'agents',
+          path,
+        });
+        const cp = await reader.get(SHARD);
+        await reader.close();
+        expect(cp?.sequenceNumber).toMatch(/^[0-9]+$/);
+        const value = BigInt(cp?.sequenceNumber ?? '0');
+        expect(value).toBeGreaterThanOrEqual(previous);
+        // every write the child saw acknowledged is on disk
+        expect(value).toBeGreaterThanOrEqual(w.lastAck() ?? previous);
+        if (value > previous) progressed++;
+        previous = value;
+      }
+    } finally {
+      next.child.kill('SIGKILL');
+      await next.exited;
     }
     expect(progressed).toBeGreaterThanOrEqual(10);
   }, 60_000);
