@@ -11,18 +11,25 @@ import type { MemoryCheckpointStoreOptions } from './types.js';
  * const b = new MemoryCheckpointStore({ application: 'rta', stream: 'agents', table });
  */
 export class MemoryCheckpointTable {
-  readonly #scopes = new Map<string, ScopeState>();
+  /** Brand, so that only tables made by this class are accepted. */
+  readonly kind = 'memory-checkpoint-table' as const;
+}
 
-  /** @internal A private copy of one scope's state. */
-  load(key: string): ScopeState {
-    const state = this.#scopes.get(key);
-    return state === undefined ? emptyScope() : cloneScope(state);
-  }
+/** The data of each table, kept out of the public class. */
+const tables = new WeakMap<MemoryCheckpointTable, Map<string, ScopeState>>();
 
-  /** @internal Replaces one scope's state. */
-  save(key: string, state: ScopeState): void {
-    this.#scopes.set(key, cloneScope(state));
+function scopesOf(table: MemoryCheckpointTable): Map<string, ScopeState> {
+  let scopes = tables.get(table);
+  if (scopes === undefined) {
+    scopes = new Map();
+    tables.set(table, scopes);
   }
+  return scopes;
+}
+
+function load(table: MemoryCheckpointTable, key: string): ScopeState {
+  const state = scopesOf(table).get(key);
+  return state === undefined ? emptyScope() : cloneScope(state);
 }
 
 /**
@@ -49,7 +56,7 @@ export class MemoryCheckpointStore extends StateCheckpointStore {
 
   protected async readState(): Promise<ScopeState> {
     await Promise.resolve();
-    return this.#table.load(this.#key);
+    return load(this.#table, this.#key);
   }
 
   protected async transact<T>(
@@ -57,9 +64,9 @@ export class MemoryCheckpointStore extends StateCheckpointStore {
   ): Promise<T> {
     await Promise.resolve();
     // Synchronous from here to save(): nothing can interleave, so this is atomic.
-    const state = this.#table.load(this.#key);
+    const state = load(this.#table, this.#key);
     const { result, changed } = fn(state, this.clock());
-    if (changed) this.#table.save(this.#key, state);
+    if (changed) scopesOf(this.#table).set(this.#key, cloneScope(state));
     return result;
   }
 
