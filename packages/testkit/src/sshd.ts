@@ -89,6 +89,12 @@ export interface SshdServer {
   start(): Promise<void>;
   /** {@link SshdServer.kill} then {@link SshdServer.start}. */
   restart(): Promise<void>;
+  /**
+   * Gives the server a new generated host key (restarting it when running), as a re-installed
+   * or impersonated server would present; updates `hostKeySha256`/`hostPublicKey` and returns
+   * the new fingerprint.
+   */
+  replaceHostKey(): Promise<string>;
   /** Stops the server for good: kills it, removes the user (`userdel -r`) and temp files. */
   stop(): Promise<void>;
 }
@@ -426,7 +432,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   live.add(syncCleanup);
 
   try {
-    const hostKey = await keygen(join(etc, 'ssh_host_ed25519_key'), '', 'cwfm-host');
+    let hostKey = await keygen(join(etc, 'ssh_host_ed25519_key'), '', 'cwfm-host');
     const clientKey = await keygen(join(etc, 'client_ed25519'), '', 'cwfm-client');
     const encKey = await keygen(join(etc, 'client_enc_ed25519'), passphrase, 'cwfm-client-enc');
 
@@ -533,8 +539,12 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
       encryptedPrivateKey: encKey.privateKey,
       encryptedPrivateKeyPath: join(etc, 'client_enc_ed25519'),
       passphrase,
-      hostKeySha256: hostKey.sha256,
-      hostPublicKey: hostKey.publicKey.split(' ').slice(0, 2).join(' '),
+      get hostKeySha256() {
+        return hostKey.sha256;
+      },
+      get hostPublicKey() {
+        return hostKey.publicKey.split(' ').slice(0, 2).join(' ');
+      },
       home,
       root,
       get running() {
@@ -553,6 +563,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
       async restart() {
         await kill();
         await server.start();
+      },
+      async replaceHostKey() {
+        const wasRunning = isRunning();
+        await kill();
+        const keyPath = join(etc, 'ssh_host_ed25519_key');
+        await rm(keyPath, { force: true });
+        await rm(`${keyPath}.pub`, { force: true });
+        hostKey = await keygen(keyPath, '', 'cwfm-host');
+        if (wasRunning) await server.start();
+        return hostKey.sha256;
       },
       async stop() {
         if (removed) return;

@@ -174,3 +174,33 @@ describe('SftpUploader against OpenSSH', () => {
     }
   });
 });
+
+describe('SftpUploader trust on first use', () => {
+  let sshd: SshdServer;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('refuses a host key that changed since its first connection when no pin is set', async () => {
+    const uploader = new SftpUploader(
+      optionsFor(sshd, { hostKeySha256: undefined, keepaliveIntervalMs: 0 }),
+    );
+    try {
+      const firstKey = sshd.hostKeySha256;
+      await uploader.put('first.csv', 'x');
+      const newKey = await sshd.replaceHostKey(); // drops the connection; a new key is served
+      const err = await uploader.put('second.csv', 'y').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpHostKeyError);
+      expect(err).toMatchObject({ expected: firstKey, presented: newKey, retryable: false });
+      expect((err as Error).message).toContain('changed');
+      expect(readdirSync(sshd.root)).toEqual(['first.csv']);
+    } finally {
+      await uploader.close();
+    }
+  });
+});

@@ -110,6 +110,16 @@ describe('startSshd (real OpenSSH)', () => {
     expect(again.presentedHostKey).toBe(sshd.hostKeySha256);
   });
 
+  it('replaceHostKey() serves a new host key on the same port', async () => {
+    const before = sshd.hostKeySha256;
+    const after = await sshd.replaceHostKey();
+    expect(after).not.toBe(before);
+    expect(sshd.hostKeySha256).toBe(after);
+    const session = await openSftp(sshd, { password: sshd.password });
+    session.client.end();
+    expect(session.presentedHostKey).toBe(after);
+  });
+
   it('stop() removes the throwaway user and its files', async () => {
     const other = await startSshd();
     const home = other.home;
