@@ -34,6 +34,10 @@ class AgentEntry {
   /** What the WFM last accepted (undefined = nothing yet). */
   acceptedCode: string | undefined = undefined;
   acceptedDescription: string | undefined = undefined;
+  /** In the collapser's dirty list (its state may differ from the accepted one). */
+  dirty = false;
+  /** Number of the last `ingest` call that changed this agent's state. */
+  changedInIngest = 0;
 
   constructor(
     readonly userCode: string,
@@ -100,8 +104,10 @@ function byUserCode(a: RtaState, b: RtaState): number {
  */
 export class RtaDeltaCollapser {
   private readonly agents = new Map<string, AgentEntry>();
-  /** Agents whose current state may differ from the accepted one. */
-  private readonly dirty = new Set<string>();
+  /** Agents whose current state may differ from the accepted one (each once, `entry.dirty`). */
+  private dirty: AgentEntry[] = [];
+  /** Counts `ingest` calls, to count each changed agent once per call without a set. */
+  private ingestNumber = 0;
   private readonly recentIds: RecentIds;
   private readonly derive: CompiledDeriver;
   private readonly onReject: ((rejection: RejectedRecord) => void) | undefined;
@@ -139,11 +145,10 @@ export class RtaDeltaCollapser {
    */
   ingest(records: Iterable<AgentEventRecord>): IngestResult {
     const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
-    const changedAgents = new Set<string>();
+    this.ingestNumber += 1;
     for (const record of records) {
-      this.ingestOne(record.shardId, record.sequenceNumber, record.data, result, changedAgents);
+      this.ingestOne(record.shardId, record.sequenceNumber, record.data, result);
     }
-    result.changed = changedAgents.size;
     return result;
   }
 
@@ -162,7 +167,7 @@ export class RtaDeltaCollapser {
       ? (batches as readonly ShardBatchLike[])
       : [batches as ShardBatchLike];
     const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
-    const changedAgents = new Set<string>();
+    this.ingestNumber += 1;
     for (const batch of list) {
       for (const record of batch.records) {
         const sequenceNumber = record.SequenceNumber ?? '';
@@ -175,10 +180,9 @@ export class RtaDeltaCollapser {
           });
           continue;
         }
-        this.ingestOne(batch.shardId, sequenceNumber, record.Data, result, changedAgents);
+        this.ingestOne(batch.shardId, sequenceNumber, record.Data, result);
       }
     }
-    result.changed = changedAgents.size;
     return result;
   }
 
@@ -187,7 +191,6 @@ export class RtaDeltaCollapser {
     sequenceNumber: string,
     data: Uint8Array,
     result: IngestResult,
-    changedAgents: Set<string>,
   ): void {
     const parsed = parseAgentEvent(data, { shardId, sequenceNumber });
     if (!parsed.ok) {
@@ -225,22 +228,35 @@ export class RtaDeltaCollapser {
     if (entry === undefined) {
       entry = new AgentEntry(userCode, state.stateCode, state.stateDescription);
       this.agents.set(userCode, entry);
-      changedAgents.add(userCode);
-      this.dirty.add(userCode);
+      this.changed(entry, result);
     } else if (
       entry.stateCode !== state.stateCode ||
       entry.stateDescription !== state.stateDescription
     ) {
       entry.stateCode = state.stateCode;
       entry.stateDescription = state.stateDescription;
-      changedAgents.add(userCode);
-      this.dirty.add(userCode);
+      this.changed(entry, result);
     }
     entry.hasPosition = true;
     entry.timeMs = parsed.eventTimeMs;
     entry.shardId = shardId;
     entry.sequenceNumber = sequenceNumber;
     result.accepted += 1;
+  }
+
+  private changed(entry: AgentEntry, result: IngestResult): void {
+    if (entry.changedInIngest !== this.ingestNumber) {
+      entry.changedInIngest = this.ingestNumber;
+      result.changed += 1;
+    }
+    this.markDirty(entry);
+  }
+
+  private markDirty(entry: AgentEntry): void {
+    if (!entry.dirty) {
+      entry.dirty = true;
+      this.dirty.push(entry);
+    }
   }
 
   private report(result: IngestResult, rejection: RejectedRecord): void {
@@ -271,11 +287,16 @@ export class RtaDeltaCollapser {
    */
   pendingDelta(): RtaState[] {
     const out: RtaState[] = [];
-    for (const userCode of this.dirty) {
-      const entry = this.agents.get(userCode);
-      if (entry?.isPending()) out.push(entry.toState());
-      else this.dirty.delete(userCode);
+    const stillDirty: AgentEntry[] = [];
+    for (const entry of this.dirty) {
+      if (entry.isPending()) {
+        out.push(entry.toState());
+        stillDirty.push(entry);
+      } else {
+        entry.dirty = false;
+      }
     }
+    this.dirty = stillDirty;
     return out.sort(byUserCode);
   }
 
@@ -311,8 +332,8 @@ export class RtaDeltaCollapser {
       }
       entry.acceptedCode = state.stateCode;
       entry.acceptedDescription = state.stateDescription;
-      if (entry.isPending()) this.dirty.add(state.userCode);
-      else this.dirty.delete(state.userCode);
+      // A no-longer-pending entry leaves the dirty list at the next pendingDelta().
+      if (entry.isPending()) this.markDirty(entry);
     }
   }
 
@@ -369,7 +390,7 @@ export class RtaDeltaCollapser {
     if (duplicates.length > 0) throw new RtaStateImportError(duplicates);
 
     this.agents.clear();
-    this.dirty.clear();
+    this.dirty = [];
     this.recentIds.clear();
     for (const agent of parsed.data.agents) {
       const entry = new AgentEntry(
@@ -388,7 +409,7 @@ export class RtaDeltaCollapser {
         entry.sequenceNumber = agent.position.sequenceNumber;
       }
       this.agents.set(agent.userCode, entry);
-      if (entry.isPending()) this.dirty.add(agent.userCode);
+      if (entry.isPending()) this.markDirty(entry);
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   type AgentEvent,
   agentEventSchema,
@@ -52,6 +53,97 @@ function reject(
   return { ok: false, rejection };
 }
 
+/**
+ * The common case of Connect's timestamp (`2023-05-02T08:00:00.118Z`, day 01–28): a strict
+ * subset of what `z.iso.datetime({ offset: true })` accepts. Anything else goes through zod.
+ */
+const FAST_TIMESTAMP =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNullishString(value: unknown): value is string | null | undefined {
+  return value == null || typeof value === 'string';
+}
+
+/**
+ * Fast path of `agentEventSchema.safeParse`: the same checks written out by hand, returning the
+ * same output (only the schema's fields; absent optional fields stay absent). It only ever
+ * accepts input the schema accepts (tests check this); when it returns `undefined`, the caller
+ * runs the zod schema, which decides and produces the error message. Validating a ~2 KB event
+ * this way costs a few percent of `JSON.parse` instead of ~10 %. Internal (exported for tests).
+ */
+export function fastParse(json: unknown): AgentEvent | undefined {
+  if (!isObject(json)) return undefined;
+  const { EventId, EventType, EventTimestamp, AgentARN, CurrentAgentSnapshot } = json;
+  if (
+    !isNullishString(EventId) ||
+    typeof EventType !== 'string' ||
+    typeof EventTimestamp !== 'string' ||
+    !FAST_TIMESTAMP.test(EventTimestamp) ||
+    !isNullishString(AgentARN) ||
+    !isObject(CurrentAgentSnapshot)
+  ) {
+    return undefined;
+  }
+  const { AgentStatus, Configuration, Contacts } = CurrentAgentSnapshot;
+  if (!isObject(AgentStatus) || !isObject(Configuration)) return undefined;
+  const { ARN, Name, Type } = AgentStatus;
+  const { Username } = Configuration;
+  if (
+    typeof ARN !== 'string' ||
+    ARN.length === 0 ||
+    typeof Name !== 'string' ||
+    Name.length === 0 ||
+    !isNullishString(Type) ||
+    typeof Username !== 'string' ||
+    Username.length === 0
+  ) {
+    return undefined;
+  }
+  const status: AgentEvent['CurrentAgentSnapshot']['AgentStatus'] = { ARN, Name };
+  if (Type !== undefined) status.Type = Type;
+  const snapshot: AgentEvent['CurrentAgentSnapshot'] = {
+    AgentStatus: status,
+    Configuration: { Username },
+  };
+  if (Contacts !== undefined) {
+    if (Contacts === null) {
+      snapshot.Contacts = null;
+    } else {
+      if (!Array.isArray(Contacts)) return undefined;
+      const contacts: NonNullable<AgentEvent['CurrentAgentSnapshot']['Contacts']> = [];
+      for (const contact of Contacts as unknown[]) {
+        if (!isObject(contact)) return undefined;
+        const { State, Channel } = contact;
+        if (!isNullishString(State) || !isNullishString(Channel)) return undefined;
+        const out: (typeof contacts)[number] = {};
+        if (State !== undefined) out.State = State;
+        if (Channel !== undefined) out.Channel = Channel;
+        contacts.push(out);
+      }
+      snapshot.Contacts = contacts;
+    }
+  }
+  const event: AgentEvent = { EventType, EventTimestamp, CurrentAgentSnapshot: snapshot };
+  if (EventId !== undefined) event.EventId = EventId;
+  if (AgentARN !== undefined) event.AgentARN = AgentARN;
+  return event;
+}
+
+/** Validates parsed JSON against the agent event contract: the fast path, else zod. */
+export function validateAgentEvent(
+  json: unknown,
+): { success: true; data: AgentEvent } | { success: false; error: z.ZodError } {
+  const fast = fastParse(json);
+  if (fast !== undefined) return { success: true, data: fast };
+  return agentEventSchema.safeParse(json);
+}
+
 function field(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)[key]
@@ -60,7 +152,8 @@ function field(value: unknown, key: string): unknown {
 
 /**
  * Parses one Kinesis record's data as an Amazon Connect agent event and validates, with zod, the
- * fields the derivation needs (`EventType`, `EventTimestamp`, `EventId`,
+ * fields the derivation needs (zod schema `agentEventSchema`, with a hand-written fast path that
+ * accepts only what the schema accepts) (`EventType`, `EventTimestamp`, `EventId`,
  * `CurrentAgentSnapshot.{AgentStatus, Configuration.Username, Contacts}`). Unknown fields and
  * absent optional ones are fine. A record that is not a usable event is returned as a rejection
  * (with shard, sequence number, `EventId` if readable, and the reason); nothing is thrown.
@@ -95,7 +188,7 @@ export function parseAgentEvent(data: Uint8Array, meta: RecordMeta): ParseResult
     const detail = err instanceof Error ? err.message : String(err);
     return reject(meta, 'invalid-json', `record data is not JSON: ${detail}`);
   }
-  const result = agentEventSchema.safeParse(json);
+  const result = validateAgentEvent(json);
   const eventId = field(json, 'EventId');
   if (!result.success) {
     const username = field(field(field(json, 'CurrentAgentSnapshot'), 'Configuration'), 'Username');
