@@ -141,6 +141,9 @@ export function writeAll(
             if (failure === undefined) send(offset, chunk);
           }
         } while (again && failure === undefined);
+      } catch (err) {
+        // ssh2 may throw synchronously on a channel that just closed.
+        failure ??= new OperationError('write', path, err, 'lost');
       } finally {
         reading = false;
       }
