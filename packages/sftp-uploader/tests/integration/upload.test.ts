@@ -4,11 +4,20 @@ import { generateSshKeyPair, type SshdServer, startSshd } from '@connect-wfm/tes
 import { SftpAuthError, SftpHostKeyError, SftpUploader } from '../../src/index.js';
 import { errorText, optionsFor, recordingLogger } from './helpers.js';
 
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('SftpUploader against OpenSSH', () => {
   let sshd: SshdServer;
+  const sshdLog: string[] = [];
 
   beforeAll(async () => {
-    sshd = await startSshd();
+    sshd = await startSshd({ onLog: (line) => sshdLog.push(line) });
   });
 
   afterAll(async () => {
@@ -78,6 +87,7 @@ describe('SftpUploader against OpenSSH', () => {
     const logger = recordingLogger();
     const uploader = new SftpUploader(optionsFor(sshd, { hostKeySha256: other.sha256, logger }));
     try {
+      const logFrom = sshdLog.length;
       const err = await uploader.put('mitm.csv', 'secret data').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SftpHostKeyError);
       expect(err).toMatchObject({
@@ -89,7 +99,12 @@ describe('SftpUploader against OpenSSH', () => {
       });
       expect((err as Error).message).toContain(sshd.hostKeySha256);
       expect((err as Error).message).toContain('before authentication');
-      // Refused before authentication: the server never saw a login attempt succeed.
+      // Refused before authentication: sshd logs the client leaving [preauth], no login attempt.
+      await until(() => sshdLog.slice(logFrom).some((l) => l.includes('preauth')));
+      const log = sshdLog.slice(logFrom).join('\n');
+      expect(log).not.toMatch(
+        /Accepted|Failed password|Failed publickey|Postponed|authenticating user/,
+      );
       expect(readdirSync(sshd.root)).not.toContain('mitm.csv');
     } finally {
       await uploader.close();
