@@ -79,9 +79,13 @@ export interface DeriveOptions {
 
 /** Minimal logger interface (compatible with console, pino and Powertools Logger). */
 export interface Logger {
+  /** Not used by this package; part of the common logger shape. */
   debug(message: string, ...meta: unknown[]): void;
+  /** Not used by this package; part of the common logger shape. */
   info(message: string, ...meta: unknown[]): void;
+  /** One call per rejected record, with the `RejectedRecord` as meta. */
   warn(message: string, ...meta: unknown[]): void;
+  /** Called when `onReject` throws. */
   error(message: string, ...meta: unknown[]): void;
 }
 
