@@ -1,4 +1,6 @@
+import { MemoryCheckpointStore, MemoryCheckpointTable } from '@connect-wfm/checkpoint-store';
 import {
+  CheckpointFailedError,
   KinesisShardReader,
   ReaderStateError,
   type ShardBatch,
@@ -122,6 +124,36 @@ describe('KinesisShardReader life cycle', () => {
     await expect(
       r.checkpoint({ shardId: 'shardId-000000000042', lastSequenceNumber: '1' }),
     ).rejects.toBeInstanceOf(ReaderStateError);
+    await it.return?.();
+  });
+
+  it('cannot checkpoint once another process took the leader lease (fencing)', async () => {
+    await kinesis.createStream('leased', 1);
+    await kinesis.putRecords('leased', spread('leased', 10, 1));
+    const table = new MemoryCheckpointTable();
+    const mine = new MemoryCheckpointStore({ application: 'test', stream: 'leased', table });
+    const theirs = new MemoryCheckpointStore({ application: 'test', stream: 'leased', table });
+    await mine.acquireLease({ owner: 'process-a', ttlMs: 50 });
+    const r = new KinesisShardReader({
+      client: kinesis.client(),
+      stream: 'leased',
+      checkpointStore: mine,
+      initialPosition: { type: 'TRIM_HORIZON' },
+      ...fast,
+    });
+    const it = r[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new Error('expected a batch');
+    // Process A stalls past its lease; process B takes over.
+    await new Promise((res) => setTimeout(res, 100));
+    await theirs.acquireLease({ owner: 'process-b', ttlMs: 10_000 });
+    const failure = await first.value.checkpoint().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(CheckpointFailedError);
+    expect((failure as CheckpointFailedError).cause).toMatchObject({ code: 'LEASE_LOST' });
+    expect(await theirs.get('shardId-000000000000')).toBeUndefined();
     await it.return?.();
   });
 });

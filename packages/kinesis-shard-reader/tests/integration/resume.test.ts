@@ -1,47 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileCheckpointStore } from '@connect-wfm/checkpoint-store';
 import { KinesisShardReader, type ShardBatch } from '@connect-wfm/kinesis-shard-reader';
 import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
 import { consume, fast, memoryStore, payloads, recordCount, spread } from './helpers.js';
 
 describe('KinesisShardReader restarted on the same checkpoint store', () => {
   let kinesis: KinesaliteServer;
+  let dir: string;
 
   beforeAll(async () => {
     kinesis = await startKinesalite();
+    dir = mkdtempSync(join(tmpdir(), 'shard-reader-resume-'));
   });
 
   afterAll(async () => {
     await kinesis.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('resumes exactly after the last checkpoint: no gap, only the uncheckpointed batch again', async () => {
     await kinesis.createStream('resume', 2);
     const all = spread('r', 200, 2).map((r) => r.data as string);
     await kinesis.putRecords('resume', spread('r', 200, 2));
-    const store = memoryStore('resume');
+    // Each run opens the checkpoint file anew, as a restarted process would.
+    const path = join(dir, 'checkpoints.json');
+    const openStore = () =>
+      new FileCheckpointStore({ application: 'test', stream: 'resume', path });
     const options = {
       stream: 'resume',
-      checkpointStore: store,
       initialPosition: { type: 'TRIM_HORIZON' },
       maxRecords: 25,
       ...fast,
     } as const;
 
     // First run: five batches, the fifth is processed but not checkpointed (a crash).
+    const firstStore = openStore();
     const first = await consume(
-      new KinesisShardReader({ client: kinesis.client(), ...options }),
+      new KinesisShardReader({ client: kinesis.client(), checkpointStore: firstStore, ...options }),
       (b) => b.length >= 5,
       { checkpoint: (_b, i) => i < 4 },
     );
+    await firstStore.close();
     expect(first).toHaveLength(5);
     const checkpointed = new Set(payloads(first.slice(0, 4)));
     const uncheckpointed = payloads(first.slice(4));
 
     // Second run: reads what was not checkpointed.
     const expected = all.length - checkpointed.size;
+    const secondStore = openStore();
     const second: ShardBatch[] = await consume(
-      new KinesisShardReader({ client: kinesis.client(), ...options }),
+      new KinesisShardReader({
+        client: kinesis.client(),
+        checkpointStore: secondStore,
+        ...options,
+      }),
       (b) => recordCount(b) >= expected,
     );
+    await secondStore.close();
     const again = payloads(second);
 
     expect(again.filter((p) => checkpointed.has(p))).toEqual([]);
