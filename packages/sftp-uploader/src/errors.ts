@@ -72,6 +72,13 @@ export class SftpUploadError extends Error {
 /**
  * Invalid uploader options, file name or body (`INVALID_OPTIONS`, `INVALID_FILE_NAME`,
  * `INVALID_BODY`, `INVALID_PRIVATE_KEY`); thrown before anything is sent.
+ *
+ * @example
+ * try {
+ *   new SftpUploader({ host: 'h', username: 'u' }); // neither password nor privateKey
+ * } catch (err) {
+ *   if (err instanceof SftpConfigError) console.error(err.code, err.message); // INVALID_OPTIONS
+ * }
  */
 export class SftpConfigError extends SftpUploadError {
   override readonly name = 'SftpConfigError';
@@ -84,7 +91,14 @@ export class SftpConfigError extends SftpUploadError {
   }
 }
 
-/** The server presented a host key whose fingerprint differs from `hostKeySha256` (`HOST_KEY_MISMATCH`). */
+/**
+ * The server presented a host key whose fingerprint differs from `hostKeySha256` (`HOST_KEY_MISMATCH`).
+ *
+ * @example
+ * catch (err) {
+ *   if (err instanceof SftpHostKeyError) alert(`expected ${err.expected}, got ${err.presented}`);
+ * }
+ */
 export class SftpHostKeyError extends SftpUploadError {
   override readonly name = 'SftpHostKeyError';
   /** Fingerprint the uploader expected. */
@@ -102,7 +116,14 @@ export class SftpHostKeyError extends SftpUploadError {
   }
 }
 
-/** The server refused the credentials (`AUTHENTICATION_FAILED`). */
+/**
+ * The server refused the credentials (`AUTHENTICATION_FAILED`).
+ *
+ * @example
+ * catch (err) {
+ *   if (err instanceof SftpAuthError) rotateCredentialsAlarm(err.server);
+ * }
+ */
 export class SftpAuthError extends SftpUploadError {
   override readonly name = 'SftpAuthError';
   constructor(message: string, details: SftpErrorDetails = {}) {
@@ -113,6 +134,12 @@ export class SftpAuthError extends SftpUploadError {
 /**
  * The connection failed, dropped or stalled (`CONNECTION_FAILED`, `TIMEOUT`). Usually transient
  * (retried before surfacing); a failed SSH handshake (no common algorithm) is not.
+ *
+ * @example
+ * catch (err) {
+ *   // retries were exhausted: leave the message on the queue for a later run
+ *   if (err instanceof SftpConnectionError && err.retryable) return retryLater();
+ * }
  */
 export class SftpConnectionError extends SftpUploadError {
   override readonly name = 'SftpConnectionError';
@@ -125,7 +152,14 @@ export class SftpConnectionError extends SftpUploadError {
   }
 }
 
-/** The server refused an SFTP operation (`PERMISSION_DENIED`, `DIRECTORY_UNAVAILABLE`, `REMOTE_FAILURE`, `NOT_RESUMABLE`). */
+/**
+ * The server refused an SFTP operation (`PERMISSION_DENIED`, `DIRECTORY_UNAVAILABLE`, `REMOTE_FAILURE`, `NOT_RESUMABLE`).
+ *
+ * @example
+ * catch (err) {
+ *   if (err instanceof SftpRemoteError && err.code === 'PERMISSION_DENIED') escalate(err.message);
+ * }
+ */
 export class SftpRemoteError extends SftpUploadError {
   override readonly name = 'SftpRemoteError';
   /** The SFTP status code the server answered, when there was one. */
@@ -140,7 +174,14 @@ export class SftpRemoteError extends SftpUploadError {
   }
 }
 
-/** Reading the body (a stream or iterable) failed (`BODY_FAILED`); nothing was published. */
+/**
+ * Reading the body (a stream or iterable) failed (`BODY_FAILED`); nothing was published.
+ *
+ * @example
+ * catch (err) {
+ *   if (err instanceof SftpBodyError) console.error('source failed', err.cause);
+ * }
+ */
 export class SftpBodyError extends SftpUploadError {
   override readonly name = 'SftpBodyError';
   constructor(message: string, details: SftpErrorDetails = {}) {
@@ -148,7 +189,13 @@ export class SftpBodyError extends SftpUploadError {
   }
 }
 
-/** The uploader was closed (`UPLOADER_CLOSED`). */
+/**
+ * The uploader was closed (`UPLOADER_CLOSED`).
+ *
+ * @example
+ * await uploader.close();
+ * await uploader.put('late.csv', 'x'); // rejects with SftpClosedError (UPLOADER_CLOSED)
+ */
 export class SftpClosedError extends SftpUploadError {
   override readonly name = 'SftpClosedError';
   constructor(message: string, details: SftpErrorDetails = {}) {

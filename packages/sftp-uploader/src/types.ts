@@ -5,9 +5,13 @@ import type { SftpUploadError } from './errors.js';
  * secrets are never passed to it.
  */
 export interface SftpLogger {
+  /** Per-file details (uploaded, posix-rename fallback). */
   debug(message: string, context?: Record<string, unknown>): void;
+  /** Connections (with the host key fingerprint) and resumed transfers. */
   info(message: string, context?: Record<string, unknown>): void;
+  /** An unpinned host key accepted on first use; each retry of a transient fault. */
   warn(message: string, context?: Record<string, unknown>): void;
+  /** A file that failed for good. */
   error(message: string, context?: Record<string, unknown>): void;
 }
 
