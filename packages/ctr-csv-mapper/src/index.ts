@@ -1,1 +1,42 @@
-export {};
+/**
+ * @connect-wfm/ctr-csv-mapper: streaming Amazon Connect contact trace records (Firehose objects)
+ * to the WFM's CSV files, interval statistics and the agent performance report.
+ */
+export {
+  AGENT_PERFORMANCE_COLUMNS,
+  agentPerformancePassThrough,
+  mapAgentPerformanceReport,
+  normalizeHeader,
+  parseReportDuration,
+} from './agent-performance.js';
+export {
+  arnId,
+  CTR_CSV_COLUMNS,
+  CTR_CSV_HEADER,
+  csvField,
+  csvFileNameFor,
+  csvLine,
+  ctrCsvRow,
+  ctrCsvStream,
+  type FirehoseItemSource,
+  firehoseObjectToCsv,
+} from './csv.js';
+export {
+  AgentReportHeaderError,
+  AgentReportValueError,
+  CtrMapperError,
+  type CtrMapperErrorCode,
+  InputFailedError,
+  InvalidOptionsError,
+  InvalidSnapshotError,
+} from './errors.js';
+export { DEFAULT_MAX_RECORD_BYTES, readFirehoseBatches, readFirehoseRecords } from './reader.js';
+export { ctrSchema } from './schema.js';
+export {
+  AGENT_QUEUE_STATS_COLUMNS,
+  computeIntervalStats,
+  IntervalStatsAccumulator,
+  type IntervalStatsSnapshot,
+  QUEUE_STATS_COLUMNS,
+} from './stats.js';
+export type * from './types.js';

@@ -1,0 +1,250 @@
+/**
+ * Benchmark of the CTR → CSV path and the statistics path (issue 3, point 7).
+ *
+ *   npm run bench -- ctr-csv
+ *
+ * Generates (seeded) a Firehose object of at least 100 MB of realistic CTRs into a temp file
+ * (streamed to disk, never held), plus the same records one per line for the parse-only baseline,
+ * then measures, each variant in its own child process so peak RSS is its own:
+ *   mapper      firehoseObjectToCsv(file) → a byte-counting sink (the library's CSV path)
+ *   mapper-gz   the same from the GZIP-compressed object (throughput on decompressed bytes)
+ *   stats       readFirehoseBatches → IntervalStatsAccumulator → both statistics CSVs
+ *   parse-only  JSON.parse of every record given newline boundaries, streamed (the practical limit)
+ *   naive       the 2018 Lambda: whole object in memory, `}{` replace, JSON.parse, string concatenation
+ * Each timed variant runs REPEAT times, interleaved; the median time is used (the machine is shared).
+ * Environment: CTR_BENCH_MB (default 110) changes the object size.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
+import { writeFirehoseObject } from './ctr-generator.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const REPO_ROOT = join(dirname(SELF), '..', '..', '..');
+const REPEAT = 3;
+
+interface VariantResult {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly peakRssMb: number;
+  readonly startRssMb: number;
+  readonly records: number;
+  readonly outBytes: number;
+}
+
+function maxRssMb(): number {
+  // Same formula as @connect-wfm/testkit's peakRssMb(); the child does not import the testkit so
+  // that its RSS holds only what the variant needs.
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/** What the 2018 code assumed a record looks like (no validation). */
+interface NaiveCtr {
+  Agent?: Record<string, unknown> | null;
+  Queue?: Record<string, unknown> | null;
+  SystemEndpoint?: Record<string, unknown> | null;
+  [field: string]: unknown;
+}
+
+class CountingSink extends Writable {
+  bytes = 0;
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.bytes += chunk.length;
+    cb();
+  }
+}
+
+async function runVariant(variant: string, file: string): Promise<VariantResult> {
+  const startRssMb = maxRssMb();
+  const lib = await import('@connect-wfm/ctr-csv-mapper');
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  let records = 0;
+  let outBytes = 0;
+  if (variant === 'mapper' || variant === 'mapper-gz') {
+    const sink = new CountingSink();
+    await pipeline(
+      lib.firehoseObjectToCsv(createReadStream(file, { highWaterMark: 64 * 1024 }), {
+        sourceName: file,
+        onBadRecord: () => {
+          throw new Error('unexpected bad record in generated data');
+        },
+      }),
+      sink,
+    );
+    outBytes = sink.bytes;
+  } else if (variant === 'stats') {
+    const acc = new lib.IntervalStatsAccumulator({ intervalMinutes: 15 });
+    for await (const batch of lib.readFirehoseBatches(createReadStream(file), {
+      sourceName: file,
+    })) {
+      for (const item of batch) if (item.kind === 'record') acc.add(item.record);
+    }
+    records = acc.counts().recordsAdded;
+    outBytes = acc.toCsv('queue').length + acc.toCsv('agent-queue').length;
+  } else if (variant === 'parse-only') {
+    let tail: Buffer = Buffer.alloc(0);
+    for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+      const buf: Buffer =
+        tail.length > 0 ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
+      let s = 0;
+      let nl = buf.indexOf(0x0a, s);
+      while (nl >= 0) {
+        if (nl > s) {
+          JSON.parse(buf.toString('utf8', s, nl));
+          records++;
+        }
+        s = nl + 1;
+        nl = buf.indexOf(0x0a, s);
+      }
+      tail = buf.subarray(s);
+    }
+  } else if (variant === 'naive') {
+    // The 2018 approach, kept as it was on purpose: whole object, `}{` replace, concatenation.
+    const body = readFileSync(file).toString('utf8');
+    const parsed = JSON.parse(`[${body.replace(/}{/g, '},{')}]`) as NaiveCtr[];
+    let csv = '';
+    for (const r of parsed) {
+      csv += `${r.Agent?.ARN},${r.Agent?.AfterContactWorkDuration},${r.Agent?.AgentInteractionDuration},${r.Agent?.CustomerHoldDuration},${r.Agent?.Username},${r.Channel},${r.ContactId},${r.InitiationMethod},${r.InitiationTimestamp},${r.Queue?.ARN},${r.Queue?.Duration},${r.Queue?.EnqueueTimestamp},${r.Queue?.Name},${r.SystemEndpoint?.Address},${r.TransferCompletedTimestamp},${r.TransferredToEndpoint}\n`;
+    }
+    records = parsed.length;
+    outBytes = Buffer.byteLength(csv);
+  } else {
+    throw new Error(`unknown variant ${variant}`);
+  }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMb: maxRssMb(),
+    startRssMb,
+    records,
+    outBytes,
+  };
+}
+
+function spawnVariant(variant: string, file: string): VariantResult {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--variant', variant, file], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json') },
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024,
+  });
+  if (res.status !== 0) {
+    throw new Error(`variant ${variant} failed (${res.status ?? res.signal}): ${res.stderr}`);
+  }
+  const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (line === undefined) throw new Error(`variant ${variant} printed no RESULT: ${res.stdout}`);
+  return JSON.parse(line.slice(7)) as VariantResult;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function main(): Promise<void> {
+  const { printBench, printTable, seededRandom } = await import('@connect-wfm/testkit');
+  const targetMb = Number(process.env.CTR_BENCH_MB ?? '110');
+  const dir = mkdtempSync(join(tmpdir(), 'ctr-bench-'));
+  try {
+    const cat = join(dir, 'ctr-concatenated.json');
+    const lines = join(dir, 'ctr-lines.json');
+    const gz = join(dir, 'ctr-concatenated.json.gz');
+    const genA = await writeFirehoseObject(cat, targetMb * 1e6, seededRandom(2026), 'concatenated');
+    const genB = await writeFirehoseObject(lines, targetMb * 1e6, seededRandom(2026), 'newline');
+    await pipeline(createReadStream(cat), createGzip({ level: 6 }), createWriteStream(gz));
+    const objectMb = statSync(cat).size / 1e6;
+    const linesMb = statSync(lines).size / 1e6;
+    process.stdout.write(
+      `object: ${objectMb.toFixed(1)} MB, ${genA.records} CTRs (gzip ${(statSync(gz).size / 1e6).toFixed(1)} MB); newline copy ${linesMb.toFixed(1)} MB, ${genB.records} CTRs\n`,
+    );
+
+    const files: Record<string, string> = {
+      mapper: cat,
+      'mapper-gz': gz,
+      stats: cat,
+      'parse-only': lines,
+      naive: cat,
+    };
+    const runs: Record<string, VariantResult[]> = {};
+    for (let r = 0; r < REPEAT; r++) {
+      for (const v of ['parse-only', 'mapper', 'stats', 'mapper-gz']) {
+        const list = runs[v] ?? [];
+        list.push(spawnVariant(v, files[v] as string));
+        runs[v] = list;
+      }
+    }
+    runs.naive = [spawnVariant('naive', cat)];
+
+    const mbFor = (v: string): number => (v === 'parse-only' ? linesMb : objectMb);
+    const summary = (v: string) => {
+      const rs = runs[v] as VariantResult[];
+      const ms = median(rs.map((x) => x.ms));
+      return {
+        variant: v,
+        ms,
+        cpu_ms: median(rs.map((x) => x.cpuMs)),
+        mb_per_s: mbFor(v) / (ms / 1000),
+        peak_rss_mb: Math.max(...rs.map((x) => x.peakRssMb)),
+        start_rss_mb: Math.max(...rs.map((x) => x.startRssMb)),
+        records: (rs[0] as VariantResult).records,
+        out_mb: (rs[0] as VariantResult).outBytes / 1e6,
+      };
+    };
+    const rows = ['parse-only', 'mapper', 'mapper-gz', 'stats', 'naive'].map(summary);
+    printTable(rows);
+    const [parseOnly, mapper, mapperGz, stats, naive] = rows as [
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+    ];
+    printBench('ctr-csv', {
+      mb_per_s: mapper.mb_per_s,
+      ratio_vs_parse_only: mapper.mb_per_s / parseOnly.mb_per_s,
+      ratio_vs_naive: mapper.mb_per_s / naive.mb_per_s,
+      peak_rss_mb: mapper.peak_rss_mb,
+      object_mb: objectMb,
+      naive_peak_rss_mb: naive.peak_rss_mb,
+      parse_only_mb_per_s: parseOnly.mb_per_s,
+      process_baseline_rss_mb: mapper.start_rss_mb,
+    });
+    printBench('ctr-csv-gzip', {
+      mb_per_s: mapperGz.mb_per_s,
+      ratio_vs_parse_only: mapperGz.mb_per_s / parseOnly.mb_per_s,
+      peak_rss_mb: mapperGz.peak_rss_mb,
+    });
+    printBench('ctr-stats', {
+      mb_per_s: stats.mb_per_s,
+      ratio_vs_parse_only: stats.mb_per_s / parseOnly.mb_per_s,
+      peak_rss_mb: stats.peak_rss_mb,
+      records: stats.records,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const vi = process.argv.indexOf('--variant');
+if (vi >= 0) {
+  const variant = process.argv[vi + 1] as string;
+  const file = process.argv[vi + 2] as string;
+  const result = await runVariant(variant, file);
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+} else {
+  await main();
+}

@@ -1,0 +1,284 @@
+import { Readable } from 'node:stream';
+import Papa from 'papaparse';
+import { csvLine } from './csv.js';
+import { AgentReportHeaderError, AgentReportValueError, InvalidOptionsError } from './errors.js';
+import { agentPerformanceOptionsSchema, checkOptions } from './options.js';
+import type {
+  AgentPerformanceOptions,
+  AgentPerformanceResult,
+  AgentPerformanceRow,
+  ByteSource,
+  IntervalMinutes,
+} from './types.js';
+
+/**
+ * The agent performance report (data-mapping §4): Connect's scheduled `TeleoptiAgentPerformance`
+ * CSV. By default it is delivered unchanged ({@link agentPerformancePassThrough}); the optional
+ * mapping ({@link mapAgentPerformanceReport}) turns it into the WFM's agent performance columns.
+ */
+
+/** Columns of the mapped agent performance CSV, in order. */
+export const AGENT_PERFORMANCE_COLUMNS = [
+  'interval_start',
+  'interval_minutes',
+  'agent_username',
+  'tot_work_dur',
+  'pause_dur',
+  'avail_dur',
+  'wait_dur',
+  'admin_dur',
+  'direct_out_call_cnt',
+  'direct_out_call_dur',
+  'direct_in_call_cnt',
+  'direct_in_call_dur',
+] as const;
+
+type Needed = 'agent' | 'interval' | 'idle' | 'nonProductive' | 'online';
+
+/** Each needed column with the normalized header names accepted for it (first is the documented one). */
+const ACCEPTED: Record<Needed, { label: string; names: readonly string[] }> = {
+  agent: { label: 'Agent', names: ['agent', 'agentname', 'agentlogin', 'agentusername', 'login'] },
+  interval: { label: 'Interval', names: ['interval', 'startinterval', 'intervalstart'] },
+  idle: { label: 'Agent idle time', names: ['agentidletime', 'idletime'] },
+  nonProductive: { label: 'Non-Productive Time', names: ['nonproductivetime', 'nonproductive'] },
+  online: { label: 'Online time', names: ['onlinetime'] },
+};
+
+/** Lower case, letters and digits only: `"Non-Productive Time"` → `nonproductivetime`. */
+export function normalizeHeader(header: string): string {
+  return header.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+const HMS = /^(\d+):([0-5]\d):([0-5]\d)$/;
+const SECONDS = /^\d+(?:\.\d+)?$/;
+
+/**
+ * A report duration in whole seconds: `123`, `123.0`, `hh:mm:ss` (hours may exceed 24), or `-`
+ * / empty for "no value" (`null`). Returns `undefined` when the text is none of these.
+ *
+ * @example
+ * parseReportDuration('01:02:03'); // 3723
+ * parseReportDuration('-'); // null
+ */
+export function parseReportDuration(text: string): number | null | undefined {
+  const t = text.trim();
+  if (t === '-' || t === '') return null;
+  if (SECONDS.test(t)) return Math.round(Number(t));
+  const m = HMS.exec(t);
+  if (m === null) return undefined;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
+
+/** An interval start (ISO date, UTC unless an offset is given) in epoch ms, or undefined. */
+function parseInterval(text: string): number | undefined {
+  let t = text.trim();
+  // A range "start - end" (or "start to end"): the start is what counts.
+  const range = /^(.+?)\s+(?:-|–|to)\s+.+$/.exec(t);
+  if (range !== null) t = range[1] as string;
+  const m = ISO.exec(t);
+  if (m === null) return undefined;
+  let ms = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
+  const zone = m[7];
+  if (zone !== undefined && /^[+-]/.test(zone)) {
+    const z = zone.replace(':', '');
+    const sign = z.startsWith('-') ? -1 : 1;
+    ms -= sign * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;
+  }
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function isoSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+async function collectText(source: string | Uint8Array | ByteSource): Promise<string> {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array) return Buffer.from(source).toString('utf8');
+  const parts: Buffer[] = [];
+  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+    parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function halves(v: number | null): [number | null, number | null] {
+  if (v === null) return [null, null];
+  const second = Math.floor(v / 2);
+  return [v - second, second];
+}
+
+/**
+ * Maps Connect's scheduled agent performance report (CSV) to the WFM's agent performance rows
+ * (data-mapping §4): `tot_work_dur` = Online time, `pause_dur` = Non-Productive Time,
+ * `avail_dur` = Online time − Non-Productive Time, `wait_dur` = Agent idle time, in whole
+ * seconds; the other columns are empty. Headers are matched by normalized name (case, spaces and
+ * punctuation ignored). With `split15`, each 30-minute row becomes two 15-minute rows with every
+ * duration halved (the first half gets the odd second). Rows whose interval cell is empty or a
+ * total (`Total`, `Totals`) are skipped and counted.
+ *
+ * The report is small (one row per agent and interval), so it is read whole.
+ *
+ * @throws {@link AgentReportHeaderError} when a needed column is missing (lists found and expected headers).
+ * @throws {@link AgentReportValueError} when a duration or interval cannot be read.
+ * @example
+ * const { csv } = await mapAgentPerformanceReport(
+ *   'Agent,Interval,Agent idle time,Non-Productive Time,Online time\n' +
+ *     'agent.alvarez,2026-11-24T08:00:00Z,00:10:00,300,1800\n',
+ *   { split15: true },
+ * );
+ */
+export async function mapAgentPerformanceReport(
+  source: string | Uint8Array | ByteSource,
+  options: AgentPerformanceOptions = {},
+): Promise<AgentPerformanceResult> {
+  checkOptions('agent performance options', agentPerformanceOptionsSchema, options);
+  const reportMinutes: IntervalMinutes = options.reportIntervalMinutes ?? 30;
+  const split = options.split15 ?? false;
+  if (split && reportMinutes !== 30) {
+    throw new InvalidOptionsError('agent performance options', [
+      `split15: only 30-minute rows can be split (reportIntervalMinutes is ${reportMinutes})`,
+    ]);
+  }
+  const sourceName = options.sourceName ?? '(report)';
+  const text = await collectText(source);
+  const parsed = Papa.parse<string[]>(text, { header: false, skipEmptyLines: 'greedy' });
+  const table = parsed.data;
+  const header = (table[0] ?? []).map((h) => h.replace(/^\uFEFF/, '').trim());
+  const normalized = header.map(normalizeHeader);
+  const index = {} as Record<Needed, number>;
+  const missing: string[] = [];
+  for (const key of Object.keys(ACCEPTED) as Needed[]) {
+    const spec = ACCEPTED[key];
+    const at = normalized.findIndex((h) => spec.names.includes(h));
+    if (at < 0) missing.push(spec.label);
+    index[key] = at;
+  }
+  if (missing.length > 0) {
+    const expected = (Object.keys(ACCEPTED) as Needed[]).map((k) => {
+      const spec = ACCEPTED[k];
+      return `${spec.label} (${spec.names.join('|')})`;
+    });
+    throw new AgentReportHeaderError(sourceName, header, missing, expected);
+  }
+
+  const rows: AgentPerformanceRow[] = [];
+  let skipped = 0;
+  for (let r = 1; r < table.length; r++) {
+    const cells = table[r] as string[];
+    const line = r + 1;
+    const cell = (k: Needed): string => cells[index[k]] ?? '';
+    const intervalText = cell('interval').trim();
+    if (
+      intervalText === '' ||
+      /^totals?$/i.test(intervalText) ||
+      /^totals?$/i.test(cell('agent').trim())
+    ) {
+      skipped++;
+      continue;
+    }
+    const start = parseInterval(intervalText);
+    if (start === undefined) {
+      throw new AgentReportValueError(
+        sourceName,
+        line,
+        header[index.interval] as string,
+        intervalText,
+        'an ISO-8601 date and time',
+      );
+    }
+    const duration = (k: Needed): number | null => {
+      const raw = cell(k);
+      const v = parseReportDuration(raw);
+      if (v === undefined) {
+        throw new AgentReportValueError(
+          sourceName,
+          line,
+          header[index[k]] as string,
+          raw,
+          'whole seconds, hh:mm:ss or "-"',
+        );
+      }
+      return v;
+    };
+    const online = duration('online');
+    const pause = duration('nonProductive');
+    const idle = duration('idle');
+    const avail = online === null ? null : Math.max(0, online - (pause ?? 0));
+    const agent = cell('agent').trim();
+    const base = {
+      admin_dur: null,
+      direct_out_call_cnt: null,
+      direct_out_call_dur: null,
+      direct_in_call_cnt: null,
+      direct_in_call_dur: null,
+    } as const;
+    if (!split) {
+      rows.push({
+        interval_start: isoSeconds(start),
+        interval_minutes: reportMinutes,
+        agent_username: agent,
+        tot_work_dur: online,
+        pause_dur: pause,
+        avail_dur: avail,
+        wait_dur: idle,
+        ...base,
+      });
+      continue;
+    }
+    const [on1, on2] = halves(online);
+    const [pa1, pa2] = halves(pause);
+    const [av1, av2] = halves(avail);
+    const [id1, id2] = halves(idle);
+    rows.push(
+      {
+        interval_start: isoSeconds(start),
+        interval_minutes: 15,
+        agent_username: agent,
+        tot_work_dur: on1,
+        pause_dur: pa1,
+        avail_dur: av1,
+        wait_dur: id1,
+        ...base,
+      },
+      {
+        interval_start: isoSeconds(start + 15 * 60_000),
+        interval_minutes: 15,
+        agent_username: agent,
+        tot_work_dur: on2,
+        pause_dur: pa2,
+        avail_dur: av2,
+        wait_dur: id2,
+        ...base,
+      },
+    );
+  }
+  let csv = csvLine(AGENT_PERFORMANCE_COLUMNS);
+  for (const row of rows) csv += csvLine(AGENT_PERFORMANCE_COLUMNS.map((c) => row[c]));
+  return { rows, csv, skippedRows: skipped };
+}
+
+/**
+ * The default handling of the agent performance report: delivered unchanged. Returns a byte
+ * stream with exactly the input bytes (no decoding, no BOM or line-ending changes).
+ *
+ * @example
+ * await pipeline(agentPerformancePassThrough(s3Body), sftpWriteStream);
+ */
+export function agentPerformancePassThrough(source: ByteSource): Readable {
+  async function* bytes(): AsyncGenerator<Buffer, void, undefined> {
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
+}

@@ -1,0 +1,174 @@
+/**
+ * Errors of @connect-wfm/ctr-csv-mapper. Every error is a {@link CtrMapperError} with a
+ * string-literal `code`, so callers can branch on `err.code` or on `instanceof`.
+ *
+ * Malformed CTR records are NOT errors: the reader reports them as `{ kind: 'bad' }` items and
+ * goes on. Errors are thrown only for invalid options, an input stream that fails, and an agent
+ * performance report that cannot be mapped.
+ */
+
+/** Every code a {@link CtrMapperError} can carry. */
+export type CtrMapperErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INPUT_FAILED'
+  | 'AGENT_REPORT_HEADERS'
+  | 'AGENT_REPORT_VALUE'
+  | 'INVALID_SNAPSHOT';
+
+/**
+ * Base class of every error thrown by this package.
+ *
+ * @example
+ * try {
+ *   await mapAgentPerformanceReport(csvText);
+ * } catch (err) {
+ *   if (err instanceof CtrMapperError && err.code === 'AGENT_REPORT_HEADERS') {
+ *     // the report was scheduled with the wrong metrics: fix the report, not the code
+ *   }
+ *   throw err;
+ * }
+ */
+export class CtrMapperError extends Error {
+  /** Machine-readable kind of failure. */
+  readonly code: CtrMapperErrorCode;
+
+  constructor(code: CtrMapperErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CtrMapperError';
+    this.code = code;
+  }
+}
+
+/**
+ * Options passed to a function of this package are invalid (an interval that is not 15, 30 or 60,
+ * a negative SLA, an unknown key...). The message lists every problem at once.
+ *
+ * @example
+ * new IntervalStatsAccumulator({ intervalMinutes: 20 as 15 }); // throws InvalidOptionsError
+ */
+export class InvalidOptionsError extends CtrMapperError {
+  override readonly code = 'INVALID_OPTIONS' as const;
+  /** One human-readable line per problem (`intervalMinutes: expected 15, 30 or 60`). */
+  readonly issues: readonly string[];
+
+  constructor(what: string, issues: readonly string[], options?: { cause?: unknown }) {
+    super(
+      'INVALID_OPTIONS',
+      `Invalid ${what}: ${issues.join('; ')}. Fix the options and call again.`,
+      options,
+    );
+    this.name = 'InvalidOptionsError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * The input stream itself failed (a read error of the underlying file or S3 body). Records read
+ * before the failure have already been yielded. A corrupt GZIP stream is NOT this error: it is
+ * reported as a bad record, because the records before the damage are still good.
+ *
+ * @example
+ * for await (const item of readFirehoseRecords(s3Body, { sourceName: key })) { ... } // may throw InputFailedError
+ */
+export class InputFailedError extends CtrMapperError {
+  override readonly code = 'INPUT_FAILED' as const;
+  /** Name of the input (object key or file name) as the caller gave it. */
+  readonly sourceName: string;
+  /** Bytes of decompressed input read before the failure. */
+  readonly offset: number;
+
+  constructor(sourceName: string, offset: number, options?: { cause?: unknown }) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      'INPUT_FAILED',
+      `Reading ${sourceName} failed after ${offset} bytes${reason}. The records before that offset were delivered; retry the whole object.`,
+      options,
+    );
+    this.name = 'InputFailedError';
+    this.sourceName = sourceName;
+    this.offset = offset;
+  }
+}
+
+/**
+ * The agent performance report's header row does not have the columns the mapping needs.
+ * `found` lists the headers of the file, `expected` the ones that are needed (with the names
+ * they may have).
+ *
+ * @example
+ * await mapAgentPerformanceReport('Name,When\nx,y\n'); // throws AgentReportHeaderError
+ */
+export class AgentReportHeaderError extends CtrMapperError {
+  override readonly code = 'AGENT_REPORT_HEADERS' as const;
+  /** The headers found in the report, as written. */
+  readonly found: readonly string[];
+  /** The columns that are needed but missing, each with the names accepted for it. */
+  readonly missing: readonly string[];
+  /** Every needed column with the names accepted for it. */
+  readonly expected: readonly string[];
+
+  constructor(
+    sourceName: string,
+    found: readonly string[],
+    missing: readonly string[],
+    expected: readonly string[],
+  ) {
+    super(
+      'AGENT_REPORT_HEADERS',
+      `Agent performance report ${sourceName} cannot be mapped: missing column(s) ${missing.join(', ')}. ` +
+        `Headers found: ${found.length === 0 ? '(none)' : found.map((h) => JSON.stringify(h)).join(', ')}. ` +
+        `Expected: ${expected.join('; ')} (matched ignoring case, spaces and punctuation). ` +
+        'Check the scheduled report has the Agent and Interval groupings and the Agent idle time, Non-Productive Time and Online time metrics, or deliver it unmapped (pass-through).',
+    );
+    this.name = 'AgentReportHeaderError';
+    this.found = found;
+    this.missing = missing;
+    this.expected = expected;
+  }
+}
+
+/**
+ * A cell of the agent performance report cannot be read: a duration that is neither whole
+ * seconds, `hh:mm:ss` nor `-`, or an interval that is not a date.
+ *
+ * @example
+ * await mapAgentPerformanceReport('Agent,Interval,Agent idle time,Non-Productive Time,Online time\na,2026-01-01T00:00:00Z,soon,0,0\n'); // throws AgentReportValueError
+ */
+export class AgentReportValueError extends CtrMapperError {
+  override readonly code = 'AGENT_REPORT_VALUE' as const;
+  /** 1-based line number of the data row in the CSV (the header is line 1). */
+  readonly line: number;
+  /** The column, as named in the report. */
+  readonly column: string;
+
+  constructor(sourceName: string, line: number, column: string, value: string, expected: string) {
+    super(
+      'AGENT_REPORT_VALUE',
+      `Agent performance report ${sourceName}, line ${line}, column ${JSON.stringify(column)}: ` +
+        `${JSON.stringify(value.slice(0, 60))} is not ${expected}. Fix the report or deliver it unmapped (pass-through).`,
+    );
+    this.name = 'AgentReportValueError';
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/**
+ * A serialized statistics snapshot given to `IntervalStatsAccumulator.fromSnapshot` is not one
+ * this package wrote (or was written with different settings).
+ *
+ * @example
+ * IntervalStatsAccumulator.fromSnapshot({ version: 99 }); // throws InvalidSnapshotError
+ */
+export class InvalidSnapshotError extends CtrMapperError {
+  override readonly code = 'INVALID_SNAPSHOT' as const;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(
+      'INVALID_SNAPSHOT',
+      `${message}. Recompute the partial statistics from the objects.`,
+      options,
+    );
+    this.name = 'InvalidSnapshotError';
+  }
+}

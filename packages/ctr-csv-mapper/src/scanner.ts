@@ -1,0 +1,462 @@
+import { isUtf8 } from 'node:buffer';
+import { ctrSchema, describeIssues, passesCtrFastCheck } from './schema.js';
+import type { BadRecordReason, CtrRecord, FirehoseBadItem } from './types.js';
+
+/** Where the scanner delivers what it finds, in input order. */
+export interface ScanSink {
+  /** A valid CTR: the typed view, the whole parsed object, its offset and length. */
+  record(record: CtrRecord, raw: Record<string, unknown>, offset: number, length: number): void;
+  /** A bad record or bad region. */
+  bad(item: FirehoseBadItem): void;
+}
+
+/**
+ * The record splitter: a push scanner over the decompressed bytes of a Firehose object.
+ *
+ * It finds record boundaries with a tight loop over bytes that tracks only string/escape state,
+ * brace depth and the previous significant byte outside strings, then hands each complete record
+ * to `JSON.parse`. It never builds values itself and never looks at the text `}{`.
+ *
+ * Recovery rule (documented in the README): when a record attempt turns out malformed (JSON.parse
+ * fails, the structure check fails early, the input ends inside it, or it grows beyond
+ * `maxRecordBytes`), a bad region starts at that attempt's first byte. The scanner then retries
+ * at every later `{` byte, each time with fresh state, and the bad region ends at the first
+ * attempt that parses as a JSON object with an own `ContactId` key. Parsed objects without
+ * `ContactId` met while in a bad region are fragments of it. Memory is bounded by
+ * `maxRecordBytes` plus one input chunk.
+ */
+
+const OPEN = 0x7b; // {
+const CLOSE = 0x7d; // }
+const QUOTE = 0x22; // "
+const BSLASH = 0x5c; // \
+const COLON = 0x3a; // :
+const COMMA = 0x2c; // ,
+const LBRACK = 0x5b; // [
+
+const WS = new Uint8Array(256);
+WS[0x20] = 1;
+WS[0x09] = 1;
+WS[0x0a] = 1;
+WS[0x0d] = 1;
+
+const NEED_MORE = -1;
+const FAST_DONE = 0;
+const FAST_WAIT = 1;
+const FAST_FALLBACK = 2;
+const INVALID = -2;
+const PREVIEW_BYTES = 200;
+const EMPTY = Buffer.alloc(0);
+const CAT = Buffer.from('}{');
+
+export interface ScannerOptions {
+  readonly sourceName: string;
+  readonly maxRecordBytes: number;
+}
+
+export class FirehoseScanner {
+  private readonly sourceName: string;
+  private readonly maxRecordBytes: number;
+
+  /** Pending bytes; `buf[0]` is at stream offset `base`. */
+  private buf: Buffer = EMPTY;
+  private base = 0;
+  /** Index in `buf` of the current attempt's `{`, or -1 between records. */
+  private attempt = -1;
+  /** Next index to examine. */
+  private pos = 0;
+  private depth = 0;
+  private inStr = false;
+  private prev = 0;
+  private failDetail = '';
+  /** `buf[0, utf8ValidTo)` is known to be valid UTF-8 (0: nothing known). */
+  private utf8ValidTo = 0;
+  /** Search caches (buffer indices): next LF / `}{` found from `*From` in a buffer of length `*To`. */
+  private nlAt = -2;
+  private nlFrom = 0;
+  private nlTo = 0;
+  private catAt = -2;
+  private catFrom = 0;
+  private catTo = 0;
+  private bomChecked = false;
+
+  /** Stream offset where the open bad region starts, or -1. */
+  private badStart = -1;
+  private badReason: BadRecordReason = 'invalid-json';
+  private badDetail = '';
+  private badPreview: Buffer = EMPTY;
+
+  constructor(options: ScannerOptions) {
+    this.sourceName = options.sourceName;
+    this.maxRecordBytes = options.maxRecordBytes;
+  }
+
+  /** Total decompressed bytes seen so far (the stream offset after the last pushed byte). */
+  get bytesSeen(): number {
+    return this.base + this.buf.length;
+  }
+
+  /** Feeds a chunk; complete items are appended to `out`. */
+  push(chunk: Buffer, out: ScanSink): void {
+    if (chunk.length === 0) return;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.checkUtf8();
+    this.run(false, out);
+    this.compact();
+  }
+
+  /** Ends the input: a record still open is truncated; an open bad region is flushed. */
+  end(out: ScanSink): void {
+    this.run(true, out);
+    if (this.badStart >= 0) this.emitBad(this.base + this.buf.length, out);
+    this.base += this.buf.length;
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.attempt = -1;
+  }
+
+  /**
+   * Validates the new bytes as UTF-8 in one native call, up to the last complete character, so
+   * records inside that range need no check of their own. If the new bytes are not valid the
+   * known-valid prefix stays as it was and the records after it are checked one by one.
+   */
+  private checkUtf8(): void {
+    const buf = this.buf;
+    let end = buf.length;
+    // Step back over an incomplete trailing character (at most 3 bytes).
+    let k = end - 1;
+    const stop = Math.max(0, end - 4);
+    while (k > stop && ((buf[k] as number) & 0xc0) === 0x80) k--;
+    const lead = buf[k] as number;
+    const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (k + need > end) end = k;
+    const from = this.utf8ValidTo;
+    if (end > from && isUtf8(buf.subarray(from, end))) this.utf8ValidTo = end;
+  }
+
+  private run(eof: boolean, out: ScanSink): void {
+    const buf = this.buf;
+    const n = buf.length;
+    if (!this.bomChecked) {
+      if (n < 3 && !eof) return;
+      this.bomChecked = true;
+      if (this.base === 0 && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        this.pos = 3;
+      }
+    }
+    for (;;) {
+      if (this.attempt < 0) {
+        let i = this.pos;
+        if (this.badStart < 0) {
+          while (i < n && WS[buf[i] as number] === 1) i++;
+          if (i >= n) {
+            this.pos = n;
+            break;
+          }
+          if (buf[i] !== OPEN) {
+            this.enterBad(i, 'invalid-json', 'unexpected bytes between records (expected "{")');
+            this.pos = i + 1;
+            continue;
+          }
+          const fast = this.fastRecord(buf, n, i, eof, out);
+          if (fast === FAST_DONE) continue;
+          if (fast === FAST_WAIT) {
+            this.pos = i;
+            break;
+          }
+        } else {
+          i = buf.indexOf(OPEN, i);
+          if (i < 0) {
+            this.pos = n;
+            break;
+          }
+        }
+        this.attempt = i;
+        this.pos = i;
+        this.depth = 0;
+        this.inStr = false;
+        this.prev = 0;
+      }
+      const end = this.scan(buf, n);
+      if (end === NEED_MORE) {
+        if (eof) {
+          this.fail('truncated', 'the input ended inside this record');
+          continue;
+        }
+        if (n - this.attempt > this.maxRecordBytes) {
+          this.fail(
+            'too-large',
+            `no record end within maxRecordBytes (${this.maxRecordBytes} bytes)`,
+          );
+          continue;
+        }
+        break;
+      }
+      if (end === INVALID) {
+        this.fail('invalid-json', this.failDetail);
+        continue;
+      }
+      this.complete(buf, end, out);
+    }
+    if (this.badStart >= 0) this.extendPreview();
+  }
+
+  /**
+   * Fast path for a record starting at `start` outside any bad region: guess its end at the next
+   * `}{` or newline (found with native searches), and `JSON.parse` that span. If the parse
+   * succeeds the span is exactly the record the byte scanner would find: a complete JSON object
+   * has one end, and a span ending at a `}` that lies inside a string has an open string and
+   * cannot parse. Any doubt (no candidate end yet, parse failure) falls back to the byte scanner.
+   */
+  private fastRecord(buf: Buffer, n: number, start: number, eof: boolean, out: ScanSink): number {
+    const nl = this.findNewline(buf, n, start + 1);
+    const cat = this.findCat(buf, n, start + 1);
+    let end: number;
+    if (cat >= 0 && (nl < 0 || cat < nl)) {
+      end = cat + 1;
+    } else {
+      if (nl >= 0) {
+        end = nl;
+      } else if (eof) {
+        end = n;
+      } else {
+        // No candidate end yet: wait for more input rather than byte-scanning this record now.
+        return n - start > this.maxRecordBytes ? FAST_FALLBACK : FAST_WAIT;
+      }
+      while (end > start && WS[buf[end - 1] as number] === 1) end--;
+    }
+    if (buf[end - 1] !== CLOSE) return FAST_FALLBACK;
+    const slice = buf.subarray(start, end);
+    if (end > this.utf8ValidTo && !isUtf8(slice)) return FAST_FALLBACK;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(slice.toString('utf8'));
+    } catch {
+      return FAST_FALLBACK;
+    }
+    this.pos = end;
+    this.accept(parsed as Record<string, unknown>, start, end, slice, out);
+    return FAST_DONE;
+  }
+
+  /** Index of the next LF at or after `from`, or -1; cached so a buffer is searched once. */
+  private findNewline(buf: Buffer, n: number, from: number): number {
+    const at = this.nlAt;
+    if (at >= from && from >= this.nlFrom) return at;
+    if (at === -1 && from >= this.nlFrom && this.nlTo === n) return -1;
+    const searchFrom = at === -1 && from >= this.nlFrom ? Math.max(from, this.nlTo) : from;
+    this.nlAt = buf.indexOf(0x0a, searchFrom);
+    this.nlFrom = from;
+    this.nlTo = n;
+    return this.nlAt;
+  }
+
+  /** Index of the `}` of the next `}{` at or after `from`, or -1; cached like findNewline. */
+  private findCat(buf: Buffer, n: number, from: number): number {
+    const at = this.catAt;
+    if (at >= from && from >= this.catFrom) return at;
+    if (at === -1 && from >= this.catFrom && this.catTo === n) return -1;
+    const searchFrom = at === -1 && from >= this.catFrom ? Math.max(from, this.catTo - 1) : from;
+    this.catAt = buf.indexOf(CAT, searchFrom);
+    this.catFrom = from;
+    this.catTo = n;
+    return this.catAt;
+  }
+
+  /** Advances the current attempt. Returns the end index (exclusive), NEED_MORE or INVALID. */
+  private scan(buf: Buffer, n: number): number {
+    let i = this.pos;
+    let depth = this.depth;
+    let inStr = this.inStr;
+    let prev = this.prev;
+    while (i < n) {
+      if (inStr) {
+        const q = buf.indexOf(QUOTE, i);
+        if (q < 0) {
+          i = n;
+          break;
+        }
+        let k = q - 1;
+        while (buf[k] === BSLASH) k--;
+        i = q + 1;
+        if (((q - 1 - k) & 1) === 0) {
+          inStr = false;
+          prev = QUOTE;
+        }
+        continue;
+      }
+      const c = buf[i] as number;
+      if (c === QUOTE) {
+        if (prev !== OPEN && prev !== COMMA && prev !== COLON && prev !== LBRACK) {
+          this.failDetail = `unexpected '"' at byte ${this.base + i}`;
+          return INVALID;
+        }
+        inStr = true;
+      } else if (c === OPEN) {
+        if (depth > 0 && prev !== COLON && prev !== COMMA && prev !== LBRACK) {
+          this.failDetail = `unexpected '{' at byte ${this.base + i}`;
+          return INVALID;
+        }
+        depth++;
+        prev = c;
+      } else if (c === CLOSE) {
+        depth--;
+        if (depth === 0) return i + 1;
+        prev = c;
+      } else if (WS[c] !== 1) {
+        prev = c;
+      }
+      i++;
+    }
+    this.pos = i;
+    this.depth = depth;
+    this.inStr = inStr;
+    this.prev = prev;
+    return NEED_MORE;
+  }
+
+  /** The current attempt is malformed: open (or continue) a bad region and retry after its `{`. */
+  private fail(reason: BadRecordReason, detail: string): void {
+    const start = this.attempt;
+    if (this.badStart < 0) this.enterBad(start, reason, detail);
+    this.attempt = -1;
+    this.pos = start + 1;
+  }
+
+  private complete(buf: Buffer, end: number, out: ScanSink): void {
+    const start = this.attempt;
+    const slice = buf.subarray(start, end);
+    if (end > this.utf8ValidTo && !isUtf8(slice)) {
+      this.fail('invalid-utf8', 'the record is not valid UTF-8');
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(slice.toString('utf8'));
+    } catch (err) {
+      this.fail('invalid-json', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const obj = parsed as Record<string, unknown>;
+    this.attempt = -1;
+    if (this.badStart >= 0 && !Object.hasOwn(obj, 'ContactId')) {
+      // A fragment of the bad region (e.g. a nested object of a truncated record).
+      this.pos = start + 1;
+      return;
+    }
+    this.pos = end;
+    this.accept(obj, start, end, slice, out);
+  }
+
+  /** A parsed top-level object: ends any open bad region, then yields a record or a bad record. */
+  private accept(
+    obj: Record<string, unknown>,
+    start: number,
+    end: number,
+    slice: Buffer,
+    out: ScanSink,
+  ): void {
+    if (this.badStart >= 0) this.emitBad(this.base + start, out);
+    const hasId = Object.hasOwn(obj, 'ContactId');
+    const offset = this.base + start;
+    const length = end - start;
+    if (!hasId) {
+      out.bad(this.badItem(offset, length, slice, 'not-a-ctr', 'the record has no ContactId'));
+      return;
+    }
+    let record: CtrRecord;
+    if (passesCtrFastCheck(obj)) {
+      record = obj as unknown as CtrRecord;
+    } else {
+      const result = ctrSchema.safeParse(obj);
+      if (!result.success) {
+        out.bad(this.badItem(offset, length, slice, 'not-a-ctr', describeIssues(result.error)));
+        return;
+      }
+      record = result.data as CtrRecord;
+    }
+    out.record(record, obj, offset, length);
+  }
+
+  private enterBad(index: number, reason: BadRecordReason, detail: string): void {
+    this.badStart = this.base + index;
+    this.badReason = reason;
+    this.badDetail = detail;
+    this.badPreview = Buffer.from(
+      this.buf.subarray(index, Math.min(index + PREVIEW_BYTES, this.buf.length)),
+    );
+  }
+
+  /** Copies more of the bad region's first 200 bytes while they are still buffered. */
+  private extendPreview(): void {
+    const have = this.badPreview.length;
+    if (have >= PREVIEW_BYTES) return;
+    const from = this.badStart + have - this.base;
+    const to = Math.min(this.buf.length, from + PREVIEW_BYTES - have);
+    if (from < 0 || to <= from) return;
+    this.badPreview = Buffer.concat([this.badPreview, this.buf.subarray(from, to)]);
+  }
+
+  private emitBad(upTo: number, out: ScanSink): void {
+    this.extendPreview();
+    const length = upTo - this.badStart;
+    out.bad(
+      this.badItem(
+        this.badStart,
+        length,
+        this.badPreview.subarray(0, Math.min(length, PREVIEW_BYTES)),
+        this.badReason,
+        this.badDetail,
+      ),
+    );
+    this.badStart = -1;
+    this.badPreview = EMPTY;
+  }
+
+  private badItem(
+    offset: number,
+    length: number,
+    bytes: Buffer,
+    reason: BadRecordReason,
+    detail: string,
+  ): FirehoseBadItem {
+    return {
+      kind: 'bad',
+      offset,
+      length,
+      preview: bytes.subarray(0, PREVIEW_BYTES).toString('utf8'),
+      reason,
+      detail,
+      sourceName: this.sourceName,
+    };
+  }
+
+  private shiftCache(at: number, by: number): number {
+    if (at === -1) return -1;
+    return at >= by ? at - by : -2;
+  }
+
+  /** Drops bytes no longer needed: everything before the current attempt or search position. */
+  private compact(): void {
+    const keepFrom = this.attempt >= 0 ? this.attempt : this.pos;
+    if (keepFrom <= 0) return;
+    this.nlAt = this.shiftCache(this.nlAt, keepFrom);
+    this.nlFrom = Math.max(0, this.nlFrom - keepFrom);
+    this.nlTo = Math.max(0, this.nlTo - keepFrom);
+    this.catAt = this.shiftCache(this.catAt, keepFrom);
+    this.catFrom = Math.max(0, this.catFrom - keepFrom);
+    this.catTo = Math.max(0, this.catTo - keepFrom);
+    this.utf8ValidTo = Math.max(0, this.utf8ValidTo - keepFrom);
+    if (keepFrom >= this.buf.length) {
+      this.base += this.buf.length;
+      this.buf = EMPTY;
+      this.pos -= keepFrom;
+      if (this.pos < 0) this.pos = 0;
+      return;
+    }
+    this.buf = this.buf.subarray(keepFrom);
+    this.base += keepFrom;
+    this.pos -= keepFrom;
+    if (this.attempt >= 0) this.attempt -= keepFrom;
+  }
+}
