@@ -69,7 +69,7 @@ function remoteFailure(
  *   host: 'sftp.example.com',
  *   username: 'wfm',
  *   privateKey: await readFile('/secrets/id_ed25519'),
- *   hostKeySha256: 'SHA256:3Vx0mPKbJx4yq4Qm3PTn0qMTMyQOlQZ0V5uQm1h8F2c',
+ *   hostKeySha256: 'SHA256:Wszx+QIWIJ+h5ej8cEN3YBSE3hTWB8K8gT8XkFWhBYA',
  *   remoteDir: 'inbound/ctr',
  * });
  * try {
