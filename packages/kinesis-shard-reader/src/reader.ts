@@ -803,6 +803,17 @@ export class KinesisShardReader
           await this.#onTransient(s.id, 'GetRecords', transient, asError(err));
           continue;
         }
+        if (kind === 'not-found') {
+          // The shard expired while being read (far behind on a closed shard). If the whole
+          // stream is gone, the discovery that follows fails with StreamNotFoundError.
+          this.#o.logger?.warn('shard no longer exists (expired) while being read', {
+            shardId: s.id,
+          });
+          s.status = 'gone';
+          this.#schedule();
+          this.#track(this.#discover());
+          return;
+        }
         throw new ReadFailedError(this.#o.streamLabel, 'GetRecords', s.id, { cause: err });
       }
       throttles = 0;

@@ -201,6 +201,28 @@ describe('KinesisShardReader under injected faults', () => {
     expect(expired).toEqual(['shardId-000000000099']);
   });
 
+  it('treats a shard that vanished while being read as expired and keeps reading the others', async () => {
+    const { name, all } = await stream(20, 2);
+    proxy.inject({
+      kind: 'error',
+      type: 'ResourceNotFoundException',
+      message: 'Shard shardId-000000000001 does not exist',
+      shardId: 'shardId-000000000001',
+    });
+    // Shard 0 answers later, so the loop below ends after shard 1 has failed.
+    proxy.inject({ kind: 'delay', ms: 300, shardId: 'shardId-000000000000' });
+    const reader = new KinesisShardReader({
+      client: proxy.client(),
+      stream: name,
+      checkpointStore: memoryStore(name),
+      initialPosition: { type: 'TRIM_HORIZON' },
+      ...fast,
+    });
+    const got = await consume(reader, (b) => recordCount(b) >= 10, { timeoutMs: 3_000 });
+    expect(payloads(got)).toEqual(all.filter((_, i) => i % 2 === 0));
+    expect(reader.metrics().shards['shardId-000000000001']?.status).toBe('gone');
+  });
+
   it('fails with a clear error, and stops, on an error retrying cannot fix', async () => {
     const { name } = await stream(5, 1);
     proxy.inject({ kind: 'error', type: 'AccessDeniedException', message: 'not allowed' });
