@@ -154,25 +154,67 @@ export function ctrCsvStream(items: FirehoseItemSource, options: CtrCsvOptions =
   const onBad = options.onBadRecord;
   async function* generate(): AsyncGenerator<Buffer, void, undefined> {
     let pending = options.header === false ? '' : `${CTR_CSV_HEADER}\n`;
-    const take = (item: FirehoseItem): void => {
-      if (item.kind === 'record') pending += csvRowFor(item.record, mode);
-      else onBad?.(item);
-    };
+    const out = new ChunkJoiner(chunkBytes);
     for await (const entry of items as AsyncIterable<FirehoseItem | readonly FirehoseItem[]>) {
       if (isBatch(entry)) {
-        for (const item of entry) take(item);
+        for (const item of entry) {
+          if (item.kind === 'record') pending += csvRowFor(item.record, mode);
+          else onBad?.(item);
+        }
+      } else if (entry.kind === 'record') {
+        pending += csvRowFor(entry.record, mode);
       } else {
-        take(entry);
+        onBad?.(entry);
       }
-      // String length undercounts UTF-8 bytes; close enough for a chunking threshold.
-      if (pending.length >= chunkBytes) {
-        yield Buffer.from(pending, 'utf8');
+      if (pending.length > 0) {
+        const ready = out.add(pending);
         pending = '';
+        if (ready !== undefined) yield ready;
       }
     }
-    if (pending.length > 0) yield Buffer.from(pending, 'utf8');
+    const last = out.flush(pending);
+    if (last !== undefined) yield last;
   }
   return Readable.from(generate(), { objectMode: false });
+}
+
+/**
+ * Encodes rows to UTF-8 as soon as they are written (whole rows, so no character is split) and
+ * joins the Buffers into output chunks of about `limit` bytes. Encoding early keeps the rows out
+ * of the JS heap: fewer objects survive a garbage collection, and the heap stays smaller.
+ */
+class ChunkJoiner {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Adds text; returns a chunk when `limit` bytes are ready. */
+  add(text: string): Buffer | undefined {
+    const buf = Buffer.from(text, 'utf8');
+    this.parts.push(buf);
+    this.size += buf.length;
+    if (this.size < this.limit) return undefined;
+    return this.take();
+  }
+
+  /** Adds the last text and returns whatever is left. */
+  flush(text: string): Buffer | undefined {
+    if (text.length > 0) {
+      const buf = Buffer.from(text, 'utf8');
+      this.parts.push(buf);
+      this.size += buf.length;
+    }
+    return this.size > 0 ? this.take() : undefined;
+  }
+
+  private take(): Buffer {
+    const out =
+      this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
 }
 
 function isBatch(entry: FirehoseItem | readonly FirehoseItem[]): entry is readonly FirehoseItem[] {
@@ -211,28 +253,15 @@ export function firehoseObjectToCsv(
       },
       bad: () => {},
     };
-    // Rows are encoded after every input chunk, so they leave the JS heap young (fewer survivors
-    // for the garbage collector, a smaller heap); the Buffers are then joined into output chunks.
-    let parts: Buffer[] = [];
-    let size = 0;
+    const out = new ChunkJoiner(limit);
     for await (const _ of scanFirehose(source, readOptions, sink)) {
       if (pending.length === 0) continue;
-      const buf = Buffer.from(pending, 'utf8');
+      const ready = out.add(pending);
       pending = '';
-      parts.push(buf);
-      size += buf.length;
-      if (size >= limit) {
-        yield parts.length === 1 ? buf : Buffer.concat(parts, size);
-        parts = [];
-        size = 0;
-      }
+      if (ready !== undefined) yield ready;
     }
-    if (pending.length > 0) {
-      const buf = Buffer.from(pending, 'utf8');
-      parts.push(buf);
-      size += buf.length;
-    }
-    if (size > 0) yield Buffer.concat(parts, size);
+    const last = out.flush(pending);
+    if (last !== undefined) yield last;
   }
   return Readable.from(generate(), { objectMode: false });
 }

@@ -103,8 +103,14 @@ export async function* scanFirehose(
   const onProgress = options.onProgress;
   const raw = rawChunks(source, (n) => {
     rawBytes += n;
-    onProgress?.(rawBytes);
   });
+  const progress = (): void =>
+    onProgress?.({
+      rawBytes,
+      bytes: scanner.bytesSeen,
+      records: scanner.records,
+      badRecords: scanner.badRecords,
+    });
 
   // Detect GZIP from the first two bytes (which may arrive in separate chunks).
   const head: Buffer[] = [];
@@ -133,48 +139,60 @@ export async function* scanFirehose(
   if (!gzip) {
     if (first.length > 0) {
       scanner.push(first, reporting);
+      progress();
       yield;
     }
     if (!ended) {
       try {
         for await (const chunk of raw) {
           scanner.push(chunk, reporting);
+          progress();
           yield;
         }
       } catch (err) {
         if (err instanceof SourceFailure) {
+          scanner.drain(reporting);
+          yield;
           throw new InputFailedError(sourceName, scanner.bytesSeen, { cause: err.cause });
         }
         throw err;
       }
     }
     scanner.end(reporting);
+    progress();
     return;
   }
 
+  // Compressed input goes to zlib in small pieces: when the stream turns out corrupt, zlib
+  // drops the output of the piece it failed on, so small pieces lose the least.
   async function* compressed(): AsyncGenerator<Buffer, void, undefined> {
-    if (first.length > 0) yield first;
-    if (!ended) yield* raw;
+    if (first.length > 0) yield* pieces(first);
+    if (!ended) for await (const chunk of raw) yield* pieces(chunk);
   }
   const input = Readable.from(compressed(), { objectMode: false });
   const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   input.on('error', (err) => gunzip.destroy(err));
   input.pipe(gunzip);
   let gzipError: Error | undefined;
+  let sourceError: SourceFailure | undefined;
   try {
     for await (const chunk of gunzip) {
       scanner.push(chunk as Buffer, reporting);
+      progress();
       yield;
     }
   } catch (err) {
-    if (err instanceof SourceFailure) {
-      throw new InputFailedError(sourceName, scanner.bytesSeen, { cause: err.cause });
-    }
-    if (!isZlibError(err)) throw err;
-    gzipError = err as Error;
+    if (!(err instanceof SourceFailure) && !isZlibError(err)) throw err;
+    if (err instanceof SourceFailure) sourceError = err;
+    else gzipError = err as Error;
   } finally {
     input.destroy();
     gunzip.destroy();
+  }
+  if (sourceError !== undefined) {
+    scanner.drain(reporting);
+    yield;
+    throw new InputFailedError(sourceName, scanner.bytesSeen, { cause: sourceError.cause });
   }
   const at = scanner.bytesSeen;
   scanner.end(reporting);
@@ -189,6 +207,13 @@ export async function* scanFirehose(
       sourceName,
     });
   }
+  progress();
+}
+
+const GZIP_PIECE = 8 * 1024;
+
+function* pieces(chunk: Buffer): Generator<Buffer, void, undefined> {
+  for (let i = 0; i < chunk.length; i += GZIP_PIECE) yield chunk.subarray(i, i + GZIP_PIECE);
 }
 
 function unwrap(err: unknown): unknown {

@@ -91,6 +91,16 @@ export class FirehoseScanner {
     this.maxRecordBytes = options.maxRecordBytes;
   }
 
+  /** Good records delivered so far. */
+  records = 0;
+  /** Bad items delivered so far. */
+  badRecords = 0;
+
+  /** Bytes held for the record in progress (bounded by maxRecordBytes plus one chunk). */
+  get pendingBytes(): number {
+    return this.buf.length;
+  }
+
   /** Total decompressed bytes seen so far (the stream offset after the last pushed byte). */
   get bytesSeen(): number {
     return this.base + this.buf.length;
@@ -103,6 +113,14 @@ export class FirehoseScanner {
     this.checkUtf8();
     this.run(false, out);
     this.compact();
+  }
+
+  /**
+   * Delivers every record already complete in the buffer (the input failed; what follows is
+   * unknown, so an unfinished record is neither delivered nor reported).
+   */
+  drain(out: ScanSink): void {
+    this.run(false, out, true);
   }
 
   /** Ends the input: a record still open is truncated; an open bad region is flushed. */
@@ -134,7 +152,7 @@ export class FirehoseScanner {
     if (end > from && isUtf8(buf.subarray(from, end))) this.utf8ValidTo = end;
   }
 
-  private run(eof: boolean, out: ScanSink): void {
+  private run(eof: boolean, out: ScanSink, noWait = false): void {
     const buf = this.buf;
     const n = buf.length;
     if (!this.bomChecked) {
@@ -160,7 +178,7 @@ export class FirehoseScanner {
           }
           const fast = this.fastRecord(buf, n, i, eof, out);
           if (fast === FAST_DONE) continue;
-          if (fast === FAST_WAIT) {
+          if (fast === FAST_WAIT && !noWait) {
             this.pos = i;
             break;
           }
@@ -375,6 +393,7 @@ export class FirehoseScanner {
       }
       record = result.data as CtrRecord;
     }
+    this.records++;
     out.record(record, obj, offset, length);
   }
 
@@ -420,6 +439,7 @@ export class FirehoseScanner {
     reason: BadRecordReason,
     detail: string,
   ): FirehoseBadItem {
+    this.badRecords++;
     return {
       kind: 'bad',
       offset,

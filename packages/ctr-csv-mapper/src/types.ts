@@ -131,6 +131,18 @@ export interface FirehoseBadItem {
 /** What the reader yields. */
 export type FirehoseItem = FirehoseRecordItem | FirehoseBadItem;
 
+/** Running totals passed to `onProgress`. */
+export interface ReadProgress {
+  /** Bytes read from the source (compressed bytes for a GZIP object). */
+  readonly rawBytes: number;
+  /** Decompressed bytes scanned. */
+  readonly bytes: number;
+  /** Good records found so far. */
+  readonly records: number;
+  /** Bad records (or bad regions) found so far. */
+  readonly badRecords: number;
+}
+
 /** Options of `readFirehoseRecords` / `readFirehoseBatches`. */
 export interface ReadFirehoseOptions {
   /** Name of the input (S3 object key or file name), copied into every item and error. @default '(input)' */
@@ -147,8 +159,8 @@ export interface ReadFirehoseOptions {
   readonly compression?: 'auto' | 'gzip' | 'none' | undefined;
   /** Called with each bad item as it is found (in addition to yielding it). */
   readonly onBadRecord?: ((bad: FirehoseBadItem) => void) | undefined;
-  /** Called after each chunk of raw (possibly compressed) input with the total raw bytes read so far. */
-  readonly onProgress?: ((rawBytes: number) => void) | undefined;
+  /** Called after each input chunk with running totals (for progress displays). */
+  readonly onProgress?: ((progress: ReadProgress) => void) | undefined;
   /** Optional logger (debug: detected compression; warn: bad records). */
   readonly logger?: Logger | undefined;
 }

@@ -1,0 +1,378 @@
+#!/usr/bin/env node
+/**
+ * `ctr-csv`: the command-line front end of @connect-wfm/ctr-csv-mapper.
+ *
+ * Exit codes: 0 every record converted; 2 some records were bad (the good ones are still
+ * written, stderr lists the bad ones); 1 usage or I/O error.
+ */
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { mapAgentPerformanceReport } from './agent-performance.js';
+import { firehoseObjectToCsv } from './csv.js';
+import { CtrMapperError, InputFailedError } from './errors.js';
+import { readFirehoseBatches } from './reader.js';
+import { IntervalStatsAccumulator } from './stats.js';
+import type {
+  ArnMode,
+  ByteSource,
+  FirehoseBadItem,
+  IntervalMinutes,
+  ReadProgress,
+} from './types.js';
+
+const HELP = `Usage: ctr-csv [options] [FILE ... | -]
+
+Converts Amazon Connect contact trace records, as Kinesis Data Firehose writes them to S3
+(JSON objects concatenated with no delimiter or one per line, optionally GZIP-compressed),
+into the CSV files the WFM ingests. Several FILEs are read in order as one stream of records;
+statistics are computed over all of them. With no FILE, or when FILE is -, standard input is read.
+
+Options:
+  -f, --format FORMAT      What to write (default: ctr):
+                             ctr                the raw CTR CSV, one row per record (16 columns)
+                             queue-stats        queue statistics per interval and queue
+                             agent-queue-stats  agent-queue statistics per interval, queue, agent
+                             agent-performance  map Connect's agent performance report (CSV input)
+      --interval MINUTES   Statistics interval: 15, 30 or 60, from 00:00 UTC (default: 15)
+      --sla SECONDS        Service level threshold, Queue.Duration < SLA (default: 20)
+      --short-abandon SECONDS
+                           Short-abandon threshold, Queue.Duration < value (default: 5)
+      --arn id|full        Write ARNs as their id (last path segment) or in full (default: id)
+      --split-15           agent-performance: split each 30-minute row into two 15-minute rows
+  -o, --output FILE        Write to FILE instead of standard output
+  -h, --help               Show this help
+
+Exit status:
+  0  every record was converted
+  2  some records were bad: the good ones are still written, and standard error lists each bad
+     record with its file, byte offset (in the decompressed input), reason and first bytes
+  1  usage error, unreadable input, unwritable output, or an agent performance report that
+     cannot be mapped
+
+When standard error is a terminal and the input is large (over 16 MB) or several files, progress
+(files, MB, records/s) is shown on standard error. Standard output only ever carries CSV.
+
+Examples:
+  ctr-csv ctr-2026-11-24-08.json > ctr.csv
+  ctr-csv --format queue-stats --interval 30 --sla 15 objects/*.json.gz -o queue.csv
+  ctr-csv --format agent-performance --split-15 TeleoptiAgentPerformance.csv
+`;
+
+const FORMATS = ['ctr', 'queue-stats', 'agent-queue-stats', 'agent-performance'] as const;
+type Format = (typeof FORMATS)[number];
+
+class UsageError extends Error {}
+
+interface Settings {
+  readonly format: Format;
+  readonly interval: IntervalMinutes;
+  readonly sla: number;
+  readonly shortAbandon: number;
+  readonly arn: ArnMode;
+  readonly split15: boolean;
+  readonly output: string | undefined;
+  readonly inputs: readonly string[];
+}
+
+function parseSeconds(name: string, value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) {
+    throw new UsageError(`--${name} must be a number of seconds ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function parseSettings(argv: string[]): Settings | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      format: { type: 'string', short: 'f' },
+      interval: { type: 'string' },
+      sla: { type: 'string' },
+      'short-abandon': { type: 'string' },
+      arn: { type: 'string' },
+      'split-15': { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) return 'help';
+  const format = (values.format ?? 'ctr') as Format;
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(
+      `--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`,
+    );
+  }
+  const stats = format === 'queue-stats' || format === 'agent-queue-stats';
+  for (const opt of ['interval', 'sla', 'short-abandon'] as const) {
+    if (values[opt] !== undefined && !stats) {
+      throw new UsageError(`--${opt} applies only to --format queue-stats or agent-queue-stats`);
+    }
+  }
+  if (values['split-15'] === true && format !== 'agent-performance') {
+    throw new UsageError('--split-15 applies only to --format agent-performance');
+  }
+  if (values.arn !== undefined && format === 'agent-performance') {
+    throw new UsageError('--arn does not apply to --format agent-performance');
+  }
+  const interval = values.interval ?? '15';
+  if (interval !== '15' && interval !== '30' && interval !== '60') {
+    throw new UsageError(`--interval must be 15, 30 or 60, got ${JSON.stringify(interval)}`);
+  }
+  const arn = values.arn ?? 'id';
+  if (arn !== 'id' && arn !== 'full') {
+    throw new UsageError(`--arn must be id or full, got ${JSON.stringify(arn)}`);
+  }
+  const inputs = positionals.length === 0 ? ['-'] : positionals;
+  if (inputs.filter((i) => i === '-').length > 1) {
+    throw new UsageError('standard input (-) can be given only once');
+  }
+  if (inputs.includes('-') && process.stdin.isTTY === true) {
+    throw new UsageError('no input: give FILE arguments or pipe data into standard input');
+  }
+  return {
+    format,
+    interval: Number(interval) as IntervalMinutes,
+    sla: values.sla === undefined ? 20 : parseSeconds('sla', values.sla),
+    shortAbandon:
+      values['short-abandon'] === undefined
+        ? 5
+        : parseSeconds('short-abandon', values['short-abandon']),
+    arn,
+    split15: values['split-15'] === true,
+    output: values.output,
+    inputs,
+  };
+}
+
+/** Progress on stderr, only when it is a terminal and the input is large or several files. */
+class Progress {
+  private readonly enabled: boolean;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private file = 0;
+  private doneBytes = 0;
+  private doneRecords = 0;
+  private current: ReadProgress | undefined;
+  private drawn = false;
+
+  constructor(private readonly inputs: readonly string[]) {
+    let total = 0;
+    for (const f of inputs) {
+      if (f === '-') continue;
+      try {
+        total += statSync(f).size;
+      } catch {
+        // reported when the file is opened
+      }
+    }
+    this.enabled = process.stderr.isTTY === true && (inputs.length > 1 || total > 16 * 1024 * 1024);
+  }
+
+  startFile(index: number): void {
+    if (this.current !== undefined) {
+      this.doneBytes += this.current.rawBytes;
+      this.doneRecords += this.current.records;
+      this.current = undefined;
+    }
+    this.file = index;
+  }
+
+  update = (p: ReadProgress): void => {
+    this.current = p;
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 200) return;
+    this.lastDraw = now;
+    const secs = Math.max(0.001, (now - this.started) / 1000);
+    const mb = (this.doneBytes + p.rawBytes) / 1e6;
+    const records = this.doneRecords + p.records;
+    process.stderr.write(
+      `\rctr-csv: file ${this.file + 1}/${this.inputs.length}, ${mb.toFixed(1)} MB, ${Math.round(records / secs)} records/s   `,
+    );
+    this.drawn = true;
+  };
+
+  finish(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[K');
+  }
+}
+
+function openInput(name: string): { source: ByteSource; sourceName: string } {
+  if (name === '-') return { source: process.stdin, sourceName: '(stdin)' };
+  return { source: createReadStream(name), sourceName: name };
+}
+
+async function writeText(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) {
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        out.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        out.off('drain', onDrain);
+        reject(err);
+      };
+      out.once('drain', onDrain);
+      out.once('error', onError);
+    });
+  }
+}
+
+async function run(settings: Settings, out: Writable): Promise<FirehoseBadItem[]> {
+  const bad: FirehoseBadItem[] = [];
+  const progress = new Progress(settings.inputs);
+  const onBadRecord = (b: FirehoseBadItem): void => {
+    bad.push(b);
+  };
+  try {
+    if (settings.format === 'ctr') {
+      for (let i = 0; i < settings.inputs.length; i++) {
+        progress.startFile(i);
+        const { source, sourceName } = openInput(settings.inputs[i] as string);
+        const csv = firehoseObjectToCsv(source, {
+          sourceName,
+          header: i === 0,
+          arn: settings.arn,
+          onBadRecord,
+          onProgress: progress.update,
+        });
+        await pipeline(csv, out, { end: false });
+      }
+    } else if (settings.format === 'agent-performance') {
+      for (let i = 0; i < settings.inputs.length; i++) {
+        progress.startFile(i);
+        const name = settings.inputs[i] as string;
+        const text =
+          name === '-' ? await collect(process.stdin) : await readFile(name, { encoding: 'utf8' });
+        const { csv } = await mapAgentPerformanceReport(text, {
+          split15: settings.split15,
+          sourceName: name === '-' ? '(stdin)' : name,
+        });
+        await writeText(out, i === 0 ? csv : csv.slice(csv.indexOf('\n') + 1));
+      }
+    } else {
+      const acc = new IntervalStatsAccumulator({
+        intervalMinutes: settings.interval,
+        slaSeconds: settings.sla,
+        shortAbandonSeconds: settings.shortAbandon,
+        arn: settings.arn,
+      });
+      for (let i = 0; i < settings.inputs.length; i++) {
+        progress.startFile(i);
+        const { source, sourceName } = openInput(settings.inputs[i] as string);
+        for await (const batch of readFirehoseBatches(source, {
+          sourceName,
+          onBadRecord,
+          onProgress: progress.update,
+        })) {
+          acc.addItems(batch);
+        }
+      }
+      await writeText(out, acc.toCsv(settings.format === 'queue-stats' ? 'queue' : 'agent-queue'));
+    }
+  } finally {
+    progress.finish();
+  }
+  return bad;
+}
+
+async function collect(stream: NodeJS.ReadableStream): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) {
+    parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function describe(err: unknown): string {
+  if (err instanceof InputFailedError && err.cause instanceof Error) {
+    const cause = err.cause as NodeJS.ErrnoException;
+    if (cause.code !== undefined && cause.path !== undefined) return describe(cause);
+    return `reading ${err.sourceName} failed after ${err.offset} bytes: ${cause.message}`;
+  }
+  if (err instanceof CtrMapperError) return err.message;
+  if (err instanceof Error) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== undefined && e.path !== undefined) {
+      return `cannot ${e.syscall ?? 'access'} ${JSON.stringify(e.path)}: ${e.code} (${e.message.replace(/^[A-Z]+: /, '')})`;
+    }
+    return err.message;
+  }
+  return String(err);
+}
+
+function report(bad: readonly FirehoseBadItem[]): void {
+  const lines = [`ctr-csv: ${bad.length} bad record(s); the good records were written.`];
+  for (const b of bad) {
+    lines.push(
+      `  ${b.sourceName}: byte ${b.offset} (${b.length} bytes): ${b.reason}: ${b.detail}; starts with ${JSON.stringify(b.preview)}`,
+    );
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let settings: Settings | 'help';
+  try {
+    settings = parseSettings(argv);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`ctr-csv: ${msg}\nTry 'ctr-csv --help' for the options.\n`);
+    return 1;
+  }
+  if (settings === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let out: Writable = process.stdout;
+  if (settings.output !== undefined) {
+    const file = createWriteStream(settings.output);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        file.once('open', () => resolve());
+        file.once('error', reject);
+      });
+    } catch (err) {
+      process.stderr.write(`ctr-csv: ${describe(err)}\n`);
+      return 1;
+    }
+    out = file;
+  } else {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      // A closed pipe (`ctr-csv big.json | head`) ends the run quietly.
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    });
+  }
+  let bad: FirehoseBadItem[];
+  try {
+    bad = await run(settings, out);
+  } catch (err) {
+    process.stderr.write(`ctr-csv: ${describe(err)}\n`);
+    if (out !== process.stdout) out.end();
+    return 1;
+  }
+  if (out !== process.stdout) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        out.once('error', reject);
+        out.end(() => resolve());
+      });
+    } catch (err) {
+      process.stderr.write(`ctr-csv: ${describe(err)}\n`);
+      return 1;
+    }
+  }
+  if (bad.length > 0) {
+    report(bad);
+    return 2;
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
