@@ -16,9 +16,13 @@ export type InitialPosition =
 
 /** A structured logger (pino, Powertools Logger, console wrappers, ...). */
 export interface ReaderLogger {
+  /** Shard starts, discoveries, iterator refreshes. */
   debug(message: string, context?: Record<string, unknown>): void;
+  /** Start, stop, shard ends, caught up. */
   info(message: string, context?: Record<string, unknown>): void;
+  /** Throttling streaks, transient errors, expired shards. */
   warn(message: string, context?: Record<string, unknown>): void;
+  /** Checkpoints older than retention (data lost), fatal failures. */
   error(message: string, context?: Record<string, unknown>): void;
 }
 
@@ -166,14 +170,21 @@ export type ShardStatus =
 
 /** Per-shard counters in {@link ReaderMetrics}. */
 export interface ShardMetrics {
+  /** Where the shard is in its life cycle. */
   readonly status: ShardStatus;
   /** Last `MillisBehindLatest` seen (null before the first GetRecords). */
   readonly millisBehindLatest: number | null;
+  /** Records fetched from this shard. */
   readonly recordsRead: number;
+  /** Payload bytes fetched from this shard. */
   readonly bytesRead: number;
+  /** Batches handed to the caller. */
   readonly batchesDelivered: number;
+  /** Successful GetRecords calls. */
   readonly getRecordsCalls: number;
+  /** Throttling errors seen by the reader (after the SDK's own retries). */
   readonly throttles: number;
+  /** Expired iterators replaced. */
   readonly iteratorRefreshes: number;
   /** Last sequence number handed to the caller. */
   readonly lastSequenceNumber: string | null;
@@ -183,18 +194,29 @@ export interface ShardMetrics {
 
 /** A snapshot of the reader's counters, from {@link KinesisShardReader.metrics}. */
 export interface ReaderMetrics {
-  /** Totals over every shard since the reader started. */
+  /** Records fetched, over every shard since the reader started. */
   readonly recordsRead: number;
+  /** Payload bytes fetched. */
   readonly bytesRead: number;
+  /** Batches handed to the caller. */
   readonly batchesDelivered: number;
+  /** Successful GetRecords calls. */
   readonly getRecordsCalls: number;
+  /** Throttling errors seen by the reader, every operation (after the SDK's own retries). */
   readonly throttles: number;
+  /** Expired iterators replaced. */
   readonly iteratorRefreshes: number;
+  /** Network errors, timeouts and 5xx answers retried. */
   readonly transientErrors: number;
+  /** Shards started (resumed or new). */
   readonly shardStarts: number;
+  /** Shards read to their end. */
   readonly shardEnds: number;
+  /** Checkpoint writes. */
   readonly checkpointsWritten: number;
+  /** Checkpoints that could not be resumed from (records lost). */
   readonly checkpointsExpired: number;
+  /** Shard listings done. */
   readonly discoveries: number;
   /** Largest `millisBehindLatest` over the shards being read (0 when none). */
   readonly maxMillisBehindLatest: number;
@@ -206,19 +228,25 @@ export interface ReaderMetrics {
 
 /** Payload of the `shardStarted` event. */
 export interface ShardStartedEvent {
+  /** The shard. */
   readonly shardId: string;
+  /** Where its first iterator points. */
   readonly position: IteratorPosition;
 }
 
 /** Payload of the `shardEnded` event: the shard was read to its end. */
 export interface ShardEndedEvent {
+  /** The shard. */
   readonly shardId: string;
+  /** Its children. */
   readonly childShardIds: readonly string[];
+  /** The last sequence number read from it (or its checkpoint), null when none. */
   readonly lastSequenceNumber: string | null;
 }
 
 /** Payload of the `shardFinished` event: SHARD_END was stored; children may start. */
 export interface ShardFinishedEvent {
+  /** The shard. */
   readonly shardId: string;
 }
 
@@ -230,14 +258,19 @@ export interface ShardsDiscoveredEvent {
 
 /** Payload of the `lag` event, after every GetRecords. */
 export interface LagEvent {
+  /** The shard. */
   readonly shardId: string;
+  /** Kinesis' `MillisBehindLatest` of the call. */
   readonly millisBehindLatest: number;
+  /** Records the call returned. */
   readonly records: number;
 }
 
 /** Payload of the `throttled` event. */
 export interface ThrottledEvent {
+  /** The shard, when the call was for one. */
   readonly shardId: string | undefined;
+  /** The Kinesis operation throttled. */
   readonly operation: string;
   /** Throttles in a row on this shard (or operation). */
   readonly consecutive: number;
@@ -247,15 +280,21 @@ export interface ThrottledEvent {
 
 /** Payload of the `retrying` event (a transient error: network, 5xx, timeout). */
 export interface RetryingEvent {
+  /** The shard, when the call was for one. */
   readonly shardId: string | undefined;
+  /** The Kinesis operation that failed. */
   readonly operation: string;
+  /** Failures in a row of this call. */
   readonly attempt: number;
+  /** How long the reader waits before trying again, in ms. */
   readonly delayMs: number;
+  /** The error. */
   readonly error: Error;
 }
 
 /** Payload of the `iteratorRefreshed` event. */
 export interface IteratorRefreshedEvent {
+  /** The shard. */
   readonly shardId: string;
   /** The new iterator's position (after the last sequence number read, when there is one). */
   readonly position: IteratorPosition;
@@ -263,15 +302,21 @@ export interface IteratorRefreshedEvent {
 
 /** Payload of the `checkpointExpired` event. */
 export interface CheckpointExpiredEvent {
+  /** The shard. */
   readonly shardId: string;
+  /** The unusable checkpoint. */
   readonly sequenceNumber: string;
+  /** The error, with a message saying what is lost and what to do. */
   readonly error: CheckpointExpiredError;
 }
 
 /** Payload of the `checkpointed` event. */
 export interface CheckpointedEvent {
+  /** The shard. */
   readonly shardId: string;
+  /** The position checkpointed (null for SHARD_END of a shard that yielded nothing). */
   readonly sequenceNumber: string | null;
+  /** True when SHARD_END was stored by this write. */
   readonly shardEnd: boolean;
 }
 

@@ -34,7 +34,9 @@ export interface KinesaliteOptions {
 
 /** Static credentials accepted by the local peers (never real secrets). */
 export interface LocalCredentials {
+  /** A dummy access key id. */
   readonly accessKeyId: string;
+  /** A dummy secret (not a secret: local peers only). */
   readonly secretAccessKey: string;
 }
 
@@ -50,7 +52,9 @@ export interface PutRecordInput {
 
 /** Where one put record landed. */
 export interface PutRecordResult {
+  /** The shard the record landed in. */
   readonly shardId: string;
+  /** Its sequence number. */
   readonly sequenceNumber: string;
 }
 
@@ -68,7 +72,9 @@ export interface PutRecordsOptions {
 
 /** A created stream. */
 export interface CreatedStream {
+  /** The name given. */
   readonly streamName: string;
+  /** Its ARN (`arn:aws:kinesis:us-east-1:000000000000:stream/<name>`). */
   readonly streamArn: string;
   /** Shard ids, in hash-key order. */
   readonly shardIds: readonly string[];
