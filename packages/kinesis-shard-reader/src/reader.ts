@@ -364,6 +364,9 @@ export class KinesisShardReader
       while (this.#current !== undefined && !this.#current.checkpointed) {
         await new Promise<void>((resolve) => this.#currentWaiters.push(resolve));
       }
+      // A checkpointed batch is finished even if the caller has not asked for the next one
+      // (it may be awaiting stop() in its loop body): let its shard loop end.
+      this.#current?.settle('released');
       while (this.#loops.size > 0) await Promise.allSettled([...this.#loops]);
       await Promise.allSettled([...this.#pendingCheckpoints]);
       this.#phase = 'stopped';

@@ -62,6 +62,17 @@ describe('KinesisShardReader life cycle', () => {
     expect(r.metrics().batchesDelivered).toBe(1);
   });
 
+  it('stop() awaited inside the loop resolves once the batch in hand is checkpointed', async () => {
+    const { reader: r } = await reader(40);
+    let batches = 0;
+    for await (const batch of r) {
+      batches += 1;
+      await batch.checkpoint();
+      await r.stop();
+    }
+    expect(batches).toBe(1);
+  });
+
   it('ends the iteration when the signal is aborted', async () => {
     const controller = new AbortController();
     const { reader: r } = await reader(40, { signal: controller.signal });
