@@ -1,3 +1,4 @@
+/// <reference path="./vendor-s3rver.d.ts" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
