@@ -151,7 +151,11 @@ export async function mapAgentPerformanceReport(
   }
   const sourceName = options.sourceName ?? '(report)';
   const text = await collectText(source);
-  const parsed = Papa.parse<string[]>(text, { header: false, skipEmptyLines: 'greedy' });
+  const parsed = Papa.parse<string[]>(text, {
+    header: false,
+    delimiter: ',',
+    skipEmptyLines: 'greedy',
+  });
   const table = parsed.data;
   const header = (table[0] ?? []).map((h) => h.replace(/^\uFEFF/, '').trim());
   const normalized = header.map(normalizeHeader);

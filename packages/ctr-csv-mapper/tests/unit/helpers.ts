@@ -13,9 +13,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (the checkout that holds packages/). */
 export const REPO_ROOT = join(here, '..', '..', '..', '..');
 
-/** The reference sample (a copy of shared/reference/samples/ctr-sample.json): three CTRs, no delimiter. */
+/** The reference sample (a byte-for-byte copy of shared/reference/samples/ctr-sample.json): three CTRs, no delimiter. */
 export function sampleBytes(): Buffer {
-  return readFileSync(join(here, '..', 'fixtures', 'ctr-sample.json'));
+  return readFileSync(join(here, '..', 'fixtures', 'ctr-sample.firehose'));
 }
 
 /** Splits a buffer into chunks of `size` bytes (the last may be shorter). */

@@ -288,7 +288,7 @@ describe('readFirehoseRecords: a malformed record costs only itself', () => {
     const got = ids(items);
     expect(got.length).toBeGreaterThan(10);
     expect(got.length).toBeLessThan(all.length);
-    expect(got).toEqual(all.slice(0, got.length).map((r) => r['ContactId']));
+    expect(got).toEqual(all.slice(0, got.length).map((r) => r.ContactId));
     expect(bads(items).at(-1)).toMatchObject({ reason: 'corrupt-gzip', sourceName: 'x.gz' });
 
     // A damaged byte in the middle: what decompresses before it is read, the damage is reported
@@ -297,7 +297,7 @@ describe('readFirehoseRecords: a malformed record costs only itself', () => {
     const mid = flipped.length >> 1;
     flipped[mid] = (flipped[mid] ?? 0) ^ 0xff;
     const items2 = await readAll([flipped], { sourceName: 'x.gz' });
-    expect(ids(items2).slice(0, 100)).toEqual(all.slice(0, 100).map((r) => r['ContactId']));
+    expect(ids(items2).slice(0, 100)).toEqual(all.slice(0, 100).map((r) => r.ContactId));
     expect(bads(items2).at(-1)).toMatchObject({ reason: 'corrupt-gzip' });
   });
 

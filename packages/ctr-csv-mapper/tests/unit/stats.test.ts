@@ -289,13 +289,13 @@ describe('interval statistics (data-mapping §3)', () => {
       header: true,
       skipEmptyLines: true,
     });
-    expect(q.data[0]?.['queue_name']).toBe('Technical, "Tier 2"');
-    expect(q.data[0]?.['wait_dur']).toBe('');
+    expect(q.data[0]?.queue_name).toBe('Technical, "Tier 2"');
+    expect(q.data[0]?.wait_dur).toBe('');
     const aq = Papa.parse<Record<string, string>>(acc.toCsv('agent-queue'), {
       header: true,
       skipEmptyLines: true,
     });
-    expect(aq.data[0]?.['agent_username']).toBe('o,neil');
+    expect(aq.data[0]?.agent_username).toBe('o,neil');
   });
 
   it('rejects invalid settings, listing every problem', () => {
@@ -332,7 +332,7 @@ describe('interval statistics (data-mapping §3)', () => {
           for (const r of records) one.add(r);
           const a = new IntervalStatsAccumulator(opts);
           const b = new IntervalStatsAccumulator(opts);
-          records.forEach((r, i) => (i < cut ? a : b).add(r));
+          for (const [i, r] of records.entries()) (i < cut ? a : b).add(r);
           const merged = new IntervalStatsAccumulator(opts).merge(a).merge(b);
           expect(merged.toCsv('queue')).toBe(one.toCsv('queue'));
           expect(merged.toCsv('agent-queue')).toBe(one.toCsv('agent-queue'));
