@@ -34,6 +34,14 @@ if (!isFresh()) {
   console.error(
     'ensure-deps: node_modules is missing or older than package-lock.json; running npm ci',
   );
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    // `npm ci` refuses a lockfile that lacks other platforms' optional binaries (biome, turbo,
+    // esbuild ship one package per platform); npm writes such lockfiles when its registry mirror
+    // serves only some of them. `npm install` then installs the same locked versions.
+    console.error('ensure-deps: npm ci failed; installing the locked versions with npm install');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  }
   writeFileSync(marker, `${lockHash()}\n`);
 }
