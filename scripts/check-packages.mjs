@@ -17,7 +17,7 @@ const run = (cmd, args, cwd = root) =>
 
 run(bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
 
-const failed = 0;
+let failed = 0;
 for (const name of readdirSync(join(root, 'packages')).sort()) {
   const dir = join(root, 'packages', name);
   const pkgFile = join(dir, 'package.json');
