@@ -8,6 +8,7 @@
  * then measures, each variant in its own child process so peak RSS is its own:
  *   mapper      firehoseObjectToCsv(file) → a byte-counting sink (the library's CSV path)
  *   mapper-gz   the same from the GZIP-compressed object (throughput on decompressed bytes)
+ *   reader      readFirehoseBatches alone (records validated, no CSV)
  *   stats       readFirehoseBatches → IntervalStatsAccumulator → both statistics CSVs
  *   parse-only  JSON.parse of every record given newline boundaries, streamed (the practical limit)
  *   naive       the 2018 Lambda: whole object in memory, `}{` replace, JSON.parse, string concatenation
@@ -85,6 +86,15 @@ async function runVariant(variant: string, file: string): Promise<VariantResult>
       sink,
     );
     outBytes = sink.bytes;
+  } else if (variant === 'reader') {
+    for await (const batch of lib.readFirehoseBatches(
+      createReadStream(file, { highWaterMark: 64 * 1024 }),
+      {
+        sourceName: file,
+      },
+    )) {
+      records += batch.length;
+    }
   } else if (variant === 'stats') {
     const acc = new lib.IntervalStatsAccumulator({ intervalMinutes: 15 });
     for await (const batch of lib.readFirehoseBatches(createReadStream(file), {
@@ -175,13 +185,14 @@ async function main(): Promise<void> {
     const files: Record<string, string> = {
       mapper: cat,
       'mapper-gz': gz,
+      reader: cat,
       stats: cat,
       'parse-only': lines,
       naive: cat,
     };
     const runs: Record<string, VariantResult[]> = {};
     for (let r = 0; r < REPEAT; r++) {
-      for (const v of ['parse-only', 'mapper', 'stats', 'mapper-gz']) {
+      for (const v of ['parse-only', 'mapper', 'reader', 'stats', 'mapper-gz']) {
         const list = runs[v] ?? [];
         list.push(spawnVariant(v, files[v] as string));
         runs[v] = list;
@@ -204,9 +215,10 @@ async function main(): Promise<void> {
         out_mb: (rs[0] as VariantResult).outBytes / 1e6,
       };
     };
-    const rows = ['parse-only', 'mapper', 'mapper-gz', 'stats', 'naive'].map(summary);
+    const rows = ['parse-only', 'mapper', 'mapper-gz', 'reader', 'stats', 'naive'].map(summary);
     printTable(rows);
-    const [parseOnly, mapper, mapperGz, stats, naive] = rows as [
+    const [parseOnly, mapper, mapperGz, reader, stats, naive] = rows as [
+      (typeof rows)[0],
       (typeof rows)[0],
       (typeof rows)[0],
       (typeof rows)[0],
@@ -227,6 +239,12 @@ async function main(): Promise<void> {
       mb_per_s: mapperGz.mb_per_s,
       ratio_vs_parse_only: mapperGz.mb_per_s / parseOnly.mb_per_s,
       peak_rss_mb: mapperGz.peak_rss_mb,
+    });
+    printBench('ctr-reader', {
+      mb_per_s: reader.mb_per_s,
+      ratio_vs_parse_only: reader.mb_per_s / parseOnly.mb_per_s,
+      peak_rss_mb: reader.peak_rss_mb,
+      records: reader.records,
     });
     printBench('ctr-stats', {
       mb_per_s: stats.mb_per_s,

@@ -44,7 +44,12 @@ const ACCEPTED: Record<Needed, { label: string; names: readonly string[] }> = {
   online: { label: 'Online time', names: ['onlinetime'] },
 };
 
-/** Lower case, letters and digits only: `"Non-Productive Time"` → `nonproductivetime`. */
+/**
+ * Normalizes a report header for matching: lower case, letters and digits only.
+ *
+ * @example
+ * normalizeHeader('Non-Productive Time'); // 'nonproductivetime'
+ */
 export function normalizeHeader(header: string): string {
   return header.toLowerCase().replace(/[^a-z0-9]/g, '');
 }

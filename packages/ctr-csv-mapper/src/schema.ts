@@ -20,6 +20,13 @@ const duration = z.number().nullish();
 
 const endpointSchema = z.object({ Address: text }).nullish();
 
+/**
+ * The zod schema of the CTR fields this package uses (unknown fields are allowed and not copied).
+ *
+ * @example
+ * const result = ctrSchema.safeParse(JSON.parse(text));
+ * if (!result.success) console.error(result.error.issues);
+ */
 export const ctrSchema = z.object({
   ContactId: z.string().min(1, { message: 'ContactId must not be empty' }),
   Channel: text,

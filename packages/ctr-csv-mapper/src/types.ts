@@ -4,9 +4,13 @@
 
 /** Optional logger; the library never writes to the console. */
 export interface Logger {
+  /** Detail useful when debugging (e.g. whether an object was GZIP). */
   debug(message: string, context?: Record<string, unknown>): void;
+  /** Normal events. */
   info(message: string, context?: Record<string, unknown>): void;
+  /** Something was wrong with the input but processing went on (a bad record). */
   warn(message: string, context?: Record<string, unknown>): void;
+  /** Processing failed. */
   error(message: string, context?: Record<string, unknown>): void;
 }
 
