@@ -3,6 +3,8 @@
  * implementation) on 127.0.0.1 with a port chosen at run time, plus helpers that create
  * streams, put records and reshard through the real AWS SDK v3 client.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +32,12 @@ export interface KinesaliteOptions {
   readonly updateStreamMs?: number;
   /** Account-wide shard limit kinesalite enforces (closed shards count too). @default 200 */
   readonly shardLimit?: number;
+  /**
+   * Run kinesalite in a child Node process instead of this one, so that a benchmark measures
+   * the reader alone (its CPU and peak RSS) and the server gets the other core, as a real
+   * Kinesis endpoint would be. @default false
+   */
+  readonly childProcess?: boolean;
 }
 
 /** Static credentials accepted by the local peers (never real secrets). */
@@ -167,21 +175,15 @@ export function midpointHashKey(startingHashKey: string, endingHashKey: string):
  * await kinesis.stop();
  */
 export async function startKinesalite(options: KinesaliteOptions = {}): Promise<KinesaliteServer> {
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
-  const server = kinesalite({
+  const factoryOptions: KinesaliteFactoryOptions = {
     createStreamMs: options.createStreamMs ?? 0,
     deleteStreamMs: options.deleteStreamMs ?? 0,
     updateStreamMs: options.updateStreamMs ?? 0,
     shardLimit: options.shardLimit ?? 200,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  };
+  const { port, close } = options.childProcess
+    ? await listenInChild(factoryOptions)
+    : await listenInProcess(factoryOptions);
   const endpoint = `http://127.0.0.1:${port}`;
   const clients = new Set<KinesisClient>();
 
@@ -340,10 +342,69 @@ export async function startKinesalite(options: KinesaliteOptions = {}): Promise<
     async stop() {
       for (const c of clients) c.destroy();
       clients.clear();
-      await new Promise<void>((resolve, reject) => {
+      await close();
+    },
+  };
+}
+
+interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+async function listenInProcess(options: KinesaliteFactoryOptions): Promise<Listening> {
+  const kinesalite = require('kinesalite') as KinesaliteFactory;
+  const server = kinesalite(options);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      });
+      }),
+  };
+}
+
+async function listenInChild(options: KinesaliteFactoryOptions): Promise<Listening> {
+  // The child prints its port once listening and exits when its stdin closes (so it never
+  // outlives this process, even after a crash).
+  const script = `
+    const server = require(${JSON.stringify(require.resolve('kinesalite'))})(${JSON.stringify(options)});
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const onExit = (code: number | null) =>
+      reject(new Error(`kinesalite child process exited (code ${code}) before listening`));
+    child.once('exit', onExit);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) {
+        child.off('exit', onExit);
+        resolve(Number(line));
+      }
+    });
+  });
+  return {
+    port,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -76,3 +76,28 @@ describe('startKinesalite', () => {
     expect(child?.AdjacentParentShardId).toBe(right);
   });
 });
+
+describe('startKinesalite in a child process', () => {
+  it('serves the same API from another process and stops it', async () => {
+    const kinesis = await startKinesalite({ childProcess: true });
+    try {
+      const stream = await kinesis.createStream('child', 1);
+      await kinesis.putRecords('child', [{ data: 'from-child', partitionKey: 'a' }]);
+      const client = kinesis.client();
+      const it = await client.send(
+        new GetShardIteratorCommand({
+          StreamName: 'child',
+          ShardId: stream.shardIds[0],
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      );
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
+      expect(out.Records?.map((r) => Buffer.from(r.Data ?? []).toString('utf8'))).toEqual([
+        'from-child',
+      ]);
+    } finally {
+      await kinesis.stop();
+    }
+    await expect(fetch(kinesis.endpoint, { method: 'POST' })).rejects.toThrow();
+  });
+});
