@@ -3,12 +3,13 @@
  * here in memory) on 127.0.0.1 with a port chosen at run time, driven by the real AWS SDK v3
  * client.
  */
+
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { LocalCredentials } from './kinesis.js';
+import { closeServer, listenOnLoopback } from './ports.js';
 
 /** Options of {@link startDynalite}. */
 export interface DynaliteOptions {
@@ -73,14 +74,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
     updateTableMs: options.updateTableMs ?? 0,
     maxItemSizeKb: options.maxItemSizeKb ?? 400,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const endpoint = `http://127.0.0.1:${port}`;
   const clients = new Set<DynamoDBClient>();
   let stopped: Promise<void> | undefined;
@@ -106,10 +100,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
       stopped ??= (async () => {
         for (const c of clients) c.destroy();
         clients.clear();
-        await new Promise<void>((resolve, reject) => {
-          server.close((err) => (err ? reject(err) : resolve()));
-          server.closeAllConnections();
-        });
+        await closeServer(server);
       })();
       return stopped;
     },

@@ -8,6 +8,7 @@
  * `ChildShards` is added to the GetRecords response at the end of a shard (kinesalite never
  * returns it; real Kinesis does). A retention trim can be emulated per shard.
  */
+
 import { randomUUID } from 'node:crypto';
 import {
   Agent,
@@ -17,10 +18,10 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { LocalCredentials } from './kinesis.js';
+import { closeServer, listenOnLoopback } from './ports.js';
 
 /** A Kinesis operation name, as in the `X-Amz-Target` header (`Kinesis_20131202.<op>`). */
 export type KinesisOperation =
@@ -420,14 +421,7 @@ export async function startKinesisFaultProxy(
       sendError(res, 500, 'InternalFailure', `fault proxy failed: ${String(err)}`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const endpoint = `http://127.0.0.1:${port}`;
 
   return {
@@ -468,10 +462,7 @@ export async function startKinesisFaultProxy(
     async stop() {
       for (const c of clients) c.destroy();
       clients.clear();
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       agent.destroy();
     },
   };

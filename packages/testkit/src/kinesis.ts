@@ -3,11 +3,11 @@
  * implementation) on 127.0.0.1 with a port chosen at run time, plus helpers that create
  * streams, put records and reshard through the real AWS SDK v3 client.
  */
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -21,6 +21,7 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { closeServer, listenOnLoopback } from './ports.js';
 
 /** Options of {@link startKinesalite}. */
 export interface KinesaliteOptions {
@@ -355,21 +356,10 @@ interface Listening {
 async function listenInProcess(options: KinesaliteFactoryOptions): Promise<Listening> {
   const kinesalite = require('kinesalite') as KinesaliteFactory;
   const server = kinesalite(options);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { listenOnLoopback } from './ports.js';
 
 /** Options for {@link startKms}. */
 export interface KmsPeerOptions {
@@ -413,11 +413,7 @@ export async function startKms(options: KmsPeerOptions = {}): Promise<KmsPeer> {
     alias === undefined ? { keyId, arn } : { keyId, arn, alias };
   const keys = (options.keys ?? []).map((alias) => info(newKey('', alias)));
   const server = createServer((req, res) => void serve(req, res));
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://127.0.0.1:${await listenOnLoopback(server)}`;
   const credentials = { accessKeyId: 'AKIDTESTKITKMS', secretAccessKey: 'testkit-kms-secret' };
   const clients = new Set<KMSClient>();
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server as NetServer } from 'node:net';
 
 /**
  * Asks the kernel for a free TCP port on 127.0.0.1.
@@ -50,4 +51,40 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+}
+
+/**
+ * Starts `server` listening on 127.0.0.1 with a port chosen by the kernel and returns the port.
+ *
+ * @example
+ * const port = await listenOnLoopback(createServer(handler));
+ */
+export async function listenOnLoopback(server: NetServer): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Closes an HTTP(S) server and drops its open connections (keep-alive and in-flight ones), so
+ * that a peer's `stop()` returns promptly even while a client is waiting on it.
+ *
+ * @example
+ * await closeServer(server);
+ */
+export async function closeServer(server: HttpServer): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => {
+    server.close((err) =>
+      err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING'
+        ? reject(err)
+        : resolve(),
+    );
+  });
+  server.closeAllConnections();
+  await closed;
 }

@@ -4,6 +4,7 @@
  * `POST /Rta/State/Change`, and in legacy mode `POST /Rta/State/CloseSnapshot`), records what it
  * accepts, keeps the current state per agent, and has fault switches (flood, stall, failNext).
  */
+
 import { EventEmitter } from 'node:events';
 import {
   createServer as createHttpServer,
@@ -12,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports.js';
 
 /** State code (and description) the server gives an agent that a snapshot logs out. */
 export const RTA_SNAPSHOT_LOGGED_OUT_STATE = 'CCC Logged out';
@@ -822,13 +823,6 @@ export async function startRtaReceiver(options: RtaReceiverOptions = {}): Promis
   const server: Server = options.tls
     ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert })
     : createHttpServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return new RtaReceiver(server, port, options);
 }

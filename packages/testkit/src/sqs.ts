@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { listenOnLoopback } from './ports.js';
 import {
   batchEntries,
   int,
@@ -338,11 +338,7 @@ export async function startSqs(options: SqsPeerOptions = {}): Promise<SqsPeer> {
   }
 
   const server = createServer((req, res) => void serve(req, res));
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = `http://127.0.0.1:${await listenOnLoopback(server)}`;
   for (const name of options.queues ?? []) createQueue(name, {});
   const credentials = { accessKeyId: 'AKIDTESTKITSQS', secretAccessKey: 'testkit-sqs-secret' };
   const clients = new Set<SQSClient>();
