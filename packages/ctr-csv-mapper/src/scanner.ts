@@ -244,16 +244,15 @@ export class FirehoseScanner {
       while (end > start && WS[buf[end - 1] as number] === 1) end--;
     }
     if (buf[end - 1] !== CLOSE) return FAST_FALLBACK;
-    const slice = buf.subarray(start, end);
-    if (end > this.utf8ValidTo && !isUtf8(slice)) return FAST_FALLBACK;
+    if (end > this.utf8ValidTo && !isUtf8(buf.subarray(start, end))) return FAST_FALLBACK;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(slice.toString('utf8'));
+      parsed = JSON.parse(buf.toString('utf8', start, end));
     } catch {
       return FAST_FALLBACK;
     }
     this.pos = end;
-    this.accept(parsed as Record<string, unknown>, start, end, slice, out);
+    this.accept(parsed as Record<string, unknown>, start, end, buf, out);
     return FAST_DONE;
   }
 
@@ -363,7 +362,7 @@ export class FirehoseScanner {
       return;
     }
     this.pos = end;
-    this.accept(obj, start, end, slice, out);
+    this.accept(obj, start, end, buf, out);
   }
 
   /** A parsed top-level object: ends any open bad region, then yields a record or a bad record. */
@@ -371,7 +370,7 @@ export class FirehoseScanner {
     obj: Record<string, unknown>,
     start: number,
     end: number,
-    slice: Buffer,
+    buf: Buffer,
     out: ScanSink,
   ): void {
     if (this.badStart >= 0) this.emitBad(this.base + start, out);
@@ -379,7 +378,15 @@ export class FirehoseScanner {
     const offset = this.base + start;
     const length = end - start;
     if (!hasId) {
-      out.bad(this.badItem(offset, length, slice, 'not-a-ctr', 'the record has no ContactId'));
+      out.bad(
+        this.badItem(
+          offset,
+          length,
+          buf.subarray(start, end),
+          'not-a-ctr',
+          'the record has no ContactId',
+        ),
+      );
       return;
     }
     let record: CtrRecord;
@@ -388,7 +395,15 @@ export class FirehoseScanner {
     } else {
       const result = ctrSchema.safeParse(obj);
       if (!result.success) {
-        out.bad(this.badItem(offset, length, slice, 'not-a-ctr', describeIssues(result.error)));
+        out.bad(
+          this.badItem(
+            offset,
+            length,
+            buf.subarray(start, end),
+            'not-a-ctr',
+            describeIssues(result.error),
+          ),
+        );
         return;
       }
       record = result.data as CtrRecord;
