@@ -109,10 +109,60 @@ export class FirehoseScanner {
   /** Feeds a chunk; complete items are appended to `out`. */
   push(chunk: Buffer, out: ScanSink): void {
     if (chunk.length === 0) return;
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.buf.length === 0) this.buf = chunk;
+    else if (!this.finishSpanning(chunk, out)) this.buf = Buffer.concat([this.buf, chunk]);
     this.checkUtf8();
     this.run(false, out);
     this.compact();
+  }
+
+  /**
+   * The common case at a chunk boundary: the buffer holds only the start of a record that the
+   * fast path is waiting on, and the new chunk holds its end. Parses that record from a copy of
+   * just its bytes and continues in `chunk` itself, instead of copying the whole chunk behind the
+   * held bytes. Returns false, having changed nothing, whenever the fast path would not accept
+   * this span (no `}{` end found before any newline, too large, not UTF-8, not JSON): the caller
+   * then joins the buffers and the scanner proceeds as usual.
+   */
+  private finishSpanning(chunk: Buffer, out: ScanSink): boolean {
+    const held = this.buf;
+    const h = held.length;
+    if (this.attempt >= 0 || this.badStart >= 0 || !this.bomChecked || this.pos !== 0) return false;
+    if (held[0] !== OPEN) return false;
+    // The held bytes hold no `}{` and no newline after the `{` (the fast path waited), so the
+    // first candidate end is a `}{` across the boundary or the first `}{` in `chunk`, unless a
+    // newline comes first (then the usual path decides).
+    let end: number;
+    if (held[h - 1] === CLOSE && chunk[0] === OPEN) {
+      end = 0;
+    } else {
+      const cat = chunk.indexOf(CAT);
+      if (cat < 0) return false;
+      const nl = chunk.indexOf(0x0a);
+      if (nl >= 0 && nl < cat) return false;
+      end = cat + 1;
+    }
+    if (h + end > this.maxRecordBytes) return false;
+    const record = end === 0 ? held : Buffer.concat([held, chunk.subarray(0, end)]);
+    if (!isUtf8(record)) return false;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(record.toString('utf8'));
+    } catch {
+      return false;
+    }
+    this.accept(parsed as Record<string, unknown>, 0, record.length, record, out);
+    this.base += record.length;
+    this.buf = chunk.subarray(end);
+    this.pos = 0;
+    this.nlAt = -2;
+    this.nlFrom = 0;
+    this.nlTo = 0;
+    this.catAt = -2;
+    this.catFrom = 0;
+    this.catTo = 0;
+    this.utf8ValidTo = 0;
+    return true;
   }
 
   /**
