@@ -34,7 +34,7 @@ import { writeFirehoseObject } from './ctr-generator.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO_ROOT = join(dirname(SELF), '..', '..', '..');
-const REPEAT = 3;
+const REPEAT = 7;
 
 interface VariantResult {
   readonly ms: number;
