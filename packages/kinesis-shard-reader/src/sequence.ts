@@ -15,14 +15,5 @@ export function isSequenceNumber(value: unknown): value is string {
   return typeof value === 'string' && SEQUENCE.test(value);
 }
 
-/**
- * Compares two sequence numbers as bigint: negative when `a < b`, 0 when equal, positive when `a > b`.
- *
- * @example
- * compareSequenceNumbers('9', '10'); // -1 (a string comparison would say the opposite)
- */
-export function compareSequenceNumbers(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+// The bigint comparison itself is the checkpoint store's (one implementation for both packages).
+export { compareSequenceNumbers } from '@connect-wfm/checkpoint-store';
