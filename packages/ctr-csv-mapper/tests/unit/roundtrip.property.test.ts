@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import {
+  ctrCsvStream,
   ctrSchema,
   type FirehoseBadItem,
   type FirehoseRecordItem,
@@ -217,7 +218,10 @@ describe('reader → CSV writer → CSV parser round trip (property)', () => {
           for (const b of bad) expect(malformedStarts).toContain(b.offset);
 
           // CSV: parse back with papaparse; same values per good record.
-          const csv = (await collectBytes(firehoseObjectToCsv(chunks))).toString('utf8');
+          const csvBytes = await collectBytes(firehoseObjectToCsv(chunks));
+          // The fused byte writer and the string writer of ctrCsvStream agree byte for byte.
+          expect(csvBytes.equals(await collectBytes(ctrCsvStream(items)))).toBe(true);
+          const csv = csvBytes.toString('utf8');
           const parsed = Papa.parse<string[]>(csv, {
             delimiter: ',',
             newline: '\n',
