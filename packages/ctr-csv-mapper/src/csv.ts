@@ -218,32 +218,43 @@ class ChunkJoiner {
 }
 
 /**
- * Copies `v.slice(from)` into `b` at `p` as one CSV field and returns the new end, or -1 when the
- * field is not plain ASCII without `"`, `,`, CR and LF (the caller then uses {@link writeSlow}).
- * The check and the copy are one pass; `b` must have room for `v.length - from` bytes.
+ * Copies `v.slice(from)` into `b` at `p` as one CSV field, one byte per character, and returns
+ * the new end; or -1 when a character is above `max`, a control character (CR and LF among them),
+ * `"` or `,` (the caller then uses {@link writeSlow}). `max` is 0x7f for text (plain ASCII is its
+ * own UTF-8) and 0xff for byte strings (each character is already one UTF-8 byte, and no byte of
+ * a multi-byte character is `"`, `,` or a control character). The check and the copy are one
+ * pass; `b` must have room for `v.length - from` bytes.
  */
-function copyAscii(b: Buffer, p: number, v: string, from: number): number {
+function copyPlain(b: Buffer, p: number, v: string, from: number, max: number): number {
   const n = v.length;
   for (let i = from; i < n; i++) {
     const c = v.charCodeAt(i);
-    // Control characters (CR and LF among them), `"`, `,` and non-ASCII take the slow path.
-    if (c >= 0x80 || c === 0x2c || c === 0x22 || c < 0x20) return -1;
+    if (c > max || c === 0x2c || c === 0x22 || c < 0x20) return -1;
     b[p++] = c;
   }
   return p;
 }
 
-/** Any field: RFC 4180 quoting as {@link csvField}, UTF-8 via `Buffer.write`. Returns the new end. */
-function writeSlow(b: Buffer, p: number, v: string): number {
+/**
+ * Any field: RFC 4180 quoting as {@link csvField}, written with `Buffer.write` as UTF-8 (text) or
+ * latin1 (byte strings, which are UTF-8 bytes already). Returns the new end.
+ */
+function writeSlow(b: Buffer, p: number, v: string, max: number): number {
   const field = NEEDS_QUOTES.test(v) ? `"${v.replace(QUOTE_ALL, '""')}"` : v;
-  return p + b.write(field, p, 'utf8');
+  return p + b.write(field, p, max === 0xff ? 'latin1' : 'utf8');
 }
 
 /** Writes a text field (nothing for null/undefined); `from` skips a prefix (the ARN id). */
-function textAt(b: Buffer, p: number, v: string | null | undefined, from: number): number {
+function textAt(
+  b: Buffer,
+  p: number,
+  v: string | null | undefined,
+  from: number,
+  max: number,
+): number {
   if (v === null || v === undefined) return p;
-  const q = copyAscii(b, p, v, from);
-  return q >= 0 ? q : writeSlow(b, p, from === 0 ? v : v.slice(from));
+  const q = copyPlain(b, p, v, from, max);
+  return q >= 0 ? q : writeSlow(b, p, from === 0 ? v : v.slice(from), max);
 }
 
 /** Writes a number in the form String(v) gives (nothing for null/undefined). */
@@ -261,7 +272,7 @@ function numAt(b: Buffer, p: number, v: number | null | undefined): number {
     } while (x > 0);
     return end;
   }
-  return textAt(b, p, String(v), 0);
+  return textAt(b, p, String(v), 0, 0x7f);
 }
 
 /** Length of an optional string, for the room estimate. */
@@ -275,10 +286,14 @@ const ROW_FIXED_BYTES = 16 + 4 * 25;
 /**
  * Writes raw CTR CSV rows as UTF-8 straight into output Buffers of about `limit` bytes, for
  * records the reader has validated (strings where the schema says text or timestamp, numbers
- * where it says duration). An ASCII field without `"`, `,` or control characters, the common
- * case, is checked and copied in one pass, one char code per byte; any other string goes through
- * the same RFC 4180 quoting as {@link csvField} and `Buffer.write`. Building no per-row strings
- * saves the concatenation, the separate UTF-8 encoding pass and the garbage they leave.
+ * where it says duration). A field without `"`, `,` or control characters, the common case, is
+ * checked and copied in one pass, one char code per byte; any other string goes through the same
+ * RFC 4180 quoting as {@link csvField} and `Buffer.write`. Building no per-row strings saves the
+ * concatenation, the separate UTF-8 encoding pass and the garbage they leave.
+ *
+ * A record whose strings are byte strings (the scanner's `byteStrings`: each character one UTF-8
+ * byte of the input) is written byte for byte, so its non-ASCII text comes out exactly as it came
+ * in; a record of ordinary strings is encoded to UTF-8.
  */
 class CsvRowWriter {
   private buf: Buffer;
@@ -307,7 +322,8 @@ class CsvRowWriter {
     this.pos = 0;
   }
 
-  row(record: CtrRecord, mode: ArnMode): void {
+  row(record: CtrRecord, mode: ArnMode, bytes: boolean): void {
+    const max = bytes ? 0xff : 0x7f;
     const a = record.Agent;
     const q = record.Queue;
     const agentArn = a ? a.ARN : undefined;
@@ -335,7 +351,13 @@ class CsvRowWriter {
     const b = this.buf;
     let p = this.pos;
     if (a) {
-      p = textAt(b, p, agentArn, mode === 'full' || !agentArn ? 0 : agentArn.lastIndexOf('/') + 1);
+      p = textAt(
+        b,
+        p,
+        agentArn,
+        mode === 'full' || !agentArn ? 0 : agentArn.lastIndexOf('/') + 1,
+        max,
+      );
       b[p++] = 0x2c;
       p = numAt(b, p, a.AfterContactWorkDuration);
       b[p++] = 0x2c;
@@ -343,7 +365,7 @@ class CsvRowWriter {
       b[p++] = 0x2c;
       p = numAt(b, p, a.CustomerHoldDuration);
       b[p++] = 0x2c;
-      p = textAt(b, p, username, 0);
+      p = textAt(b, p, username, 0, max);
     } else {
       b[p++] = 0x2c;
       b[p++] = 0x2c;
@@ -351,33 +373,39 @@ class CsvRowWriter {
       b[p++] = 0x2c;
     }
     b[p++] = 0x2c;
-    p = textAt(b, p, record.Channel, 0);
+    p = textAt(b, p, record.Channel, 0, max);
     b[p++] = 0x2c;
-    p = textAt(b, p, record.ContactId, 0);
+    p = textAt(b, p, record.ContactId, 0, max);
     b[p++] = 0x2c;
-    p = textAt(b, p, record.InitiationMethod, 0);
+    p = textAt(b, p, record.InitiationMethod, 0, max);
     b[p++] = 0x2c;
-    p = textAt(b, p, record.InitiationTimestamp, 0);
+    p = textAt(b, p, record.InitiationTimestamp, 0, max);
     b[p++] = 0x2c;
     if (q) {
-      p = textAt(b, p, queueArn, mode === 'full' || !queueArn ? 0 : queueArn.lastIndexOf('/') + 1);
+      p = textAt(
+        b,
+        p,
+        queueArn,
+        mode === 'full' || !queueArn ? 0 : queueArn.lastIndexOf('/') + 1,
+        max,
+      );
       b[p++] = 0x2c;
       p = numAt(b, p, q.Duration);
       b[p++] = 0x2c;
-      p = textAt(b, p, enqueued, 0);
+      p = textAt(b, p, enqueued, 0, max);
       b[p++] = 0x2c;
-      p = textAt(b, p, queueName, 0);
+      p = textAt(b, p, queueName, 0, max);
     } else {
       b[p++] = 0x2c;
       b[p++] = 0x2c;
       b[p++] = 0x2c;
     }
     b[p++] = 0x2c;
-    p = textAt(b, p, systemAddress, 0);
+    p = textAt(b, p, systemAddress, 0, max);
     b[p++] = 0x2c;
-    p = textAt(b, p, record.TransferCompletedTimestamp, 0);
+    p = textAt(b, p, record.TransferCompletedTimestamp, 0, max);
     b[p++] = 0x2c;
-    p = textAt(b, p, transferAddress, 0);
+    p = textAt(b, p, transferAddress, 0, max);
     b[p++] = 0x0a;
     this.pos = p;
     this.endRow();
@@ -432,12 +460,12 @@ export function firehoseObjectToCsv(
     const writer = new CsvRowWriter(limit);
     if (header !== false) writer.header();
     const sink: ScanSink = {
-      record: (record) => {
-        writer.row(record, mode);
+      record: (record, _raw, _offset, _length, bytes) => {
+        writer.row(record, mode, bytes);
       },
       bad: () => {},
     };
-    for await (const _ of scanFirehose(source, readOptions, sink)) {
+    for await (const _ of scanFirehose(source, readOptions, sink, true)) {
       for (let ready = writer.take(); ready !== undefined; ready = writer.take()) yield ready;
     }
     writer.end();

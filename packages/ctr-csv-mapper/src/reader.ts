@@ -68,17 +68,20 @@ async function* rawChunks(
  * Internal engine shared by the reader and the fused CSV path: reads `source`, decompresses it
  * when it is GZIP, feeds the scanner, and yields (nothing) after each chunk so the caller can
  * flush what its sink collected. Bad items also go to `onBadRecord` and the logger.
+ * `byteStrings` is the scanner option of that name (for sinks that write bytes back out).
  */
 export async function* scanFirehose(
   source: ByteSource,
   options: ReadFirehoseOptions,
   sink: ScanSink,
+  byteStrings = false,
 ): AsyncGenerator<void, void, undefined> {
   checkOptions('reader options', readOptionsSchema, options);
   const sourceName = options.sourceName ?? '(input)';
   const scanner = new FirehoseScanner({
     sourceName,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    byteStrings,
   });
   const onBad = options.onBadRecord;
   const logger = options.logger;

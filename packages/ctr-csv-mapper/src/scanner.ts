@@ -4,8 +4,17 @@ import type { BadRecordReason, CtrRecord, FirehoseBadItem } from './types.js';
 
 /** Where the scanner delivers what it finds, in input order. */
 export interface ScanSink {
-  /** A valid CTR: the typed view, the whole parsed object, its offset and length. */
-  record(record: CtrRecord, raw: Record<string, unknown>, offset: number, length: number): void;
+  /**
+   * A valid CTR: the typed view, the whole parsed object, its offset and length. `bytes` is true
+   * when its strings hold UTF-8 bytes one per character (see {@link ScannerOptions.byteStrings}).
+   */
+  record(
+    record: CtrRecord,
+    raw: Record<string, unknown>,
+    offset: number,
+    length: number,
+    bytes: boolean,
+  ): void;
   /** A bad record or bad region. */
   bad(item: FirehoseBadItem): void;
 }
@@ -15,7 +24,8 @@ export interface ScanSink {
  *
  * It finds record boundaries with a tight loop over bytes that tracks only string/escape state,
  * brace depth and the previous significant byte outside strings, then hands each complete record
- * to `JSON.parse`. It never builds values itself and never looks at the text `}{`.
+ * to `JSON.parse`. It never builds values itself and never splits on the text `}{` (the fast
+ * path only uses it as a guess that `JSON.parse` then confirms).
  *
  * Recovery rule (documented in the README): when a record attempt turns out malformed (JSON.parse
  * fails, the structure check fails early, the input ends inside it, or it grows beyond
@@ -48,10 +58,72 @@ const INVALID = -2;
 const PREVIEW_BYTES = 200;
 const EMPTY = Buffer.alloc(0);
 const CAT = Buffer.from('}{');
+const ESC_U = Buffer.from('\\u');
 
 export interface ScannerOptions {
   readonly sourceName: string;
   readonly maxRecordBytes: number;
+  /**
+   * Deliver records whose strings hold the record's UTF-8 bytes one per character (decoded as
+   * latin1) wherever that is exact: the record is valid UTF-8 and has no `\u` escape, so every
+   * character of every string came from one input byte. Only for sinks that write those bytes
+   * back out (the fused CSV path): `JSON.parse` is much faster on one-byte strings, and the
+   * strings of a record with any non-ASCII character would otherwise all be two-byte.
+   */
+  readonly byteStrings?: boolean;
+}
+
+/**
+ * The next occurrence of a byte pattern at or after a position in the scanner's buffer, cached so
+ * that a buffer is searched once however many records ask: a record asks from its own start, and
+ * the answer stays valid until the position passes it.
+ */
+class NextMatch {
+  /** Index found by the last search (-1: none up to `to`; -2: no search yet). */
+  private at = -2;
+  /** Where the last search started, and the buffer length it covered. */
+  private from = 0;
+  private to = 0;
+
+  constructor(
+    private readonly needle: number | Buffer,
+    private readonly width: number,
+  ) {}
+
+  /** Index of the first match at or after `from` in `buf[0, n)`, or -1. */
+  find(buf: Buffer, n: number, from: number): number {
+    const at = this.at;
+    if (at >= from && from >= this.from) return at;
+    const known = at === -1 && from >= this.from;
+    if (known && this.to === n) return -1;
+    // After a miss, only the bytes added since (plus a pattern's overlap) need a look.
+    const searchFrom = known ? Math.max(from, this.to - (this.width - 1)) : from;
+    this.at = buf.indexOf(this.needle, searchFrom);
+    this.from = from;
+    this.to = n;
+    return this.at;
+  }
+
+  /** The buffer lost its first `by` bytes. */
+  shift(by: number): void {
+    if (this.at !== -1) this.at = this.at >= by ? this.at - by : -2;
+    this.from = Math.max(0, this.from - by);
+    this.to = Math.max(0, this.to - by);
+  }
+
+  /** The buffer was replaced by one whose first match is `at` (-1: none in its `n` bytes). */
+  seed(at: number, n: number): void {
+    this.at = at;
+    this.from = 0;
+    this.to = n;
+  }
+
+  /** The buffer was replaced. */
+  reset(): void {
+    this.at = -2;
+    this.from = 0;
+    this.to = 0;
+  }
 }
 
 export class FirehoseScanner {
@@ -71,13 +143,11 @@ export class FirehoseScanner {
   private failDetail = '';
   /** `buf[0, utf8ValidTo)` is known to be valid UTF-8 (0: nothing known). */
   private utf8ValidTo = 0;
-  /** Search caches (buffer indices): next LF / `}{` found from `*From` in a buffer of length `*To`. */
-  private nlAt = -2;
-  private nlFrom = 0;
-  private nlTo = 0;
-  private catAt = -2;
-  private catFrom = 0;
-  private catTo = 0;
+  /** Next LF, next `}{` and next `\u` (the last only with byteStrings). */
+  private readonly newline = new NextMatch(0x0a, 1);
+  private readonly cat = new NextMatch(CAT, 2);
+  private readonly escape = new NextMatch(ESC_U, 2);
+  private readonly byteStrings: boolean;
   private bomChecked = false;
 
   /** Stream offset where the open bad region starts, or -1. */
@@ -89,6 +159,7 @@ export class FirehoseScanner {
   constructor(options: ScannerOptions) {
     this.sourceName = options.sourceName;
     this.maxRecordBytes = options.maxRecordBytes;
+    this.byteStrings = options.byteStrings === true;
   }
 
   /** Good records delivered so far. */
@@ -133,34 +204,35 @@ export class FirehoseScanner {
     // first candidate end is a `}{` across the boundary or the first `}{` in `chunk`, unless a
     // newline comes first (then the usual path decides).
     let end: number;
+    let nl = -2;
     if (held[h - 1] === CLOSE && chunk[0] === OPEN) {
       end = 0;
     } else {
       const cat = chunk.indexOf(CAT);
       if (cat < 0) return false;
-      const nl = chunk.indexOf(0x0a);
+      nl = chunk.indexOf(0x0a);
       if (nl >= 0 && nl < cat) return false;
       end = cat + 1;
     }
     if (h + end > this.maxRecordBytes) return false;
     const record = end === 0 ? held : Buffer.concat([held, chunk.subarray(0, end)]);
     if (!isUtf8(record)) return false;
+    const bytes = this.byteStrings && record.indexOf(ESC_U) < 0;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(record.toString('utf8'));
+      parsed = JSON.parse(record.toString(bytes ? 'latin1' : 'utf8'));
     } catch {
       return false;
     }
-    this.accept(parsed as Record<string, unknown>, 0, record.length, record, out);
+    this.accept(parsed as Record<string, unknown>, 0, record.length, record, out, bytes);
     this.base += record.length;
     this.buf = chunk.subarray(end);
     this.pos = 0;
-    this.nlAt = -2;
-    this.nlFrom = 0;
-    this.nlTo = 0;
-    this.catAt = -2;
-    this.catFrom = 0;
-    this.catTo = 0;
+    // The newline search of `chunk` above still holds (a newline, if any, lies after `end`).
+    if (nl === -2) this.newline.reset();
+    else this.newline.seed(nl < 0 ? -1 : nl - end, chunk.length - end);
+    this.cat.reset();
+    this.escape.reset();
     this.utf8ValidTo = 0;
     return true;
   }
@@ -277,8 +349,8 @@ export class FirehoseScanner {
    * cannot parse. Any doubt (no candidate end yet, parse failure) falls back to the byte scanner.
    */
   private fastRecord(buf: Buffer, n: number, start: number, eof: boolean, out: ScanSink): number {
-    const nl = this.findNewline(buf, n, start + 1);
-    const cat = this.findCat(buf, n, start + 1);
+    const nl = this.newline.find(buf, n, start + 1);
+    const cat = this.cat.find(buf, n, start + 1);
     let end: number;
     if (cat >= 0 && (nl < 0 || cat < nl)) {
       end = cat + 1;
@@ -295,39 +367,20 @@ export class FirehoseScanner {
     }
     if (buf[end - 1] !== CLOSE) return FAST_FALLBACK;
     if (end > this.utf8ValidTo && !isUtf8(buf.subarray(start, end))) return FAST_FALLBACK;
+    let bytes = false;
+    if (this.byteStrings) {
+      const esc = this.escape.find(buf, n, start);
+      bytes = esc < 0 || esc >= end;
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(buf.toString('utf8', start, end));
+      parsed = JSON.parse(buf.toString(bytes ? 'latin1' : 'utf8', start, end));
     } catch {
       return FAST_FALLBACK;
     }
     this.pos = end;
-    this.accept(parsed as Record<string, unknown>, start, end, buf, out);
+    this.accept(parsed as Record<string, unknown>, start, end, buf, out, bytes);
     return FAST_DONE;
-  }
-
-  /** Index of the next LF at or after `from`, or -1; cached so a buffer is searched once. */
-  private findNewline(buf: Buffer, n: number, from: number): number {
-    const at = this.nlAt;
-    if (at >= from && from >= this.nlFrom) return at;
-    if (at === -1 && from >= this.nlFrom && this.nlTo === n) return -1;
-    const searchFrom = at === -1 && from >= this.nlFrom ? Math.max(from, this.nlTo) : from;
-    this.nlAt = buf.indexOf(0x0a, searchFrom);
-    this.nlFrom = from;
-    this.nlTo = n;
-    return this.nlAt;
-  }
-
-  /** Index of the `}` of the next `}{` at or after `from`, or -1; cached like findNewline. */
-  private findCat(buf: Buffer, n: number, from: number): number {
-    const at = this.catAt;
-    if (at >= from && from >= this.catFrom) return at;
-    if (at === -1 && from >= this.catFrom && this.catTo === n) return -1;
-    const searchFrom = at === -1 && from >= this.catFrom ? Math.max(from, this.catTo - 1) : from;
-    this.catAt = buf.indexOf(CAT, searchFrom);
-    this.catFrom = from;
-    this.catTo = n;
-    return this.catAt;
   }
 
   /** Advances the current attempt. Returns the end index (exclusive), NEED_MORE or INVALID. */
@@ -397,9 +450,10 @@ export class FirehoseScanner {
       this.fail('invalid-utf8', 'the record is not valid UTF-8');
       return;
     }
+    const bytes = this.byteStrings && slice.indexOf(ESC_U) < 0;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(slice.toString('utf8'));
+      parsed = JSON.parse(slice.toString(bytes ? 'latin1' : 'utf8'));
     } catch (err) {
       this.fail('invalid-json', err instanceof Error ? err.message : String(err));
       return;
@@ -412,7 +466,7 @@ export class FirehoseScanner {
       return;
     }
     this.pos = end;
-    this.accept(obj, start, end, buf, out);
+    this.accept(obj, start, end, buf, out, bytes);
   }
 
   /** A parsed top-level object: ends any open bad region, then yields a record or a bad record. */
@@ -422,6 +476,7 @@ export class FirehoseScanner {
     end: number,
     buf: Buffer,
     out: ScanSink,
+    bytes: boolean,
   ): void {
     if (this.badStart >= 0) this.emitBad(this.base + start, out);
     const hasId = Object.hasOwn(obj, 'ContactId');
@@ -459,7 +514,7 @@ export class FirehoseScanner {
       record = result.data as CtrRecord;
     }
     this.records++;
-    out.record(record, obj, offset, length);
+    out.record(record, obj, offset, length, bytes);
   }
 
   private enterBad(index: number, reason: BadRecordReason, detail: string): void {
@@ -516,21 +571,13 @@ export class FirehoseScanner {
     };
   }
 
-  private shiftCache(at: number, by: number): number {
-    if (at === -1) return -1;
-    return at >= by ? at - by : -2;
-  }
-
   /** Drops bytes no longer needed: everything before the current attempt or search position. */
   private compact(): void {
     const keepFrom = this.attempt >= 0 ? this.attempt : this.pos;
     if (keepFrom <= 0) return;
-    this.nlAt = this.shiftCache(this.nlAt, keepFrom);
-    this.nlFrom = Math.max(0, this.nlFrom - keepFrom);
-    this.nlTo = Math.max(0, this.nlTo - keepFrom);
-    this.catAt = this.shiftCache(this.catAt, keepFrom);
-    this.catFrom = Math.max(0, this.catFrom - keepFrom);
-    this.catTo = Math.max(0, this.catTo - keepFrom);
+    this.newline.shift(keepFrom);
+    this.cat.shift(keepFrom);
+    this.escape.shift(keepFrom);
     this.utf8ValidTo = Math.max(0, this.utf8ValidTo - keepFrom);
     if (keepFrom >= this.buf.length) {
       this.base += this.buf.length;

@@ -158,6 +158,29 @@ describe('raw CTR CSV (data-mapping §2)', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it('writes non-ASCII text byte-exact, whether a record carries raw UTF-8, \\u escapes or both', async () => {
+    const name = 'Ventes "FR", Straße 東京 📞';
+    const raw = JSON.stringify({ ContactId: 'c-raw', Channel: 'VOICE', Queue: { Name: name } });
+    const escaped = JSON.stringify({ ContactId: 'c-esc', Queue: { Name: name } }).replace(
+      /[^\x20-\x7e]/g,
+      (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    // Raw UTF-8 and an escape in one record, and a lone surrogate (valid JSON, not valid UTF-16).
+    const mixed = `{"ContactId":"c-mix","Channel":"é\\u00e9","Queue":{"Name":"\\ud83d 📞"}}`;
+    const object = Buffer.from(raw + escaped + mixed, 'utf8');
+    const expected =
+      `${HEADER}\n` +
+      ',,,,,VOICE,c-raw,,,,,,"Ventes ""FR"", Straße 東京 📞",,,\n' +
+      ',,,,,,c-esc,,,,,,"Ventes ""FR"", Straße 東京 📞",,,\n' +
+      ',,,,,éé,c-mix,,,,,,\ufffd 📞,,,\n';
+    for (const size of [1, 7, 64, object.length]) {
+      const fused = await collectBytes(firehoseObjectToCsv(chunked(object, size)));
+      expect(fused.toString('utf8')).toBe(expected);
+      const viaItems = await collectBytes(ctrCsvStream(readFirehoseBatches(chunked(object, size))));
+      expect(fused.equals(viaItems)).toBe(true);
+    }
+  });
+
   it('writes only the header for an empty object', async () => {
     expect((await collectBytes(firehoseObjectToCsv([]))).toString()).toBe(`${HEADER}\n`);
     expect((await collectBytes(firehoseObjectToCsv([], { header: false }))).length).toBe(0);
