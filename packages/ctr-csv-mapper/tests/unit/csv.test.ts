@@ -158,6 +158,20 @@ describe('raw CTR CSV (data-mapping §2)', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it('keeps input order when one chunk holds more records than a write batch', async () => {
+    const records = Array.from({ length: 1000 }, (_, i) =>
+      JSON.stringify({ ContactId: `c${i}`, Channel: i % 3 === 0 ? 'CHAT' : 'VOICÉ' }),
+    );
+    const object = Buffer.from(records.join(''), 'utf8');
+    const fused = await collectBytes(firehoseObjectToCsv([object]));
+    const rows = fused.toString('utf8').split('\n').slice(1, -1);
+    expect(rows).toHaveLength(1000);
+    expect(rows.map((r) => r.split(',')[6])).toEqual(records.map((_, i) => `c${i}`));
+    expect(rows[1]).toBe(',,,,,VOICÉ,c1,,,,,,,,,');
+    const viaItems = await collectBytes(ctrCsvStream(readFirehoseBatches([object])));
+    expect(fused.equals(viaItems)).toBe(true);
+  });
+
   it('writes non-ASCII text byte-exact, whether a record carries raw UTF-8, \\u escapes or both', async () => {
     const name = 'Ventes "FR", Straße 東京 📞';
     const raw = JSON.stringify({ ContactId: 'c-raw', Channel: 'VOICE', Queue: { Name: name } });
