@@ -50,10 +50,21 @@ WS[0x09] = 1;
 WS[0x0a] = 1;
 WS[0x0d] = 1;
 
+/** `end` moved back over whitespace, not before `start`. */
+function trimEnd(buf: Buffer, start: number, end: number): number {
+  let e = end;
+  while (e > start && WS[buf[e - 1] as number] === 1) e--;
+  return e;
+}
+
 const NEED_MORE = -1;
 const FAST_DONE = 0;
 const FAST_WAIT = 1;
 const FAST_FALLBACK = 2;
+/** How the records seen so far ended: not known yet, at `}{`, or at a newline. */
+const UNKNOWN = 0;
+const CONCATENATED = 1;
+const NEWLINE = 2;
 const INVALID = -2;
 const PREVIEW_BYTES = 200;
 const EMPTY = Buffer.alloc(0);
@@ -149,6 +160,13 @@ export class FirehoseScanner {
   private readonly escape = new NextMatch(ESC_U, 2);
   private readonly byteStrings: boolean;
   private bomChecked = false;
+  /**
+   * The framing of the last record the fast path accepted. Firehose writes one framing per object,
+   * so the fast path tries that delimiter alone first and searches for the other only when the
+   * guess fails: a concatenated object is never searched for newlines, nor a newline-separated
+   * one for `}{`.
+   */
+  private framing = UNKNOWN;
 
   /** Stream offset where the open bad region starts, or -1. */
   private badStart = -1;
@@ -200,19 +218,32 @@ export class FirehoseScanner {
     const h = held.length;
     if (this.attempt >= 0 || this.badStart >= 0 || !this.bomChecked || this.pos !== 0) return false;
     if (held[0] !== OPEN) return false;
-    // The held bytes hold no `}{` and no newline after the `{` (the fast path waited), so the
-    // first candidate end is a `}{` across the boundary or the first `}{` in `chunk`, unless a
-    // newline comes first (then the usual path decides).
+    // The held bytes hold no candidate end after the `{` (the fast path waited), so the first
+    // candidate is a `}{` across the boundary or the first `}{` or newline in `chunk`. With a known
+    // framing only its own delimiter is looked for; otherwise a newline before the first `}{`
+    // hands the decision to the usual path.
     let end: number;
+    let next: number;
     let nl = -2;
-    if (held[h - 1] === CLOSE && chunk[0] === OPEN) {
+    if (this.framing === NEWLINE) {
+      nl = chunk.indexOf(0x0a);
+      if (nl < 0) return false;
+      end = nl;
+      next = nl;
+      while (end > 0 && WS[chunk[end - 1] as number] === 1) end--;
+      if ((end === 0 ? held[h - 1] : chunk[end - 1]) !== CLOSE) return false;
+    } else if (held[h - 1] === CLOSE && chunk[0] === OPEN) {
       end = 0;
+      next = 0;
     } else {
       const cat = chunk.indexOf(CAT);
       if (cat < 0) return false;
-      nl = chunk.indexOf(0x0a);
-      if (nl >= 0 && nl < cat) return false;
+      if (this.framing !== CONCATENATED) {
+        nl = chunk.indexOf(0x0a);
+        if (nl >= 0 && nl < cat) return false;
+      }
       end = cat + 1;
+      next = end;
     }
     if (h + end > this.maxRecordBytes) return false;
     const record = end === 0 ? held : Buffer.concat([held, chunk.subarray(0, end)]);
@@ -225,12 +256,12 @@ export class FirehoseScanner {
       return false;
     }
     this.accept(parsed as Record<string, unknown>, 0, record.length, record, out, bytes);
-    this.base += record.length;
-    this.buf = chunk.subarray(end);
+    this.base += record.length + (next - end);
+    this.buf = chunk.subarray(next);
     this.pos = 0;
-    // The newline search of `chunk` above still holds (a newline, if any, lies after `end`).
-    if (nl === -2) this.newline.reset();
-    else this.newline.seed(nl < 0 ? -1 : nl - end, chunk.length - end);
+    // A newline search of `chunk` above still holds (a newline, if any, lies at or after `next`).
+    if (nl === -2 || nl < next) this.newline.reset();
+    else this.newline.seed(nl < 0 ? -1 : nl - next, chunk.length - next);
     this.cat.reset();
     this.escape.reset();
     this.utf8ValidTo = 0;
@@ -347,26 +378,57 @@ export class FirehoseScanner {
    * succeeds the span is exactly the record the byte scanner would find: a complete JSON object
    * has one end, and a span ending at a `}` that lies inside a string has an open string and
    * cannot parse. Any doubt (no candidate end yet, parse failure) falls back to the byte scanner.
+   * When the framing is known, its own delimiter is tried first, alone.
    */
   private fastRecord(buf: Buffer, n: number, start: number, eof: boolean, out: ScanSink): number {
+    let tried = -1;
+    if (this.framing === CONCATENATED) {
+      const cat = this.cat.find(buf, n, start + 1);
+      if (cat >= 0) {
+        if (this.tryRecord(buf, n, start, cat + 1, out)) return FAST_DONE;
+        tried = cat + 1;
+      } else if (!eof) {
+        return n - start > this.maxRecordBytes ? FAST_FALLBACK : FAST_WAIT;
+      }
+    } else if (this.framing === NEWLINE) {
+      const nl = this.newline.find(buf, n, start + 1);
+      if (nl >= 0) {
+        const end = trimEnd(buf, start, nl);
+        if (this.tryRecord(buf, n, start, end, out)) return FAST_DONE;
+        tried = end;
+      } else if (!eof) {
+        return n - start > this.maxRecordBytes ? FAST_FALLBACK : FAST_WAIT;
+      }
+    }
     const nl = this.newline.find(buf, n, start + 1);
     const cat = this.cat.find(buf, n, start + 1);
     let end: number;
+    let framing: number;
     if (cat >= 0 && (nl < 0 || cat < nl)) {
       end = cat + 1;
+      framing = CONCATENATED;
     } else {
       if (nl >= 0) {
         end = nl;
+        framing = NEWLINE;
       } else if (eof) {
         end = n;
+        framing = this.framing;
       } else {
         // No candidate end yet: wait for more input rather than byte-scanning this record now.
         return n - start > this.maxRecordBytes ? FAST_FALLBACK : FAST_WAIT;
       }
-      while (end > start && WS[buf[end - 1] as number] === 1) end--;
+      end = trimEnd(buf, start, end);
     }
-    if (buf[end - 1] !== CLOSE) return FAST_FALLBACK;
-    if (end > this.utf8ValidTo && !isUtf8(buf.subarray(start, end))) return FAST_FALLBACK;
+    if (end === tried || !this.tryRecord(buf, n, start, end, out)) return FAST_FALLBACK;
+    this.framing = framing;
+    return FAST_DONE;
+  }
+
+  /** Parses `buf[start, end)` as one record and accepts it; false (nothing changed) if it is not one. */
+  private tryRecord(buf: Buffer, n: number, start: number, end: number, out: ScanSink): boolean {
+    if (buf[end - 1] !== CLOSE) return false;
+    if (end > this.utf8ValidTo && !isUtf8(buf.subarray(start, end))) return false;
     let bytes = false;
     if (this.byteStrings) {
       const esc = this.escape.find(buf, n, start);
@@ -376,11 +438,11 @@ export class FirehoseScanner {
     try {
       parsed = JSON.parse(buf.toString(bytes ? 'latin1' : 'utf8', start, end));
     } catch {
-      return FAST_FALLBACK;
+      return false;
     }
     this.pos = end;
     this.accept(parsed as Record<string, unknown>, start, end, buf, out, bytes);
-    return FAST_DONE;
+    return true;
   }
 
   /** Advances the current attempt. Returns the end index (exclusive), NEED_MORE or INVALID. */

@@ -4,12 +4,13 @@ import {
   type FirehoseBadItem,
   type FirehoseItem,
   type FirehoseRecordItem,
+  firehoseObjectToCsv,
   InputFailedError,
   InvalidOptionsError,
   readFirehoseBatches,
 } from '@connect-wfm/ctr-csv-mapper';
 import { FirehoseScanner, type ScanSink } from '../../src/scanner.js';
-import { chunked, ctr, cutAt, readAll, sampleBytes } from './helpers.js';
+import { chunked, collectBytes, ctr, cutAt, readAll, sampleBytes } from './helpers.js';
 
 function records(items: FirehoseItem[]): FirehoseRecordItem[] {
   return items.filter((i): i is FirehoseRecordItem => i.kind === 'record');
@@ -79,6 +80,27 @@ describe('readFirehoseRecords: framing', () => {
     expect(await readAll(chunked(buf, 1))).toEqual(whole);
   });
 
+  it('reads objects that change framing part-way, whatever the chunking', async () => {
+    // The fast path tries the framing of the previous record first; a change must still read
+    // every record, with the same offsets, at every split point and in both CSV paths.
+    const tricky = ctr('t', { Attributes: { note: '}{ and\nnot an end' } });
+    const [a, b, c, d, e, f] = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => JSON.stringify(ctr(id)));
+    const text = `${a}${b}\n${c}\r\n${JSON.stringify(tricky)}\n${d}${e}  \n ${f}`;
+    const buf = Buffer.from(text);
+    const whole = await readAll([buf]);
+    expect(bads(whole)).toEqual([]);
+    expect(ids(whole)).toEqual(['a', 'b', 'c', 't', 'd', 'e', 'f']);
+    for (const r of records(whole)) {
+      expect(JSON.parse(buf.subarray(r.offset, r.offset + r.length).toString())).toEqual(r.raw);
+    }
+    const csv = await collectBytes(firehoseObjectToCsv([buf]));
+    for (let cut = 1; cut < buf.length; cut += 3) {
+      expect(await readAll(cutAt(buf, [cut, cut + 41, cut + 97]))).toEqual(whole);
+      expect(
+        (await collectBytes(firehoseObjectToCsv(cutAt(buf, [cut, cut + 41])))).equals(csv),
+      ).toBe(true);
+    }
+  });
   it('detects GZIP by its magic bytes, not by a name, and reports decompressed offsets', async () => {
     const buf = sampleBytes();
     const plain = await readAll([buf], { sourceName: 'x.json' });
