@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { checkOptions, csvOptionsSchema, readOptionsSchema } from './options.js';
-import { scanFirehose } from './reader.js';
-import type { ScanSink } from './scanner.js';
+import { FirehoseInput } from './reader.js';
 import type {
   ArnMode,
   ByteSource,
@@ -457,40 +456,104 @@ export function firehoseObjectToCsv(
   const { arn, header, chunkBytes, ...readOptions } = options;
   checkOptions('CSV options', csvOptionsSchema, { arn, header, chunkBytes });
   checkOptions('reader options', readOptionsSchema, readOptions);
-  const mode = arn ?? 'id';
-  const limit = chunkBytes ?? 65536;
-  async function* generate(): AsyncGenerator<Buffer, void, undefined> {
-    const writer = new CsvRowWriter(limit);
-    if (header !== false) writer.header();
-    // Rows are written after each input chunk, for the records it completed (at most
-    // ROW_BATCH at a time): parsing a run of records and then writing a run of rows keeps each
-    // loop's code and data hot, which measured about a fifth less overhead than alternating.
-    const batch: CtrRecord[] = [];
-    const batchBytes: boolean[] = [];
-    const writeBatch = (): void => {
-      for (let i = 0; i < batch.length; i++) {
-        writer.row(batch[i] as CtrRecord, mode, batchBytes[i] as boolean);
-      }
-      batch.length = 0;
-      batchBytes.length = 0;
-    };
-    const sink: ScanSink = {
-      record: (record, _raw, _offset, _length, bytes) => {
-        batch.push(record);
-        batchBytes.push(bytes);
-        if (batch.length >= ROW_BATCH) writeBatch();
+  return new CsvFromFirehose(
+    source,
+    readOptions,
+    arn ?? 'id',
+    header !== false,
+    chunkBytes ?? 65536,
+  );
+}
+
+/**
+ * The stream {@link firehoseObjectToCsv} returns. Its `_read` drives the input one chunk at a
+ * time and pushes the rows of the records that chunk completed, until the consumer has enough
+ * (backpressure) or the input ends. No async generator sits between the source and the rows:
+ * each such layer cost a few microseconds per input chunk, about 3% of the whole conversion.
+ */
+class CsvFromFirehose extends Readable {
+  private readonly input: FirehoseInput;
+  private readonly writer: CsvRowWriter;
+  private readonly batch: CtrRecord[] = [];
+  private readonly batchBytes: boolean[] = [];
+  private pumping = false;
+
+  constructor(
+    source: ByteSource,
+    readOptions: ReadFirehoseOptions,
+    private readonly mode: ArnMode,
+    header: boolean,
+    limit: number,
+  ) {
+    // Hold at most about one output chunk ahead of the consumer.
+    super({ highWaterMark: limit });
+    this.writer = new CsvRowWriter(limit);
+    if (header) this.writer.header();
+    const batch = this.batch;
+    const batchBytes = this.batchBytes;
+    this.input = new FirehoseInput(
+      source,
+      readOptions,
+      {
+        record: (record, _raw, _offset, _length, bytes) => {
+          batch.push(record);
+          batchBytes.push(bytes);
+          if (batch.length >= ROW_BATCH) this.writeBatch();
+        },
+        bad: () => {},
       },
-      bad: () => {},
-    };
-    for await (const _ of scanFirehose(source, readOptions, sink, true)) {
-      writeBatch();
-      for (let ready = writer.take(); ready !== undefined; ready = writer.take()) yield ready;
-    }
-    writeBatch();
-    writer.end();
-    for (let ready = writer.take(); ready !== undefined; ready = writer.take()) yield ready;
+      true,
+    );
   }
-  return Readable.from(generate(), { objectMode: false });
+
+  override _read(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    this.pump().catch((err: unknown) => this.destroy(err as Error));
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.input.close().then(
+      () => callback(err),
+      () => callback(err),
+    );
+  }
+
+  /**
+   * Rows are written after each input chunk, for the records it completed (at most ROW_BATCH at
+   * a time): parsing a run of records and then writing a run of rows keeps each loop's code and
+   * data hot, which measured about a fifth less overhead than alternating.
+   */
+  private writeBatch(): void {
+    const batch = this.batch;
+    const batchBytes = this.batchBytes;
+    for (let i = 0; i < batch.length; i++) {
+      this.writer.row(batch[i] as CtrRecord, this.mode, batchBytes[i] as boolean);
+    }
+    batch.length = 0;
+    batchBytes.length = 0;
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const more = await this.input.step();
+      if (this.destroyed) return;
+      this.writeBatch();
+      if (!more) this.writer.end();
+      let wanted = true;
+      for (let ready = this.writer.take(); ready !== undefined; ready = this.writer.take()) {
+        wanted = this.push(ready);
+      }
+      if (!more) {
+        this.push(null);
+        return;
+      }
+      if (!wanted) {
+        this.pumping = false;
+        return;
+      }
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { InputFailedError, InvalidOptionsError } from './errors.js';
 import { checkOptions, readOptionsSchema } from './options.js';
 import { FirehoseScanner, type ScanSink } from './scanner.js';
@@ -29,188 +29,315 @@ function iterate(source: ByteSource): AsyncIterator<unknown> | Iterator<unknown>
   ]);
 }
 
-/** The source as raw Buffers, counting bytes; source errors are wrapped in SourceFailure. */
-async function* rawChunks(
-  source: ByteSource,
-  onBytes: (n: number) => void,
-): AsyncGenerator<Buffer, void, undefined> {
-  const it = iterate(source);
-  let done = false;
-  try {
+/**
+ * The source as raw Buffers, one `await` per chunk, counting bytes. Source errors are wrapped in
+ * SourceFailure. A plain class rather than an async generator: each generator layer between the
+ * source and the scanner costs a few microseconds per chunk.
+ */
+class RawReader {
+  private readonly it: AsyncIterator<unknown> | Iterator<unknown>;
+  /** The source reported its end (nothing to close). */
+  private ended = false;
+  /** A `next()` on the source is in progress. */
+  private pending = false;
+  /** Raw bytes read so far. */
+  bytes = 0;
+
+  constructor(private readonly source: ByteSource) {
+    this.it = iterate(source);
+  }
+
+  /** The next non-empty chunk, or undefined at the end of the source. */
+  async next(): Promise<Buffer | undefined> {
     for (;;) {
       let step: IteratorResult<unknown>;
+      this.pending = true;
       try {
-        step = await it.next();
+        step = await this.it.next();
       } catch (err) {
         throw new SourceFailure('source failed', { cause: err });
+      } finally {
+        this.pending = false;
       }
       if (step.done === true) {
-        done = true;
-        return;
+        this.ended = true;
+        return undefined;
       }
       const buf = toBuffer(step.value);
       if (buf.length === 0) continue;
-      onBytes(buf.length);
-      yield buf;
+      this.bytes += buf.length;
+      return buf;
     }
-  } finally {
-    if (!done && typeof it.return === 'function') {
-      try {
-        await it.return();
-      } catch {
-        // closing an abandoned source must not hide the original outcome
-      }
+  }
+
+  /**
+   * Closes a source that was not read to its end: a Readable is destroyed (as its own iterator's
+   * `return()` would do), any other iterator gets `return()`. That is not awaited while a read is
+   * still in progress: an async generator would only run it after that read, which may never end.
+   */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.source instanceof Readable) {
+      this.source.destroy();
+      return;
+    }
+    if (typeof this.it.return !== 'function') return;
+    try {
+      const closing = Promise.resolve(this.it.return());
+      if (this.pending) closing.catch(() => {});
+      else await closing;
+    } catch {
+      // closing an abandoned source must not hide the original outcome
     }
   }
 }
 
+/** States of {@link FirehoseInput}. */
+const START = 0;
+const PLAIN = 1;
+const GZIP = 2;
+const FAILED = 3;
+const DONE = 4;
+
 /**
  * Internal engine shared by the reader and the fused CSV path: reads `source`, decompresses it
- * when it is GZIP, feeds the scanner, and yields (nothing) after each chunk so the caller can
- * flush what its sink collected. Bad items also go to `onBadRecord` and the logger.
- * `byteStrings` is the scanner option of that name (for sinks that write bytes back out).
+ * when it is GZIP (detected from the first two bytes), and feeds the scanner, one input chunk per
+ * {@link FirehoseInput.step}; the caller flushes what its sink collected after each step. Bad
+ * items also go to `onBadRecord` and the logger. `byteStrings` is the scanner option of that name
+ * (for sinks that write bytes back out).
+ *
+ * A step-wise object rather than an async generator so that the CSV path can drive it from its
+ * output stream's `_read` with no generator layers in between.
  */
-export async function* scanFirehose(
-  source: ByteSource,
-  options: ReadFirehoseOptions,
-  sink: ScanSink,
-  byteStrings = false,
-): AsyncGenerator<void, void, undefined> {
-  checkOptions('reader options', readOptionsSchema, options);
-  const sourceName = options.sourceName ?? '(input)';
-  const scanner = new FirehoseScanner({
-    sourceName,
-    maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-    byteStrings,
-  });
-  const onBad = options.onBadRecord;
-  const logger = options.logger;
-  const reporting: ScanSink =
-    onBad === undefined && logger === undefined
-      ? sink
-      : {
-          record: sink.record,
-          bad: (item) => {
-            onBad?.(item);
-            logger?.warn('bad record in Firehose object', {
-              sourceName,
-              offset: item.offset,
-              length: item.length,
-              reason: item.reason,
-              detail: item.detail,
-            });
-            sink.bad(item);
-          },
-        };
-  let rawBytes = 0;
-  const onProgress = options.onProgress;
-  const raw = rawChunks(source, (n) => {
-    rawBytes += n;
-  });
-  const progress = (): void =>
-    onProgress?.({
-      rawBytes,
-      bytes: scanner.bytesSeen,
-      records: scanner.records,
-      badRecords: scanner.badRecords,
+export class FirehoseInput {
+  private readonly sourceName: string;
+  private readonly scanner: FirehoseScanner;
+  private readonly reporting: ScanSink;
+  private readonly raw: RawReader;
+  private readonly options: ReadFirehoseOptions;
+  private state = START;
+  /** Thrown by the step after the one that delivered the records before a source failure. */
+  private failure: Error | undefined;
+  private gzipInput: Readable | undefined;
+  private gunzip: Gunzip | undefined;
+  private gzipChunks: AsyncIterator<unknown> | undefined;
+
+  constructor(
+    source: ByteSource,
+    options: ReadFirehoseOptions,
+    sink: ScanSink,
+    byteStrings = false,
+  ) {
+    checkOptions('reader options', readOptionsSchema, options);
+    this.options = options;
+    const sourceName = options.sourceName ?? '(input)';
+    this.sourceName = sourceName;
+    this.scanner = new FirehoseScanner({
+      sourceName,
+      maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      byteStrings,
     });
-
-  // Detect GZIP from the first two bytes (which may arrive in separate chunks).
-  const head: Buffer[] = [];
-  let headLen = 0;
-  let ended = false;
-  try {
-    while (headLen < 2) {
-      const step = await raw.next();
-      if (step.done === true) {
-        ended = true;
-        break;
-      }
-      head.push(step.value);
-      headLen += step.value.length;
-    }
-  } catch (err) {
-    throw new InputFailedError(sourceName, 0, { cause: unwrap(err) });
+    const onBad = options.onBadRecord;
+    const logger = options.logger;
+    this.reporting =
+      onBad === undefined && logger === undefined
+        ? sink
+        : {
+            record: sink.record,
+            bad: (item) => {
+              onBad?.(item);
+              logger?.warn('bad record in Firehose object', {
+                sourceName,
+                offset: item.offset,
+                length: item.length,
+                reason: item.reason,
+                detail: item.detail,
+              });
+              sink.bad(item);
+            },
+          };
+    this.raw = new RawReader(source);
   }
-  const first = head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head);
-  const mode = options.compression ?? 'auto';
-  const gzip =
-    mode === 'gzip' ||
-    (mode === 'auto' && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b);
-  logger?.debug('reading Firehose object', { sourceName, gzip });
 
-  if (!gzip) {
-    if (first.length > 0) {
-      scanner.push(first, reporting);
-      progress();
-      yield;
+  /**
+   * Reads and scans the next input chunk. Returns true when the sink may have new items (flush
+   * them, then call again), false once the input is finished and everything was delivered.
+   *
+   * @throws {@link InputFailedError} when the source failed: the step before delivered every
+   *   record complete before the failure.
+   */
+  async step(): Promise<boolean> {
+    switch (this.state) {
+      case START:
+        return this.start();
+      case PLAIN:
+        return this.stepPlain();
+      case GZIP:
+        return this.stepGzip();
+      case FAILED:
+        this.state = DONE;
+        throw this.failure;
+      default:
+        return false;
     }
-    if (!ended) {
-      try {
-        for await (const chunk of raw) {
-          scanner.push(chunk, reporting);
-          progress();
-          yield;
+  }
+
+  /** Stops early: closes the decompressor and the source (when it was not read to its end). */
+  async close(): Promise<void> {
+    this.state = DONE;
+    this.closeGzip();
+    await this.raw.close();
+  }
+
+  private progress(): void {
+    this.options.onProgress?.({
+      rawBytes: this.raw.bytes,
+      bytes: this.scanner.bytesSeen,
+      records: this.scanner.records,
+      badRecords: this.scanner.badRecords,
+    });
+  }
+
+  /** Reads up to the first two bytes (they may arrive in separate chunks) and picks the mode. */
+  private async start(): Promise<boolean> {
+    const head: Buffer[] = [];
+    let headLen = 0;
+    let ended = false;
+    try {
+      while (headLen < 2) {
+        const chunk = await this.raw.next();
+        if (chunk === undefined) {
+          ended = true;
+          break;
         }
-      } catch (err) {
-        if (err instanceof SourceFailure) {
-          scanner.drain(reporting);
-          yield;
-          throw new InputFailedError(sourceName, scanner.bytesSeen, { cause: err.cause });
-        }
+        head.push(chunk);
+        headLen += chunk.length;
+      }
+    } catch (err) {
+      this.state = DONE;
+      throw new InputFailedError(this.sourceName, 0, { cause: unwrap(err) });
+    }
+    const first = head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head);
+    const mode = this.options.compression ?? 'auto';
+    const gzip =
+      mode === 'gzip' ||
+      (mode === 'auto' && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b);
+    this.options.logger?.debug('reading Firehose object', { sourceName: this.sourceName, gzip });
+    if (gzip) {
+      this.startGzip(first, ended);
+      return this.stepGzip();
+    }
+    if (first.length > 0) this.scanner.push(first, this.reporting);
+    if (ended) {
+      this.scanner.end(this.reporting);
+      this.state = DONE;
+    } else {
+      this.state = PLAIN;
+    }
+    this.progress();
+    return true;
+  }
+
+  private async stepPlain(): Promise<boolean> {
+    let chunk: Buffer | undefined;
+    try {
+      chunk = await this.raw.next();
+    } catch (err) {
+      if (!(err instanceof SourceFailure)) {
+        this.state = DONE;
         throw err;
       }
+      this.failed(err);
+      return true;
     }
-    scanner.end(reporting);
-    progress();
-    return;
+    if (chunk === undefined) {
+      this.scanner.end(this.reporting);
+      this.state = DONE;
+    } else {
+      this.scanner.push(chunk, this.reporting);
+    }
+    this.progress();
+    return true;
+  }
+
+  /** The source failed: deliver the records already complete, and throw at the next step. */
+  private failed(err: SourceFailure): void {
+    this.scanner.drain(this.reporting);
+    this.failure = new InputFailedError(this.sourceName, this.scanner.bytesSeen, {
+      cause: err.cause,
+    });
+    this.state = FAILED;
   }
 
   // Compressed input goes to zlib in small pieces: when the stream turns out corrupt, zlib
   // drops the output of the piece it failed on, so small pieces lose the least.
-  async function* compressed(): AsyncGenerator<Buffer, void, undefined> {
-    if (first.length > 0) yield* pieces(first);
-    if (!ended) for await (const chunk of raw) yield* pieces(chunk);
-  }
-  const input = Readable.from(compressed(), { objectMode: false });
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
-  input.on('error', (err) => gunzip.destroy(err));
-  input.pipe(gunzip);
-  let gzipError: Error | undefined;
-  let sourceError: SourceFailure | undefined;
-  try {
-    for await (const chunk of gunzip) {
-      scanner.push(chunk as Buffer, reporting);
-      progress();
-      yield;
+  private startGzip(first: Buffer, ended: boolean): void {
+    const raw = this.raw;
+    async function* compressed(): AsyncGenerator<Buffer, void, undefined> {
+      if (first.length > 0) yield* pieces(first);
+      if (ended) return;
+      for (let chunk = await raw.next(); chunk !== undefined; chunk = await raw.next()) {
+        yield* pieces(chunk);
+      }
     }
-  } catch (err) {
-    if (!(err instanceof SourceFailure) && !isZlibError(err)) throw err;
-    if (err instanceof SourceFailure) sourceError = err;
-    else gzipError = err as Error;
-  } finally {
-    input.destroy();
-    gunzip.destroy();
+    const input = Readable.from(compressed(), { objectMode: false });
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    this.gzipInput = input;
+    this.gunzip = gunzip;
+    this.gzipChunks = gunzip[Symbol.asyncIterator]();
+    this.state = GZIP;
   }
-  if (sourceError !== undefined) {
-    scanner.drain(reporting);
-    yield;
-    throw new InputFailedError(sourceName, scanner.bytesSeen, { cause: sourceError.cause });
+
+  private async stepGzip(): Promise<boolean> {
+    let gzipError: Error | undefined;
+    try {
+      const step = await (this.gzipChunks as AsyncIterator<unknown>).next();
+      if (step.done !== true) {
+        this.scanner.push(step.value as Buffer, this.reporting);
+        this.progress();
+        return true;
+      }
+    } catch (err) {
+      if (err instanceof SourceFailure) {
+        this.closeGzip();
+        this.failed(err);
+        return true;
+      }
+      if (!isZlibError(err)) {
+        this.closeGzip();
+        this.state = DONE;
+        throw err;
+      }
+      gzipError = err as Error;
+    }
+    this.closeGzip();
+    const at = this.scanner.bytesSeen;
+    this.scanner.end(this.reporting);
+    if (gzipError !== undefined) {
+      this.reporting.bad({
+        kind: 'bad',
+        offset: at,
+        length: 0,
+        preview: '',
+        reason: 'corrupt-gzip',
+        detail: `GZIP stream corrupt or truncated after ${at} decompressed bytes (${gzipError.message}); the rest of the object could not be read`,
+        sourceName: this.sourceName,
+      });
+    }
+    this.state = DONE;
+    this.progress();
+    return true;
   }
-  const at = scanner.bytesSeen;
-  scanner.end(reporting);
-  if (gzipError !== undefined) {
-    reporting.bad({
-      kind: 'bad',
-      offset: at,
-      length: 0,
-      preview: '',
-      reason: 'corrupt-gzip',
-      detail: `GZIP stream corrupt or truncated after ${at} decompressed bytes (${gzipError.message}); the rest of the object could not be read`,
-      sourceName,
-    });
+
+  private closeGzip(): void {
+    this.gzipInput?.destroy();
+    this.gunzip?.destroy();
+    this.gzipInput = undefined;
+    this.gunzip = undefined;
   }
-  progress();
 }
 
 const GZIP_PIECE = 8 * 1024;
@@ -253,11 +380,18 @@ export async function* readFirehoseBatches(
       batch.push(item);
     },
   };
-  for await (const _ of scanFirehose(source, options, sink)) {
-    if (batch.length > 0) {
-      yield batch;
-      batch = [];
+  const input = new FirehoseInput(source, options, sink);
+  let finished = false;
+  try {
+    while (await input.step()) {
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
     }
+    finished = true;
+  } finally {
+    if (!finished) await input.close();
   }
   if (batch.length > 0) yield batch;
 }
