@@ -16,6 +16,8 @@
  * machine is shared and its speed drifts from second to second, so each ratio against parse-only
  * is taken within a round (same conditions) and the median of the per-round ratios is reported;
  * throughputs are the medians of each variant's times.
+ * Where `taskset` exists, parse-only and mapper also run PINNED_REPEAT more rounds pinned to one
+ * CPU (`BENCH ctr-csv-1cpu`), a steadier figure on a shared machine.
  * Environment: CTR_BENCH_MB (default 110) changes the object size.
  */
 import { spawnSync } from 'node:child_process';
@@ -38,6 +40,8 @@ import { writeFirehoseObject } from './ctr-generator.js';
 const SELF = fileURLToPath(import.meta.url);
 const REPO_ROOT = join(dirname(SELF), '..', '..', '..');
 const REPEAT = 9;
+/** Rounds of the one-CPU comparison (parse-only and mapper only). */
+const PINNED_REPEAT = 5;
 
 interface VariantResult {
   readonly ms: number;
@@ -149,8 +153,16 @@ async function runVariant(variant: string, file: string): Promise<VariantResult>
   };
 }
 
-function spawnVariant(variant: string, file: string): VariantResult {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--variant', variant, file], {
+/** `taskset` (util-linux), to pin a variant to one CPU; undefined where there is none. */
+const TASKSET = ((): string | undefined => {
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? 'taskset' : undefined;
+})();
+
+function spawnVariant(variant: string, file: string, pinned = false): VariantResult {
+  const node = [process.execPath, '--import', 'tsx', SELF, '--variant', variant, file];
+  const [cmd, ...args] = pinned && TASKSET !== undefined ? [TASKSET, '-c', '0', ...node] : node;
+  const res = spawnSync(cmd as string, args, {
     env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json') },
     encoding: 'utf8',
     maxBuffer: 1024 * 1024,
@@ -202,6 +214,17 @@ async function main(): Promise<void> {
       }
     }
     runs.naive = [spawnVariant('naive', cat)];
+    // The same comparison with each process pinned to one CPU (where taskset exists): GC helper
+    // threads and file reads then share that CPU, as on a Lambda function with one vCPU or less.
+    // It varies much less from run to run than the two-CPU figures on a shared machine.
+    const pinned: Record<string, VariantResult[]> = { 'parse-only': [], mapper: [] };
+    if (TASKSET !== undefined) {
+      for (let r = 0; r < PINNED_REPEAT; r++) {
+        for (const v of ['parse-only', 'mapper']) {
+          pinned[v]?.push(spawnVariant(v, files[v] as string, true));
+        }
+      }
+    }
 
     const mbFor = (v: string): number => (v === 'parse-only' ? linesMb : objectMb);
     /** Median over rounds of (variant MB/s) / (parse-only MB/s), both measured in that round. */
@@ -245,6 +268,18 @@ async function main(): Promise<void> {
       parse_only_mb_per_s: parseOnly.mb_per_s,
       process_baseline_rss_mb: mapper.start_rss_mb,
     });
+    if (TASKSET !== undefined) {
+      const po = pinned['parse-only'] as VariantResult[];
+      const m = pinned.mapper as VariantResult[];
+      printBench('ctr-csv-1cpu', {
+        mb_per_s: objectMb / (median(m.map((x) => x.ms)) / 1000),
+        ratio_vs_parse_only: median(
+          m.map((x, i) => objectMb / x.ms / (linesMb / (po[i] as VariantResult).ms)),
+        ),
+        parse_only_mb_per_s: linesMb / (median(po.map((x) => x.ms)) / 1000),
+        peak_rss_mb: Math.max(...m.map((x) => x.peakRssMb)),
+      });
+    }
     printBench('ctr-csv-gzip', {
       mb_per_s: mapperGz.mb_per_s,
       ratio_vs_parse_only: pairedRatio('mapper-gz'),
