@@ -202,9 +202,16 @@ class Progress {
   }
 }
 
+/**
+ * Read size for input files. Each read is a round trip through libuv's thread pool; with Node's
+ * default 64 KiB that overhead was about a fifth of a 110 MB conversion on a small VM, and 1 MiB
+ * reads cut it fourfold or more. Memory stays bounded: at most a few such chunks are held.
+ */
+const FILE_READ_BYTES = 1024 * 1024;
+
 function openInput(name: string): { source: ByteSource; sourceName: string } {
   if (name === '-') return { source: process.stdin, sourceName: '(stdin)' };
-  return { source: createReadStream(name), sourceName: name };
+  return { source: createReadStream(name, { highWaterMark: FILE_READ_BYTES }), sourceName: name };
 }
 
 async function writeText(out: Writable, text: string): Promise<void> {
