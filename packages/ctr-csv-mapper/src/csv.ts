@@ -523,6 +523,20 @@ class CsvFromFirehose extends Readable {
     this.pump().catch((err: unknown) => this.destroy(err as Error));
   }
 
+  /**
+   * Errors the stream, but only once the consumer has read the rows already pushed: `destroy`
+   * discards buffered chunks, and the rows of the records before a source failure are promised
+   * to be delivered. A Readable has no event for "buffer drained", hence the short poll.
+   */
+  private fail(err: Error): void {
+    if (this.destroyed) return;
+    if (this.readableLength === 0) {
+      this.destroy(err);
+      return;
+    }
+    setTimeout(() => this.fail(err), 2);
+  }
+
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     this.input.close().then(
       () => callback(err),
@@ -547,7 +561,20 @@ class CsvFromFirehose extends Readable {
 
   private async pump(): Promise<void> {
     for (;;) {
-      const more = await this.input.step();
+      let more: boolean;
+      try {
+        more = await this.input.step();
+      } catch (err) {
+        // The rows of every record before the failure go out first, then the error.
+        if (this.destroyed) return;
+        this.writeBatch();
+        this.writer.end();
+        for (let ready = this.writer.take(); ready !== undefined; ready = this.writer.take()) {
+          this.push(ready);
+        }
+        this.fail(err as Error);
+        return;
+      }
       if (this.destroyed) return;
       this.writeBatch();
       if (!more) this.writer.end();

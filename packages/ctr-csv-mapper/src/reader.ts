@@ -122,6 +122,8 @@ export class FirehoseInput {
   private gzipInput: Readable | undefined;
   private gunzip: Gunzip | undefined;
   private gzipChunks: AsyncIterator<unknown> | undefined;
+  /** The source failed while its bytes were being decompressed. */
+  private sourceFailure: SourceFailure | undefined;
 
   constructor(
     source: ByteSource,
@@ -272,13 +274,25 @@ export class FirehoseInput {
 
   // Compressed input goes to zlib in small pieces: when the stream turns out corrupt, zlib
   // drops the output of the piece it failed on, so small pieces lose the least.
+  //
+  // When the source fails, the compressed input simply ends there: zlib then still delivers
+  // everything it could decompress before the failure, and the failure is reported after it
+  // (instead of zlib's "unexpected end of file").
   private startGzip(first: Buffer, ended: boolean): void {
     const raw = this.raw;
+    const onSourceFailure = (err: SourceFailure): void => {
+      this.sourceFailure = err;
+    };
     async function* compressed(): AsyncGenerator<Buffer, void, undefined> {
       if (first.length > 0) yield* pieces(first);
       if (ended) return;
-      for (let chunk = await raw.next(); chunk !== undefined; chunk = await raw.next()) {
-        yield* pieces(chunk);
+      try {
+        for (let chunk = await raw.next(); chunk !== undefined; chunk = await raw.next()) {
+          yield* pieces(chunk);
+        }
+      } catch (err) {
+        if (!(err instanceof SourceFailure)) throw err;
+        onSourceFailure(err);
       }
     }
     const input = Readable.from(compressed(), { objectMode: false });
@@ -314,6 +328,10 @@ export class FirehoseInput {
       gzipError = err as Error;
     }
     this.closeGzip();
+    if (this.sourceFailure !== undefined) {
+      this.failed(this.sourceFailure);
+      return true;
+    }
     const at = this.scanner.bytesSeen;
     this.scanner.end(this.reporting);
     if (gzipError !== undefined) {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import {
   CTR_CSV_COLUMNS,
   CTR_CSV_HEADER,
@@ -10,6 +11,7 @@ import {
   type FirehoseBadItem,
   type FirehoseItem,
   firehoseObjectToCsv,
+  InputFailedError,
   InvalidOptionsError,
   readFirehoseBatches,
 } from '@connect-wfm/ctr-csv-mapper';
@@ -236,6 +238,76 @@ describe('raw CTR CSV (data-mapping §2)', () => {
   it('rejects invalid options', () => {
     expect(() => ctrCsvStream([], { arn: 'short' as 'id' })).toThrow(InvalidOptionsError);
     expect(() => firehoseObjectToCsv([], { chunkBytes: 0 })).toThrow(/chunkBytes/);
+  });
+});
+
+describe('firehoseObjectToCsv when the input fails or the consumer stops', () => {
+  it('delivers the rows before a source failure, then errors with InputFailedError', async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from(JSON.stringify(ctr('a')) + JSON.stringify(ctr('b')));
+      yield Buffer.from(JSON.stringify(ctr('c')).slice(0, 10));
+      throw new Error('connection reset');
+    }
+    const rows: string[] = [];
+    let error: unknown;
+    try {
+      for await (const chunk of firehoseObjectToCsv(failing(), { sourceName: 's3://b/k' })) {
+        rows.push(
+          ...(chunk as Buffer)
+            .toString()
+            .split('\n')
+            .filter((l) => l.length > 0),
+        );
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(rows.map((r) => r.split(',')[6])).toEqual(['ContactID', 'a', 'b']);
+    expect(error).toBeInstanceOf(InputFailedError);
+    expect((error as InputFailedError).sourceName).toBe('s3://b/k');
+    expect((error as InputFailedError).message).toContain('connection reset');
+  });
+
+  it('closes the source when the output stream is destroyed early', async () => {
+    let closed = false;
+    let pulled = 0;
+    async function* source(): AsyncGenerator<Buffer> {
+      try {
+        for (let i = 0; i < 5000; i++) {
+          pulled++;
+          yield Buffer.from(JSON.stringify(ctr(`c${i}`)));
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const stream = firehoseObjectToCsv(source(), { chunkBytes: 1024 });
+    for await (const chunk of stream) {
+      expect((chunk as Buffer).length).toBeGreaterThan(0);
+      break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.destroyed).toBe(true);
+    expect(closed).toBe(true);
+    expect(pulled).toBeLessThan(5000);
+  });
+
+  it('writes the rows of a GZIP object, and reports a truncated one as corrupt-gzip', async () => {
+    const body = Buffer.from(JSON.stringify(ctr('a')) + JSON.stringify(ctr('b')));
+    const gz = gzipSync(body);
+    const whole = (await collectBytes(firehoseObjectToCsv([gz]))).toString();
+    expect(
+      whole
+        .split('\n')
+        .filter(Boolean)
+        .map((r) => r.split(',')[6]),
+    ).toEqual(['ContactID', 'a', 'b']);
+    const bad: FirehoseBadItem[] = [];
+    const cut = await collectBytes(
+      firehoseObjectToCsv([gz.subarray(0, gz.length - 12)], { onBadRecord: (b) => bad.push(b) }),
+    );
+    expect(cut.toString().startsWith(HEADER)).toBe(true);
+    expect(bad.map((b) => b.reason)).toContain('corrupt-gzip');
   });
 });
 

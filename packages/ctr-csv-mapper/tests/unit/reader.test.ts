@@ -381,6 +381,58 @@ describe('readFirehoseRecords: resources and failures', () => {
     expect((error as InputFailedError).offset).toBeGreaterThan(0);
   });
 
+  it('the same from a GZIP source that fails mid-way', async () => {
+    const gz = gzipSync(Buffer.from(JSON.stringify(ctr('a')) + JSON.stringify(ctr('b'))));
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield gz;
+      throw new Error('socket hang up');
+    }
+    const seen: string[] = [];
+    let error: unknown;
+    try {
+      for await (const batch of readFirehoseBatches(failing(), { sourceName: 'k.gz' })) {
+        for (const i of batch) if (i.kind === 'record') seen.push(i.record.ContactId);
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(seen).toEqual(['a', 'b']);
+    expect(error).toBeInstanceOf(InputFailedError);
+    expect((error as InputFailedError).message).toContain('socket hang up');
+  });
+
+  it('closes the source when the consumer stops early', async () => {
+    let closed = false;
+    let pulled = 0;
+    async function* source(): AsyncGenerator<Buffer> {
+      try {
+        for (let i = 0; i < 1000; i++) {
+          pulled++;
+          yield Buffer.from(JSON.stringify(ctr(`c${i}`)));
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const batch of readFirehoseBatches(source())) {
+      expect(batch.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(closed).toBe(true);
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it('destroys a Readable source when the consumer stops early', async () => {
+    const body = Readable.from(
+      Array.from({ length: 1000 }, (_, i) => Buffer.from(JSON.stringify(ctr(`c${i}`)))),
+    );
+    for await (const batch of readFirehoseBatches(body)) {
+      expect(batch.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(body.destroyed).toBe(true);
+  });
+
   it('rejects invalid options, listing every problem', async () => {
     const iter = readFirehoseBatches([], { maxRecordBytes: -1, compression: 'zip' as 'gzip' });
     await expect(iter.next()).rejects.toThrow(InvalidOptionsError);
