@@ -16,7 +16,7 @@ import {
   readFirehoseBatches,
 } from '@connect-wfm/ctr-csv-mapper';
 import Papa from 'papaparse';
-import { chunked, collectBytes, ctr, sampleBytes } from './helpers.js';
+import { chunked, collectBytes, ctr, sampleBytes, trackedSource } from './helpers.js';
 
 const HEADER =
   'Agent_ARN,Agent_AfterContactWorkDuration,Agent_AgentInteractionDuration,Agent_CustomerHoldDuration,Agent_Username,Channel,ContactID,InitiationMethod,InitiationTimestamp,Queue_ARN,Queue_Duration,Queue_EnqueueTimestamp,Queue_Name,SystemEndpoint_Address,TransferCompletedTimestamp,TransferredToEndpoint';
@@ -269,27 +269,16 @@ describe('firehoseObjectToCsv when the input fails or the consumer stops', () =>
   });
 
   it('closes the source when the output stream is destroyed early', async () => {
-    let closed = false;
-    let pulled = 0;
-    async function* source(): AsyncGenerator<Buffer> {
-      try {
-        for (let i = 0; i < 5000; i++) {
-          pulled++;
-          yield Buffer.from(JSON.stringify(ctr(`c${i}`)));
-        }
-      } finally {
-        closed = true;
-      }
-    }
-    const stream = firehoseObjectToCsv(source(), { chunkBytes: 1024 });
+    const { source, state } = trackedSource(5000);
+    const stream = firehoseObjectToCsv(source, { chunkBytes: 1024 });
     for await (const chunk of stream) {
       expect((chunk as Buffer).length).toBeGreaterThan(0);
       break;
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect(stream.destroyed).toBe(true);
-    expect(closed).toBe(true);
-    expect(pulled).toBeLessThan(5000);
+    expect(state.closed).toBe(true);
+    expect(state.pulled).toBeLessThan(5000);
   });
 
   it('writes the rows of a GZIP object, and reports a truncated one as corrupt-gzip', async () => {

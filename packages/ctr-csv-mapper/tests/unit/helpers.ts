@@ -59,3 +59,25 @@ export async function collectBytes(stream: AsyncIterable<unknown>): Promise<Buff
   for await (const chunk of stream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
 }
+
+/**
+ * A source of `count` one-record chunks that records how many it handed out and whether it was
+ * closed (its `finally` ran), for tests of early stops.
+ */
+export function trackedSource(count: number): {
+  source: AsyncGenerator<Buffer>;
+  state: { pulled: number; closed: boolean };
+} {
+  const state = { pulled: 0, closed: false };
+  async function* source(): AsyncGenerator<Buffer> {
+    try {
+      for (let i = 0; i < count; i++) {
+        state.pulled++;
+        yield Buffer.from(JSON.stringify(ctr(`c${i}`)));
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  return { source: source(), state };
+}

@@ -10,7 +10,15 @@ import {
   readFirehoseBatches,
 } from '@connect-wfm/ctr-csv-mapper';
 import { FirehoseScanner, type ScanSink } from '../../src/scanner.js';
-import { chunked, collectBytes, ctr, cutAt, readAll, sampleBytes } from './helpers.js';
+import {
+  chunked,
+  collectBytes,
+  ctr,
+  cutAt,
+  readAll,
+  sampleBytes,
+  trackedSource,
+} from './helpers.js';
 
 function records(items: FirehoseItem[]): FirehoseRecordItem[] {
   return items.filter((i): i is FirehoseRecordItem => i.kind === 'record');
@@ -402,24 +410,13 @@ describe('readFirehoseRecords: resources and failures', () => {
   });
 
   it('closes the source when the consumer stops early', async () => {
-    let closed = false;
-    let pulled = 0;
-    async function* source(): AsyncGenerator<Buffer> {
-      try {
-        for (let i = 0; i < 1000; i++) {
-          pulled++;
-          yield Buffer.from(JSON.stringify(ctr(`c${i}`)));
-        }
-      } finally {
-        closed = true;
-      }
-    }
-    for await (const batch of readFirehoseBatches(source())) {
+    const { source, state } = trackedSource(1000);
+    for await (const batch of readFirehoseBatches(source)) {
       expect(batch.length).toBeGreaterThan(0);
       break;
     }
-    expect(closed).toBe(true);
-    expect(pulled).toBeLessThan(10);
+    expect(state.closed).toBe(true);
+    expect(state.pulled).toBeLessThan(10);
   });
 
   it('destroys a Readable source when the consumer stops early', async () => {
