@@ -480,7 +480,7 @@ export function firehoseObjectToCsv(
  * The stream {@link firehoseObjectToCsv} returns. Its `_read` drives the input one chunk at a
  * time and pushes the rows of the records that chunk completed, until the consumer has enough
  * (backpressure) or the input ends. No async generator sits between the source and the rows:
- * each such layer cost a few microseconds per input chunk, about 3% of the whole conversion.
+ * each such layer cost a few microseconds per input chunk, about 4 % of the whole conversion.
  */
 class CsvFromFirehose extends Readable {
   private readonly input: FirehoseInput;
@@ -559,6 +559,15 @@ class CsvFromFirehose extends Readable {
     batchBytes.length = 0;
   }
 
+  /** Pushes every finished output Buffer; false when the consumer has enough for now. */
+  private pushReady(): boolean {
+    let wanted = true;
+    for (let ready = this.writer.take(); ready !== undefined; ready = this.writer.take()) {
+      wanted = this.push(ready);
+    }
+    return wanted;
+  }
+
   private async pump(): Promise<void> {
     for (;;) {
       let more: boolean;
@@ -569,19 +578,14 @@ class CsvFromFirehose extends Readable {
         if (this.destroyed) return;
         this.writeBatch();
         this.writer.end();
-        for (let ready = this.writer.take(); ready !== undefined; ready = this.writer.take()) {
-          this.push(ready);
-        }
+        this.pushReady();
         this.fail(err as Error);
         return;
       }
       if (this.destroyed) return;
       this.writeBatch();
       if (!more) this.writer.end();
-      let wanted = true;
-      for (let ready = this.writer.take(); ready !== undefined; ready = this.writer.take()) {
-        wanted = this.push(ready);
-      }
+      const wanted = this.pushReady();
       if (!more) {
         this.push(null);
         return;

@@ -315,12 +315,8 @@ export class FirehoseInput {
         return true;
       }
     } catch (err) {
-      if (err instanceof SourceFailure) {
-        this.closeGzip();
-        this.failed(err);
-        return true;
-      }
-      if (!isZlibError(err)) {
+      // A zlib error after a source failure is only the truncation that failure caused.
+      if (!isZlibError(err) && this.sourceFailure === undefined) {
         this.closeGzip();
         this.state = DONE;
         throw err;

@@ -409,6 +409,27 @@ describe('readFirehoseRecords: resources and failures', () => {
     expect((error as InputFailedError).message).toContain('socket hang up');
   });
 
+  it('reports a source failure inside a GZIP stream as InputFailedError, not as corrupt GZIP', async () => {
+    const records = Array.from({ length: 400 }, (_, i) => JSON.stringify(ctr(`r${i}`))).join('');
+    const gz = gzipSync(Buffer.from(records));
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield gz.subarray(0, Math.floor(gz.length / 2));
+      throw new Error('socket hang up');
+    }
+    const bad: string[] = [];
+    let good = 0;
+    let error: unknown;
+    try {
+      const batches = readFirehoseBatches(failing(), { onBadRecord: (b) => bad.push(b.reason) });
+      for await (const batch of batches) good += batch.filter((i) => i.kind === 'record').length;
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InputFailedError);
+    expect(bad).not.toContain('corrupt-gzip');
+    expect(good).toBeLessThan(400);
+  });
+
   it('closes the source when the consumer stops early', async () => {
     const { source, state } = trackedSource(1000);
     for await (const batch of readFirehoseBatches(source)) {
