@@ -5,6 +5,7 @@ import {
   type ByteSource,
   type FirehoseItem,
   type ReadFirehoseOptions,
+  readFirehoseBatches,
   readFirehoseRecords,
 } from '@connect-wfm/ctr-csv-mapper';
 
@@ -80,4 +81,29 @@ export function trackedSource(count: number): {
     }
   }
   return { source: source(), state };
+}
+
+/** A source that yields `chunks` and then fails with `message`. */
+export async function* failingAfter(chunks: Buffer[], message: string): AsyncGenerator<Buffer> {
+  for (const chunk of chunks) yield chunk;
+  throw new Error(message);
+}
+
+/**
+ * Reads `source` with readFirehoseBatches until it ends or throws: the ContactIds of the records
+ * delivered, and the error (undefined when it ended).
+ */
+export async function readUntilError(
+  source: AsyncIterable<Buffer>,
+  options: ReadFirehoseOptions = {},
+): Promise<{ ids: string[]; error: unknown }> {
+  const ids: string[] = [];
+  try {
+    for await (const batch of readFirehoseBatches(source, options)) {
+      for (const i of batch) if (i.kind === 'record') ids.push(i.record.ContactId);
+    }
+  } catch (error) {
+    return { ids, error };
+  }
+  return { ids, error: undefined };
 }

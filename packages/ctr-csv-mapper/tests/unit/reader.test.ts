@@ -15,7 +15,9 @@ import {
   collectBytes,
   ctr,
   cutAt,
+  failingAfter,
   readAll,
+  readUntilError,
   sampleBytes,
   trackedSource,
 } from './helpers.js';
@@ -369,20 +371,11 @@ describe('readFirehoseRecords: resources and failures', () => {
   });
 
   it('throws InputFailedError with the offset when the source fails, after the records before it', async () => {
-    async function* failing(): AsyncGenerator<Buffer> {
-      yield Buffer.from(JSON.stringify(ctr('a')));
-      throw new Error('connection reset');
-    }
-    const seen: string[] = [];
-    let error: unknown;
-    try {
-      for await (const item of readFirehoseBatches(failing(), { sourceName: 's3://b/k' })) {
-        for (const i of item) if (i.kind === 'record') seen.push(i.record.ContactId);
-      }
-    } catch (err) {
-      error = err;
-    }
-    expect(seen).toEqual(['a']);
+    const { ids, error } = await readUntilError(
+      failingAfter([Buffer.from(JSON.stringify(ctr('a')))], 'connection reset'),
+      { sourceName: 's3://b/k' },
+    );
+    expect(ids).toEqual(['a']);
     expect(error).toBeInstanceOf(InputFailedError);
     expect((error as InputFailedError).message).toContain('s3://b/k');
     expect((error as InputFailedError).message).toContain('connection reset');
@@ -391,20 +384,10 @@ describe('readFirehoseRecords: resources and failures', () => {
 
   it('the same from a GZIP source that fails mid-way', async () => {
     const gz = gzipSync(Buffer.from(JSON.stringify(ctr('a')) + JSON.stringify(ctr('b'))));
-    async function* failing(): AsyncGenerator<Buffer> {
-      yield gz;
-      throw new Error('socket hang up');
-    }
-    const seen: string[] = [];
-    let error: unknown;
-    try {
-      for await (const batch of readFirehoseBatches(failing(), { sourceName: 'k.gz' })) {
-        for (const i of batch) if (i.kind === 'record') seen.push(i.record.ContactId);
-      }
-    } catch (err) {
-      error = err;
-    }
-    expect(seen).toEqual(['a', 'b']);
+    const { ids, error } = await readUntilError(failingAfter([gz], 'socket hang up'), {
+      sourceName: 'k.gz',
+    });
+    expect(ids).toEqual(['a', 'b']);
     expect(error).toBeInstanceOf(InputFailedError);
     expect((error as InputFailedError).message).toContain('socket hang up');
   });
@@ -412,22 +395,14 @@ describe('readFirehoseRecords: resources and failures', () => {
   it('reports a source failure inside a GZIP stream as InputFailedError, not as corrupt GZIP', async () => {
     const records = Array.from({ length: 400 }, (_, i) => JSON.stringify(ctr(`r${i}`))).join('');
     const gz = gzipSync(Buffer.from(records));
-    async function* failing(): AsyncGenerator<Buffer> {
-      yield gz.subarray(0, Math.floor(gz.length / 2));
-      throw new Error('socket hang up');
-    }
     const bad: string[] = [];
-    let good = 0;
-    let error: unknown;
-    try {
-      const batches = readFirehoseBatches(failing(), { onBadRecord: (b) => bad.push(b.reason) });
-      for await (const batch of batches) good += batch.filter((i) => i.kind === 'record').length;
-    } catch (err) {
-      error = err;
-    }
+    const { ids, error } = await readUntilError(
+      failingAfter([gz.subarray(0, Math.floor(gz.length / 2))], 'socket hang up'),
+      { onBadRecord: (b) => bad.push(b.reason) },
+    );
     expect(error).toBeInstanceOf(InputFailedError);
     expect(bad).not.toContain('corrupt-gzip');
-    expect(good).toBeLessThan(400);
+    expect(ids.length).toBeLessThan(400);
   });
 
   it('closes the source when the consumer stops early', async () => {
