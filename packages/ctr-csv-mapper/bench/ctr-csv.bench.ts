@@ -228,9 +228,9 @@ async function main(): Promise<void> {
 
     const mbFor = (v: string): number => (v === 'parse-only' ? linesMb : objectMb);
     /** Median over rounds of (variant MB/s) / (parse-only MB/s), both measured in that round. */
-    const pairedRatio = (v: string): number => {
-      const rs = runs[v] as VariantResult[];
-      const po = runs['parse-only'] as VariantResult[];
+    const pairedRatio = (v: string, from: Record<string, VariantResult[]> = runs): number => {
+      const rs = from[v] as VariantResult[];
+      const po = from['parse-only'] as VariantResult[];
       return median(rs.map((x, i) => mbFor(v) / x.ms / (linesMb / (po[i] as VariantResult).ms)));
     };
     const summary = (v: string) => {
@@ -273,9 +273,7 @@ async function main(): Promise<void> {
       const m = pinned.mapper as VariantResult[];
       printBench('ctr-csv-1cpu', {
         mb_per_s: objectMb / (median(m.map((x) => x.ms)) / 1000),
-        ratio_vs_parse_only: median(
-          m.map((x, i) => objectMb / x.ms / (linesMb / (po[i] as VariantResult).ms)),
-        ),
+        ratio_vs_parse_only: pairedRatio('mapper', pinned),
         parse_only_mb_per_s: linesMb / (median(po.map((x) => x.ms)) / 1000),
         peak_rss_mb: Math.max(...m.map((x) => x.peakRssMb)),
       });
