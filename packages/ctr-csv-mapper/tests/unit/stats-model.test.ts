@@ -170,10 +170,22 @@ const recordArb = (enqueueMs: fc.Arbitrary<number>): fc.Arbitrary<CtrRecord> =>
       hasQueue: fc.boolean(),
       queue: fc.constantFrom('q-1', 'q-2', 'q,3', 'Q-0', 'é'),
       name: fc.constantFrom('Sales', 'Support, "Tier 2"', 'ventes', ''),
-      duration: fc.option(fc.integer({ min: 0, max: 60 }), { nil: null }),
+      // Mostly whole seconds, as Connect writes; some fractions and some beyond 32-bit integers.
+      duration: fc.option(
+        fc.oneof(
+          { weight: 8, arbitrary: fc.integer({ min: 0, max: 60 }) },
+          { weight: 1, arbitrary: fc.double({ min: 0, max: 60, noNaN: true }) },
+          { weight: 1, arbitrary: fc.integer({ min: 2 ** 31 - 5, max: 2 ** 33 }) },
+        ),
+        { nil: null },
+      ),
       agent: fc.option(fc.constantFrom('a', 'b', 'Z', 'agent, one', 'ü'), { nil: null }),
       connected: fc.boolean(),
-      talk: fc.integer({ min: 0, max: 900 }),
+      talk: fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min: 0, max: 900 }) },
+        { weight: 1, arbitrary: fc.double({ min: 0, max: 900, noNaN: true }) },
+        { weight: 1, arbitrary: fc.integer({ min: 2 ** 31 - 5, max: 2 ** 33 }) },
+      ),
       acw: fc.option(fc.integer({ min: 0, max: 300 }), { nil: null }),
       update: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
       transferOut: fc.boolean(),
