@@ -284,27 +284,24 @@ async function main(): Promise<void> {
       parse_only_mb_per_s: parseOnly.mb_per_s,
       process_baseline_rss_mb: mapper.start_rss_mb,
     });
-    if (TASKSET !== undefined) {
-      const po = pinned['parse-only'] as VariantResult[];
-      const m = pinned.mapper as VariantResult[];
-      printBench('ctr-csv-1cpu', {
+    /** The BENCH line of a separate set of parse-only and mapper rounds (pinned, or warm). */
+    const mapperLine = (
+      name: string,
+      set: Record<string, VariantResult[]>,
+      extra: Record<string, number> = {},
+    ): void => {
+      const po = set['parse-only'] as VariantResult[];
+      const m = set.mapper as VariantResult[];
+      printBench(name, {
         mb_per_s: objectMb / (median(m.map((x) => x.ms)) / 1000),
-        ratio_vs_parse_only: pairedRatio('mapper', pinned),
+        ratio_vs_parse_only: pairedRatio('mapper', set),
         parse_only_mb_per_s: linesMb / (median(po.map((x) => x.ms)) / 1000),
         peak_rss_mb: Math.max(...m.map((x) => x.peakRssMb)),
+        ...extra,
       });
-    }
-    {
-      const po = warm['parse-only'] as VariantResult[];
-      const m = warm.mapper as VariantResult[];
-      printBench('ctr-csv-warm', {
-        mb_per_s: objectMb / (median(m.map((x) => x.ms)) / 1000),
-        ratio_vs_parse_only: pairedRatio('mapper', warm),
-        parse_only_mb_per_s: linesMb / (median(po.map((x) => x.ms)) / 1000),
-        peak_rss_mb: Math.max(...m.map((x) => x.peakRssMb)),
-        cpus: TASKSET !== undefined ? 1 : 2,
-      });
-    }
+    };
+    if (TASKSET !== undefined) mapperLine('ctr-csv-1cpu', pinned);
+    mapperLine('ctr-csv-warm', warm, { cpus: TASKSET !== undefined ? 1 : 2 });
     printBench('ctr-csv-gzip', {
       mb_per_s: mapperGz.mb_per_s,
       ratio_vs_parse_only: pairedRatio('mapper-gz'),

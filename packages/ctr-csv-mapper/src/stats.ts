@@ -219,8 +219,8 @@ class ContactTable {
 
 /** A queue statistics group (one interval and queue): the sums of its run of rows. */
 interface QueueGroup {
-  interval: number;
-  queue: number;
+  readonly interval: number;
+  readonly queue: number;
   /** The queue name and the `LastUpdateTimestamp` it came with. */
   queueName: number;
   nameUpdate: number;
@@ -241,9 +241,9 @@ interface QueueGroup {
 
 /** An agent-queue statistics group (one interval, queue and agent): the sums of its run of rows. */
 interface AgentQueueGroup {
-  interval: number;
-  queue: number;
-  agent: number;
+  readonly interval: number;
+  readonly queue: number;
+  readonly agent: number;
   talk: number;
   acw: number;
   answ: number;
@@ -812,57 +812,41 @@ export class IntervalStatsAccumulator {
     return rows;
   }
 
-  /** Calls `visit` with each queue statistics group, in order (the object is reused). */
+  /** Calls `visit` with each queue statistics group, in order. */
   private queueGroups(visit: (g: QueueGroup) => void): void {
     const t = this.table;
     const text = t.text;
     const sla = this.slaSeconds;
     const short = this.shortAbandonSeconds;
     const rows = this.sortedRows();
-    const g: QueueGroup = {
-      interval: 0,
-      queue: 0,
-      queueName: 0,
-      nameUpdate: 0,
-      talk: 0,
-      acw: 0,
-      overflowIn: 0,
-      overflowOut: 0,
-      aband: 0,
-      answ: 0,
-      answDur: 0,
-      abandDur: 0,
-      answMax: 0,
-      abandMax: 0,
-      answSl: 0,
-      abandShort: 0,
-      abandSl: 0,
-    };
+    let g: QueueGroup | undefined;
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k] as number;
       const interval = t.interval[row] as number;
       const queue = t.queueId[row] as number;
       const lastUpdate = t.lastUpdate[row] as number;
       const name = t.queueName[row] as number;
-      if (k === 0 || interval !== g.interval || queue !== g.queue) {
-        if (k > 0) visit(g);
-        g.interval = interval;
-        g.queue = queue;
-        g.queueName = name;
-        g.nameUpdate = lastUpdate;
-        g.talk = 0;
-        g.acw = 0;
-        g.overflowIn = 0;
-        g.overflowOut = 0;
-        g.aband = 0;
-        g.answ = 0;
-        g.answDur = 0;
-        g.abandDur = 0;
-        g.answMax = 0;
-        g.abandMax = 0;
-        g.answSl = 0;
-        g.abandShort = 0;
-        g.abandSl = 0;
+      if (g === undefined || interval !== g.interval || queue !== g.queue) {
+        if (g !== undefined) visit(g);
+        g = {
+          interval,
+          queue,
+          queueName: name,
+          nameUpdate: lastUpdate,
+          talk: 0,
+          acw: 0,
+          overflowIn: 0,
+          overflowOut: 0,
+          aband: 0,
+          answ: 0,
+          answDur: 0,
+          abandDur: 0,
+          answMax: 0,
+          abandMax: 0,
+          answSl: 0,
+          abandShort: 0,
+          abandSl: 0,
+        };
       } else if (
         lastUpdate > g.nameUpdate ||
         (lastUpdate === g.nameUpdate && (text[name] as string) > (text[g.queueName] as string))
@@ -894,23 +878,14 @@ export class IntervalStatsAccumulator {
         }
       }
     }
-    if (rows.length > 0) visit(g);
+    if (g !== undefined) visit(g);
   }
 
-  /** Calls `visit` with each agent-queue statistics group, in order (the object is reused). */
+  /** Calls `visit` with each agent-queue statistics group (answered contacts only), in order. */
   private agentQueueGroups(visit: (g: AgentQueueGroup) => void): void {
     const t = this.table;
     const rows = this.sortedRows();
-    const g: AgentQueueGroup = {
-      interval: 0,
-      queue: 0,
-      agent: 0,
-      talk: 0,
-      acw: 0,
-      answ: 0,
-      transferOut: 0,
-    };
-    let open = false;
+    let g: AgentQueueGroup | undefined;
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k] as number;
       const flags = t.flags[row] as number;
@@ -918,23 +893,16 @@ export class IntervalStatsAccumulator {
       const interval = t.interval[row] as number;
       const queue = t.queueId[row] as number;
       const agent = t.agent[row] as number;
-      if (!open || interval !== g.interval || queue !== g.queue || agent !== g.agent) {
-        if (open) visit(g);
-        open = true;
-        g.interval = interval;
-        g.queue = queue;
-        g.agent = agent;
-        g.talk = 0;
-        g.acw = 0;
-        g.answ = 0;
-        g.transferOut = 0;
+      if (g === undefined || interval !== g.interval || queue !== g.queue || agent !== g.agent) {
+        if (g !== undefined) visit(g);
+        g = { interval, queue, agent, talk: 0, acw: 0, answ: 0, transferOut: 0 };
       }
       g.answ++;
       g.talk += t.talk[row] as number;
       g.acw += t.acw[row] as number;
       if ((flags & TRANSFER_OUT) !== 0) g.transferOut++;
     }
-    if (open) visit(g);
+    if (g !== undefined) visit(g);
   }
 }
 
