@@ -77,7 +77,11 @@ export function parseReportDuration(text: string): number | null | undefined {
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
 
-/** An interval start (ISO date, UTC unless an offset is given) in epoch ms, or undefined. */
+/**
+ * An interval start (ISO date, UTC unless an offset is given) in epoch ms; undefined when the
+ * text is not an ISO date, or names a date or time that does not exist (`2026-02-30`,
+ * `2026-13-45T27:00`: `Date.UTC` would roll those over into another day instead).
+ */
 function parseInterval(text: string): number | undefined {
   let t = text.trim();
   // A range "start - end" (or "start to end"): the start is what counts.
@@ -85,21 +89,37 @@ function parseInterval(text: string): number | undefined {
   if (range !== null) t = range[1] as string;
   const m = ISO.exec(t);
   if (m === null) return undefined;
-  let ms = Date.UTC(
-    Number(m[1]),
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4] ?? 0),
-    Number(m[5] ?? 0),
-    Number(m[6] ?? 0),
-  );
+  const parts = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const [year, month, day, hour, minute, second] = parts as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const back = new Date(ms);
+  if (
+    back.getUTCFullYear() !== year ||
+    back.getUTCMonth() !== month - 1 ||
+    back.getUTCDate() !== day ||
+    back.getUTCHours() !== hour ||
+    back.getUTCMinutes() !== minute ||
+    back.getUTCSeconds() !== second
+  ) {
+    return undefined;
+  }
   const zone = m[7];
   if (zone !== undefined && /^[+-]/.test(zone)) {
     const z = zone.replace(':', '');
     const sign = z.startsWith('-') ? -1 : 1;
-    ms -= sign * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;
+    const zoneHours = Number(z.slice(1, 3));
+    const zoneMinutes = Number(z.slice(3, 5));
+    if (zoneHours > 23 || zoneMinutes > 59) return undefined;
+    ms -= sign * (zoneHours * 60 + zoneMinutes) * 60_000;
   }
-  return Number.isNaN(ms) ? undefined : ms;
+  return ms;
 }
 
 function isoSeconds(ms: number): string {
@@ -202,7 +222,18 @@ export async function mapAgentPerformanceReport(
         line,
         header[index.interval] as string,
         intervalText,
-        'an ISO-8601 date and time',
+        'an ISO-8601 date and time that exists',
+      );
+    }
+    if (start % (reportMinutes * 60_000) !== 0) {
+      // A row that does not start on the report's interval grid: mapping it as one would file
+      // its time under the wrong interval (and a split would overlap the next row).
+      throw new AgentReportValueError(
+        sourceName,
+        line,
+        header[index.interval] as string,
+        intervalText,
+        `the start of a ${reportMinutes}-minute interval counted from 00:00 UTC (check reportIntervalMinutes)`,
       );
     }
     const duration = (k: Needed): number | null => {

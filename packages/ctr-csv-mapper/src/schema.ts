@@ -11,12 +11,54 @@ import { z } from 'zod';
 const TIMESTAMP_RE =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
+/** Days in each month (February: 29, checked against the year separately). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The two decimal digits at `i` (already known to be digits) as a number. */
+function twoDigits(s: string, i: number): number {
+  return (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+}
+
+/**
+ * For a string that matches TIMESTAMP_RE: whether its date and time exist (month 01–12, a day the
+ * month has, hour 00–23, minute and second 00–59, an offset up to ±23:59). `2026-13-45T27:00Z` has
+ * the right shape but would otherwise roll over into another date.
+ */
+function timestampInRange(s: string): boolean {
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  if (month < 1 || month > 12 || day < 1 || day > (MONTH_DAYS[month - 1] as number)) return false;
+  if (month === 2 && day === 29) {
+    const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+    if (year % 4 !== 0 || (year % 100 === 0 && year % 400 !== 0)) return false;
+  }
+  if (twoDigits(s, 11) > 23 || twoDigits(s, 14) > 59) return false;
+  if (s.charCodeAt(16) === 0x3a && twoDigits(s, 17) > 59) return false;
+  const n = s.length;
+  if (s.charCodeAt(n - 1) === 0x5a) return true; // Z
+  // An offset: ±HH:MM or ±HHMM at the end.
+  const hours = twoDigits(s, s.charCodeAt(n - 3) === 0x3a ? n - 5 : n - 4);
+  return hours <= 23 && twoDigits(s, n - 2) <= 59;
+}
+
 const timestamp = z
   .string()
-  .regex(TIMESTAMP_RE, { message: 'expected an ISO-8601 UTC timestamp' })
+  .regex(TIMESTAMP_RE, { message: 'expected an ISO-8601 UTC timestamp', abort: true })
+  .refine(timestampInRange, {
+    message: 'not a real date and time (month, day, hour, minute, second or offset out of range)',
+  })
   .nullish();
 const text = z.string().nullish();
-const duration = z.number().nullish();
+/**
+ * A duration in seconds. Beyond ±2^53 a JSON number cannot be held exactly, so the CSV could not
+ * carry the value the record has: such a record is reported instead of written with other digits.
+ */
+const duration = z
+  .number()
+  .refine((v) => Math.abs(v) <= Number.MAX_SAFE_INTEGER, {
+    message: `too large to be written exactly (more than ${Number.MAX_SAFE_INTEGER})`,
+  })
+  .nullish();
 
 const endpointSchema = z.object({ Address: text }).nullish();
 
@@ -69,11 +111,19 @@ function isText(v: unknown): boolean {
 }
 
 function isTimestamp(v: unknown): boolean {
-  return v === null || v === undefined || (typeof v === 'string' && TIMESTAMP_RE.test(v));
+  return (
+    v === null ||
+    v === undefined ||
+    (typeof v === 'string' && TIMESTAMP_RE.test(v) && timestampInRange(v))
+  );
 }
 
 function isDuration(v: unknown): boolean {
-  return v === null || v === undefined || (typeof v === 'number' && Number.isFinite(v));
+  return (
+    v === null ||
+    v === undefined ||
+    (typeof v === 'number' && v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER)
+  );
 }
 
 /** 0: null/undefined, 1: a plain (non-array) object, -1: anything else. */

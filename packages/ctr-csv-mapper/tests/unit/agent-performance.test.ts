@@ -154,6 +154,32 @@ describe('agent performance report (data-mapping §4)', () => {
     await expect(mapAgentPerformanceReport(badDate)).rejects.toThrow(/line 2, column "Interval"/);
   });
 
+  it('fails on an interval that does not exist or does not start on the report grid', async () => {
+    const head = 'Agent,Interval,Agent idle time,Non-Productive Time,Online time\n';
+    for (const when of [
+      '2026-13-45T27:00:00Z',
+      '2026-02-30T08:00:00Z',
+      '2026-11-24T24:00:00Z',
+      '2026-11-24T08:00:00+25:00',
+    ]) {
+      await expect(mapAgentPerformanceReport(`${head}a,${when},1,2,3\n`)).rejects.toThrow(
+        `"${when}" is not an ISO-8601 date and time that exists`,
+      );
+    }
+    await expect(
+      mapAgentPerformanceReport(`${head}a,2026-11-24T08:15:00Z,1,2,3\n`, { split15: true }),
+    ).rejects.toThrow('is not the start of a 30-minute interval counted from 00:00 UTC');
+    // The same row is fine in a 15-minute report, and so is a 30-minute start given with an offset.
+    const quarter = await mapAgentPerformanceReport(`${head}a,2026-11-24T08:15:00Z,1,2,3\n`, {
+      reportIntervalMinutes: 15,
+    });
+    expect(quarter.rows.map((r) => [r.interval_start, r.interval_minutes])).toEqual([
+      ['2026-11-24T08:15:00Z', 15],
+    ]);
+    const offset = await mapAgentPerformanceReport(`${head}a,2026-11-24T10:00:00+01:30,1,2,3\n`);
+    expect(offset.rows[0]?.interval_start).toBe('2026-11-24T08:30:00Z');
+  });
+
   it('accepts a stream or bytes as input, and refuses to split rows that are not 30 minutes', async () => {
     const fromStream = await mapAgentPerformanceReport(
       Readable.from(chunked(Buffer.from(REPORT), 5)),

@@ -235,15 +235,43 @@ describe('readFirehoseRecords: a malformed record costs only itself', () => {
       ctr('w3', { InitiationTimestamp: 'yesterday' }),
       ctr('w4', { TransferredToEndpoint: { Address: 7 } }),
       ctr('w5', { Agent: { AgentInteractionDuration: [] } }),
+      ctr('w6', { Queue: { EnqueueTimestamp: '2026-13-45T27:99:00Z' } }),
+      ctr('w7', { LastUpdateTimestamp: '2025-02-29T08:00:00Z' }),
+      ctr('w8', { InitiationTimestamp: '2026-11-24T08:00:00+24:00' }),
     ];
-    const text = [a, ...wrong.map((w) => JSON.stringify(w)), b].join('');
+    // Written as JSON text: a duration beyond 2^53 would come out with other digits.
+    const huge = `{"ContactId":"w9","Agent":{"CustomerHoldDuration":12345678901234567890}}`;
+    const infinite = `{"ContactId":"w10","Queue":{"Duration":1e400}}`;
+    const text = [a, ...wrong.map((w) => JSON.stringify(w)), huge, infinite, b].join('');
     const items = await readAll([Buffer.from(text)]);
     expect(ids(items)).toEqual(['a', 'b']);
     const bad = bads(items);
-    expect(bad).toHaveLength(wrong.length);
+    expect(bad).toHaveLength(wrong.length + 2);
     expect(bad.every((x) => x.reason === 'not-a-ctr')).toBe(true);
     expect(bad[0]?.detail).toContain('Queue.Duration');
     expect(bad[2]?.detail).toContain('ContactId');
+    expect(bad[7]?.detail).toBe(
+      'Queue.EnqueueTimestamp: not a real date and time (month, day, hour, minute, second or offset out of range)',
+    );
+    expect(bad[8]?.detail).toContain('LastUpdateTimestamp: not a real date and time');
+    expect(bad[9]?.detail).toContain('InitiationTimestamp: not a real date and time');
+    expect(bad[10]?.detail).toContain(
+      'Agent.CustomerHoldDuration: too large to be written exactly',
+    );
+    expect(bad[11]?.detail).toContain('Queue.Duration');
+  });
+
+  it('accepts real dates at the edges: 29 February of a leap year, 23:59:59, offsets up to ±23:59', async () => {
+    const edge = [
+      ctr('e1', { InitiationTimestamp: '2028-02-29T23:59:59.999Z' }),
+      ctr('e2', { LastUpdateTimestamp: '2000-02-29T00:00:00+23:59' }),
+      ctr('e3', {
+        Queue: { EnqueueTimestamp: '2026-12-31T23:59-0930', Duration: 9007199254740991 },
+      }),
+    ];
+    const items = await readAll([Buffer.from(edge.map((e) => JSON.stringify(e)).join('\n'))]);
+    expect(bads(items)).toEqual([]);
+    expect(ids(items)).toEqual(['e1', 'e2', 'e3']);
   });
 
   it('accepts null and missing values in every used field', async () => {

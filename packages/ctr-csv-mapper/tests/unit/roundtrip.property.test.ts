@@ -305,4 +305,60 @@ describe('reader → CSV writer → CSV parser round trip (property)', () => {
       { numRuns: 300 },
     );
   });
+
+  it('fast pre-check and zod agree on timestamp-shaped strings, in range or not, as Date.UTC reads them', () => {
+    const d2 = fc.integer({ min: 0, max: 99 }).map((n) => String(n).padStart(2, '0'));
+    const shaped = fc
+      .record({
+        year: fc.integer({ min: 1896, max: 2404 }).map(String),
+        month: d2,
+        day: d2,
+        hour: d2,
+        minute: d2,
+        second: fc.option(d2, { nil: undefined }),
+        zone: fc.oneof(
+          fc.constant('Z'),
+          fc
+            .tuple(fc.constantFrom('+', '-'), d2, fc.constantFrom(':', ''), d2)
+            .map((t) => t.join('')),
+        ),
+      })
+      .map((t) => ({
+        ...t,
+        text: `${t.year}-${t.month}-${t.day}T${t.hour}:${t.minute}${t.second === undefined ? '' : `:${t.second}`}${t.zone}`,
+      }));
+    fc.assert(
+      fc.property(shaped, (t) => {
+        // The reference: a date and time exist when Date.UTC does not roll any part over.
+        const y = Number(t.year);
+        const ms = Date.UTC(
+          y,
+          Number(t.month) - 1,
+          Number(t.day),
+          Number(t.hour),
+          Number(t.minute),
+          Number(t.second ?? 0),
+        );
+        const back = new Date(ms);
+        const zoneOk =
+          t.zone === 'Z' || (Number(t.zone.slice(1, 3)) <= 23 && Number(t.zone.slice(-2)) <= 59);
+        const exists =
+          back.getUTCFullYear() === y &&
+          back.getUTCMonth() === Number(t.month) - 1 &&
+          back.getUTCDate() === Number(t.day) &&
+          back.getUTCHours() === Number(t.hour) &&
+          back.getUTCMinutes() === Number(t.minute) &&
+          back.getUTCSeconds() === Number(t.second ?? 0) &&
+          zoneOk;
+        const rec = {
+          ContactId: 'c',
+          InitiationTimestamp: t.text,
+          Queue: { EnqueueTimestamp: t.text },
+        };
+        expect(passesCtrFastCheck(rec)).toBe(exists);
+        expect(ctrSchema.safeParse(rec).success).toBe(exists);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
