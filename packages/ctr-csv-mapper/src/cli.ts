@@ -5,10 +5,21 @@
  * Exit codes: 0 every record converted; 2 some records were bad (the good ones are still
  * written, stderr lists the bad ones); 1 usage or I/O error.
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  type WriteStream,
+} from 'node:fs';
+import { readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { mapAgentPerformanceReport } from './agent-performance.js';
 import { firehoseObjectToCsv } from './csv.js';
@@ -35,22 +46,40 @@ Options:
                              ctr                the raw CTR CSV, one row per record (16 columns)
                              queue-stats        queue statistics per interval and queue
                              agent-queue-stats  agent-queue statistics per interval, queue, agent
-                             agent-performance  map Connect's agent performance report (CSV input)
+                             agent-performance  map Connect's agent performance report (CSV input,
+                                                columns Agent, Interval, Agent idle time,
+                                                Non-Productive Time, Online time) to the WFM's
+                                                agent performance rows. To deliver a report
+                                                unmapped (what the historical feed does by
+                                                default), copy the file as it is.
+  Statistics formats only (queue-stats, agent-queue-stats):
       --interval MINUTES   Statistics interval: 15, 30 or 60, from 00:00 UTC (default: 15)
       --sla SECONDS        Service level threshold, Queue.Duration < SLA (default: 20)
       --short-abandon SECONDS
                            Short-abandon threshold, Queue.Duration < value (default: 5)
+  ctr and statistics formats:
       --arn id|full        Write ARNs as their id (last path segment) or in full (default: id)
-      --split-15           agent-performance: split each 30-minute row into two 15-minute rows
-  -o, --output FILE        Write to FILE instead of standard output
+  agent-performance only:
+      --report-interval MINUTES
+                           The report's interval: 15, 30 or 60 (default: 30); each row's
+                           Interval must start on that grid, counted from 00:00 UTC
+      --split-15           Split each 30-minute row into two 15-minute rows, every duration
+                           halved (the first half gets the odd second)
+  -o, --output FILE        Write to FILE instead of standard output. FILE appears only once
+                           complete (written beside it, then renamed), so a failed run leaves
+                           no partial file; FILE must not be one of the inputs
   -h, --help               Show this help
+
+Every input FILE is checked before anything is written: a missing, unreadable or directory
+input is an error (exit 1) with no output.
 
 Exit status:
   0  every record was converted
-  2  some records were bad: the good ones are still written, and standard error lists each bad
-     record with its file, byte offset (in the decompressed input), reason and first bytes
-  1  usage error, unreadable input, unwritable output, or an agent performance report that
-     cannot be mapped
+  2  some records were bad: the good ones are still written, and standard error gives the
+     count of good and bad records and lists each bad record with its file, byte offset (in the
+     decompressed input), reason and first bytes
+  1  usage error, unreadable input, unwritable output (a full disk included), or an agent
+     performance report that cannot be mapped
 
 When standard error is a terminal and the input is large (over 16 MB) or several files, progress
 (files, MB, records/s) is shown on standard error. Standard output only ever carries CSV.
@@ -73,6 +102,7 @@ interface Settings {
   readonly shortAbandon: number;
   readonly arn: ArnMode;
   readonly split15: boolean;
+  readonly reportInterval: IntervalMinutes;
   readonly output: string | undefined;
   readonly inputs: readonly string[];
 }
@@ -96,6 +126,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
       'short-abandon': { type: 'string' },
       arn: { type: 'string' },
       'split-15': { type: 'boolean' },
+      'report-interval': { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -113,8 +144,19 @@ function parseSettings(argv: string[]): Settings | 'help' {
       throw new UsageError(`--${opt} applies only to --format queue-stats or agent-queue-stats`);
     }
   }
-  if (values['split-15'] === true && format !== 'agent-performance') {
-    throw new UsageError('--split-15 applies only to --format agent-performance');
+  for (const opt of ['split-15', 'report-interval'] as const) {
+    if (values[opt] !== undefined && format !== 'agent-performance') {
+      throw new UsageError(`--${opt} applies only to --format agent-performance`);
+    }
+  }
+  const reportInterval = values['report-interval'] ?? '30';
+  if (reportInterval !== '15' && reportInterval !== '30' && reportInterval !== '60') {
+    throw new UsageError(
+      `--report-interval must be 15, 30 or 60, got ${JSON.stringify(reportInterval)}`,
+    );
+  }
+  if (values['split-15'] === true && reportInterval !== '30') {
+    throw new UsageError('--split-15 splits 30-minute rows: it needs --report-interval 30');
   }
   if (values.arn !== undefined && format === 'agent-performance') {
     throw new UsageError('--arn does not apply to --format agent-performance');
@@ -144,14 +186,20 @@ function parseSettings(argv: string[]): Settings | 'help' {
         : parseSeconds('short-abandon', values['short-abandon']),
     arn,
     split15: values['split-15'] === true,
+    reportInterval: Number(reportInterval) as IntervalMinutes,
     output: values.output,
     inputs,
   };
 }
 
+/** Input size from which progress is shown (on a terminal). */
+const LARGE_INPUT_BYTES = 16 * 1024 * 1024;
+
 /** Progress on stderr, only when it is a terminal and the input is large or several files. */
 class Progress {
-  private readonly enabled: boolean;
+  private enabled: boolean;
+  /** Standard input is read and its size is unknown: progress starts once it proves large. */
+  private readonly watchStdin: boolean;
   private readonly started = Date.now();
   private lastDraw = 0;
   private file = 0;
@@ -170,7 +218,14 @@ class Progress {
         // reported when the file is opened
       }
     }
-    this.enabled = process.stderr.isTTY === true && (inputs.length > 1 || total > 16 * 1024 * 1024);
+    const tty = process.stderr.isTTY === true;
+    this.enabled = tty && (inputs.length > 1 || total > LARGE_INPUT_BYTES);
+    this.watchStdin = tty && !this.enabled && inputs.includes('-');
+  }
+
+  /** Good records read so far, over all inputs. */
+  get records(): number {
+    return this.doneRecords + (this.current?.records ?? 0);
   }
 
   startFile(index: number): void {
@@ -184,7 +239,10 @@ class Progress {
 
   update = (p: ReadProgress): void => {
     this.current = p;
-    if (!this.enabled) return;
+    if (!this.enabled) {
+      if (!this.watchStdin || this.doneBytes + p.rawBytes <= LARGE_INPUT_BYTES) return;
+      this.enabled = true;
+    }
     const now = Date.now();
     if (now - this.lastDraw < 200) return;
     this.lastDraw = now;
@@ -231,9 +289,14 @@ async function writeText(out: Writable, text: string): Promise<void> {
   }
 }
 
-async function run(settings: Settings, out: Writable): Promise<FirehoseBadItem[]> {
-  const bad: FirehoseBadItem[] = [];
-  const progress = new Progress(settings.inputs);
+/** What a run has seen so far (also read when the output pipe closes early). */
+interface RunState {
+  readonly bad: FirehoseBadItem[];
+  readonly progress: Progress;
+}
+
+async function run(settings: Settings, out: Writable, state: RunState): Promise<void> {
+  const { bad, progress } = state;
   const onBadRecord = (b: FirehoseBadItem): void => {
     bad.push(b);
   };
@@ -259,6 +322,7 @@ async function run(settings: Settings, out: Writable): Promise<FirehoseBadItem[]
           name === '-' ? await collect(process.stdin) : await readFile(name, { encoding: 'utf8' });
         const { csv } = await mapAgentPerformanceReport(text, {
           split15: settings.split15,
+          reportIntervalMinutes: settings.reportInterval,
           sourceName: name === '-' ? '(stdin)' : name,
         });
         await writeText(out, i === 0 ? csv : csv.slice(csv.indexOf('\n') + 1));
@@ -286,7 +350,6 @@ async function run(settings: Settings, out: Writable): Promise<FirehoseBadItem[]
   } finally {
     progress.finish();
   }
-  return bad;
 }
 
 async function collect(stream: NodeJS.ReadableStream): Promise<string> {
@@ -314,8 +377,10 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-function report(bad: readonly FirehoseBadItem[]): void {
-  const lines = [`ctr-csv: ${bad.length} bad record(s); the good records were written.`];
+function report(good: number, bad: readonly FirehoseBadItem[]): void {
+  const lines = [
+    `ctr-csv: ${good} good record(s) converted, ${bad.length} bad record(s) left out:`,
+  ];
   for (const b of bad) {
     lines.push(
       `  ${b.sourceName}: byte ${b.offset} (${b.length} bytes): ${b.reason}: ${b.detail}; starts with ${JSON.stringify(b.preview)}`,
@@ -337,49 +402,165 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  let out: Writable = process.stdout;
-  if (settings.output !== undefined) {
-    const file = createWriteStream(settings.output);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        file.once('open', () => resolve());
-        file.once('error', reject);
-      });
-    } catch (err) {
-      process.stderr.write(`ctr-csv: ${describe(err)}\n`);
-      return 1;
-    }
-    out = file;
-  } else {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      // A closed pipe (`ctr-csv big.json | head`) ends the run quietly.
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    });
-  }
-  let bad: FirehoseBadItem[];
+  const state: RunState = { bad: [], progress: new Progress(settings.inputs) };
+  let output: Output | undefined;
   try {
-    bad = await run(settings, out);
+    checkInputs(settings.inputs);
+    if (settings.output !== undefined) output = await openOutput(settings.output, settings.inputs);
   } catch (err) {
     process.stderr.write(`ctr-csv: ${describe(err)}\n`);
-    if (out !== process.stdout) out.end();
     return 1;
   }
-  if (out !== process.stdout) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        out.once('error', reject);
-        out.end(() => resolve());
-      });
-    } catch (err) {
-      process.stderr.write(`ctr-csv: ${describe(err)}\n`);
-      return 1;
-    }
+  const out: Writable = output?.stream ?? process.stdout;
+  if (output === undefined) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      // A closed pipe (`ctr-csv big.json | head`) ends the run quietly, with the exit code of
+      // what was read so far.
+      if (err.code !== 'EPIPE') return;
+      if (state.bad.length > 0) report(state.progress.records, state.bad);
+      process.exit(state.bad.length > 0 ? 2 : 0);
+    });
   }
-  if (bad.length > 0) {
-    report(bad);
+  try {
+    await run(settings, out, state);
+    await output?.commit();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // A failed write (a full disk, say) names no file: it is the output's.
+    if (e.syscall === 'write' && e.path === undefined) e.path = settings.output ?? '(stdout)';
+    process.stderr.write(`ctr-csv: ${describe(err)}\n`);
+    await output?.abort();
+    return 1;
+  }
+  if (state.bad.length > 0) {
+    report(state.progress.records, state.bad);
     return 2;
   }
   return 0;
+}
+
+/**
+ * Checks every input before anything is written, so that a missing, unreadable or directory
+ * input costs no partial output. Throws the file system's error (named by `describe`).
+ */
+function checkInputs(inputs: readonly string[]): void {
+  for (const name of inputs) {
+    const st = name === '-' ? fstatSync(0) : statSync(name);
+    if (st.isDirectory()) {
+      throw new UsageError(
+        `${name === '-' ? 'standard input' : JSON.stringify(name)} is a directory, not a file`,
+      );
+    }
+    if (name !== '-') accessSync(name, constants.R_OK);
+  }
+}
+
+/** Where the output goes, and how the run ends it. */
+interface Output {
+  readonly stream: Writable;
+  /** Flushes and closes the output (a write error, such as a full disk, rejects), then publishes it. */
+  commit(): Promise<void>;
+  /** Discards the output after a failure. */
+  abort(): Promise<void>;
+}
+
+/** Temporary output files to remove if the process is interrupted. */
+const pendingFiles = new Set<string>();
+let signalsHooked = false;
+
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      for (const f of pendingFiles) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // already gone
+        }
+      }
+      process.exit(code);
+    });
+  }
+}
+
+function opened(stream: WriteStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+}
+
+async function closeStream(stream: Writable): Promise<void> {
+  stream.end();
+  await finished(stream);
+}
+
+/**
+ * Opens `-o FILE`. A regular file (or a new one) is written beside the target under a temporary
+ * name and renamed over it only by {@link Output.commit}: readers of FILE never see a partial
+ * file, and a failed run leaves FILE as it was. A device or a pipe (`/dev/stdout`, a FIFO) is
+ * written in place. FILE must not be one of the inputs (it would be replaced by its own CSV).
+ */
+async function openOutput(path: string, inputs: readonly string[]): Promise<Output> {
+  let existing: Stats | undefined;
+  try {
+    existing = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (existing?.isDirectory() === true) {
+    throw new UsageError(`-o ${JSON.stringify(path)} is a directory, not a file`);
+  }
+  if (existing !== undefined) {
+    for (const name of inputs) {
+      if (name === '-') continue;
+      const st = statSync(name);
+      if (st.dev === existing.dev && st.ino === existing.ino) {
+        throw new UsageError(
+          `the output file ${JSON.stringify(path)} is also an input: write to another file`,
+        );
+      }
+    }
+  }
+  if (existing !== undefined && !existing.isFile()) {
+    const stream = createWriteStream(path);
+    await opened(stream);
+    return {
+      stream,
+      commit: () => closeStream(stream),
+      abort: async () => {
+        stream.destroy();
+      },
+    };
+  }
+  // Through a symbolic link, the file it points to is replaced, not the link.
+  const target = existing === undefined ? path : await realpath(path);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  const stream = createWriteStream(temp, {
+    flags: 'wx',
+    mode: existing === undefined ? 0o666 : existing.mode & 0o777,
+  });
+  await opened(stream);
+  pendingFiles.add(temp);
+  hookSignals();
+  return {
+    stream,
+    commit: async () => {
+      await closeStream(stream);
+      await rename(temp, target);
+      pendingFiles.delete(temp);
+    },
+    abort: async () => {
+      stream.destroy();
+      await unlink(temp).catch(() => {});
+      pendingFiles.delete(temp);
+    },
+  };
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,5 +69,55 @@ describe('ctr-csv CLI progress', () => {
     expect(res.err).not.toMatch(/records\/s/);
     expect(res.out.startsWith(`${CTR_CSV_HEADER}\n`)).toBe(true);
     expect(res.out).not.toMatch(/records\/s/);
+  });
+
+  it('shows progress for standard input once it has read more than 16 MB', async () => {
+    const big = join(dir, 'big.json');
+    const sample = sampleBytes();
+    await writeFile(
+      big,
+      Buffer.concat(Array.from({ length: Math.ceil((17 << 20) / sample.length) }, () => sample)),
+    );
+    const out = join(dir, 'stdin.csv');
+    const command = `cat ${shellQuote(big)} | ${[
+      process.execPath,
+      '--import',
+      'tsx',
+      CLI,
+      '-o',
+      out,
+      '-',
+    ]
+      .map(shellQuote)
+      .join(' ')}`;
+    const res = await run('script', ['-q', '-e', '-c', command, '/dev/null']);
+
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/ctr-csv: file 1\/1, 1[6-9]\.\d MB, \d+ records\/s/);
+    expect(res.out).not.toMatch(/ctr-csv: file 1\/1, (\d|1[0-5])\.\d MB/);
+  });
+
+  it('removes its temporary output file when interrupted', async () => {
+    const out = join(dir, 'interrupted.csv');
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '-o', out, '-'], {
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json') },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    child.stdin.write(sampleBytes()); // stdin stays open: the run cannot finish by itself
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
+    let temp: string | undefined;
+    for (let i = 0; i < 200 && temp === undefined; i++) {
+      temp = (await readdir(dir)).find(
+        (n) => n.startsWith('.interrupted.csv.') && n.endsWith('.tmp'),
+      );
+      if (temp === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(temp).toBeDefined();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const left = await readdir(dir);
+    expect(left.filter((n) => n.includes('interrupted'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +17,19 @@ interface Run {
   stderr: string;
 }
 
-function runCli(args: string[], stdin?: Buffer): Promise<Run> {
+/** Runs the CLI with `stdin` piped in, or with the directory `stdinDir` opened as its stdin. */
+function runCli(args: string[], stdin?: Buffer, stdinDir?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
+    const dirFd = stdinDir === undefined ? undefined : openSync(stdinDir, 'r');
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json') },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [dirFd ?? 'pipe', 'pipe', 'pipe'],
     });
+    if (dirFd !== undefined) closeSync(dirFd);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) =>
       resolve({
@@ -34,7 +38,7 @@ function runCli(args: string[], stdin?: Buffer): Promise<Run> {
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
-    child.stdin.end(stdin ?? Buffer.alloc(0));
+    child.stdin?.end(stdin ?? Buffer.alloc(0));
   });
 }
 
@@ -76,6 +80,13 @@ describe('ctr-csv CLI', () => {
       f('report.csv'),
       'Agent,Interval,Agent idle time,Non-Productive Time,Online time\nagent.x,2026-11-24T08:00:00Z,61,0,1801\n',
     );
+    await writeFile(
+      f('report15.csv'),
+      'Agent,Interval,Agent idle time,Non-Productive Time,Online time\nagent.x,2026-11-24T08:15:00Z,1,2,900\n',
+    );
+    await writeFile(f('same.json'), sampleBytes());
+    await writeFile(f('existing.csv'), 'old contents\n');
+    await chmod(f('existing.csv'), 0o640);
     // Independent runs, started together to keep the suite fast.
     const scenarios: Record<string, [string[], Buffer?]> = {
       sample: [[f('sample.json')]],
@@ -104,11 +115,26 @@ describe('ctr-csv CLI', () => {
       badInterval: [['--format', 'queue-stats', '--interval', '20', f('sample.json')]],
       misplacedOption: [['--sla', '10', f('sample.json')]],
       missingFile: [[f('nope.json')]],
+      missingLater: [['-o', f('partial.csv'), f('sample.json'), f('nope.json')]],
+      directory: [[dir]],
+      stdinDirectory: [['-o', f('never.csv')]],
+      fullDisk: [['-o', '/dev/full', f('sample.json')]],
+      sameFile: [['-o', f('same.json'), f('sample.json'), f('same.json')]],
+      replace: [['-o', f('existing.csv'), f('sample.json')]],
+      report15: [['-f', 'agent-performance', '--report-interval', '15', f('report15.csv')]],
+      report15Split: [
+        ['-f', 'agent-performance', '--report-interval', '15', '--split-15', f('report15.csv')],
+      ],
+      reportOffGrid: [['-f', 'agent-performance', f('report15.csv')]],
       badReport: [['--format', 'agent-performance', f('sample.json')]],
     };
     const names = Object.keys(scenarios);
     const results = await Promise.all(
-      names.map((n) => runCli(...(scenarios[n] as [string[], Buffer?]))),
+      names.map((n) =>
+        n === 'stdinDirectory'
+          ? runCli(scenarios[n]?.[0] as string[], undefined, dir)
+          : runCli(...(scenarios[n] as [string[], Buffer?])),
+      ),
     );
     names.forEach((n, i) => {
       runs[n] = results[i] as Run;
@@ -158,7 +184,7 @@ describe('ctr-csv CLI', () => {
       'a',
       'b',
     ]);
-    expect(run.stderr).toContain('2 bad record(s)');
+    expect(run.stderr).toContain('ctr-csv: 5 good record(s) converted, 2 bad record(s) left out:');
     expect(run.stderr).toContain(`${join(dir, 'bad.json')}: byte ${a.length} `);
     expect(run.stderr).toContain(`byte ${a.length + truncated.length + b.length} `);
     expect(run.stderr).toContain('"not json at all"');
@@ -222,6 +248,7 @@ describe('ctr-csv CLI', () => {
       '--short-abandon',
       '--arn',
       '--split-15',
+      '--report-interval',
       '--output',
       '--help',
       'Exit status',
@@ -244,7 +271,85 @@ describe('ctr-csv CLI', () => {
     expect(runs.missingFile?.code).toBe(1);
     expect(runs.missingFile?.stderr).toContain('nope.json');
     expect(runs.missingFile?.stderr).toContain('ENOENT');
+    expect(runs.missingFile?.stdout).toBe('');
+    expect(runs.directory?.code).toBe(1);
+    expect(runs.directory?.stderr).toBe(
+      `ctr-csv: ${JSON.stringify(dir)} is a directory, not a file\n`,
+    );
+    expect(runs.stdinDirectory?.code).toBe(1);
+    expect(runs.stdinDirectory?.stderr).toContain('standard input is a directory');
     expect(runs.badReport?.code).toBe(1);
     expect(runs.badReport?.stderr).toContain('Headers found');
+  });
+
+  it('checks every input before writing: a missing later input leaves no output file', async () => {
+    expect(runs.missingLater?.code).toBe(1);
+    expect(runs.missingLater?.stderr).toContain('nope.json');
+    const left = await readdir(dir);
+    expect(left).not.toContain('partial.csv');
+    expect(left).not.toContain('never.csv');
+    expect(left.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('exits 1 naming the output when a write fails (a full disk)', () => {
+    expect(runs.fullDisk?.code).toBe(1);
+    expect(runs.fullDisk?.stderr).toBe(
+      'ctr-csv: cannot write "/dev/full": ENOSPC (no space left on device, write)\n',
+    );
+  });
+
+  it('refuses an output file that is also an input, leaving it as it was', async () => {
+    expect(runs.sameFile?.code).toBe(1);
+    expect(runs.sameFile?.stderr).toContain('is also an input');
+    expect(await readFile(join(dir, 'same.json'))).toEqual(sampleBytes());
+  });
+
+  it('replaces an existing output file whole, keeping its permissions', async () => {
+    expect(runs.replace?.code).toBe(0);
+    expect(await readFile(join(dir, 'existing.csv'), 'utf8')).toBe((runs.sample as Run).stdout);
+    expect((await stat(join(dir, 'existing.csv'))).mode & 0o777).toBe(0o640);
+  });
+
+  it('maps a 15-minute report with --report-interval 15, and checks each row is on the grid', () => {
+    expect(runs.report15?.code).toBe(0);
+    expect(runs.report15?.stdout.split('\n')[1]).toBe(
+      '2026-11-24T08:15:00Z,15,agent.x,900,2,898,1,,,,,',
+    );
+    expect(runs.report15Split?.code).toBe(1);
+    expect(runs.report15Split?.stderr).toContain('--split-15 splits 30-minute rows');
+    expect(runs.reportOffGrid?.code).toBe(1);
+    expect(runs.reportOffGrid?.stderr).toContain(
+      '"2026-11-24T08:15:00Z" is not the start of a 30-minute interval',
+    );
+    expect(runs.reportOffGrid?.stdout).toBe('');
+  });
+
+  it('keeps exit status 2 and the summary when the reader of stdout goes away early', async () => {
+    // A bad record first, then enough good ones that the CSV outgrows the pipe after `head` left.
+    const good = Array.from({ length: 30_000 }, (_, i) => JSON.stringify(ctr(`g${i}`))).join('');
+    await writeFile(join(dir, 'long.json'), `{"Channel":"VOICE"}${good}`);
+    const command = `${[process.execPath, '--import', 'tsx', CLI, join(dir, 'long.json')]
+      .map((a) => `'${a}'`)
+      .join(' ')} | head -c 10 >/dev/null; echo "status=\${PIPESTATUS[0]}"`;
+    const res = await new Promise<Run>((resolve, reject) => {
+      const child = spawn('bash', ['-c', command], {
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json') },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(res.stdout.trim()).toBe('status=2');
+    expect(res.stderr).toMatch(
+      /ctr-csv: \d+ good record\(s\) converted, 1 bad record\(s\) left out:/,
+    );
+    expect(res.stderr).toContain('byte 0 (19 bytes): not-a-ctr');
   });
 });
