@@ -441,10 +441,24 @@ export class TeleoptiRtaClient {
         body: spec.body,
         dispatcher: this.#agent,
         signal: controller.signal,
+        // A redirect is never followed: a 302 to a page answering 200 would count the states as
+        // accepted, and a 307 would post the authentication key to wherever it points.
+        redirect: 'manual',
       });
       const text = await res.text();
       if (res.status >= 200 && res.status < 300) return { ok: true };
-      const message = redactSecret(serverMessage(text, res.statusText), this.#key);
+      const redact = (s: string): string => redactSecret(s, this.#key);
+      if (res.status >= 300 && res.status < 400) {
+        const location = res.headers.get('location');
+        throw new RtaHttpError(
+          this.#endpoint,
+          res.status,
+          redact(
+            `a redirect to ${location ?? '(no Location header)'}; redirects are not followed: set baseUrl to the final address`,
+          ),
+        );
+      }
+      const message = serverMessage(text, res.statusText, redact);
       if (res.status === 400) {
         const kind = classifyBadRequest(message);
         if (kind === 'invalid-key') {
@@ -455,7 +469,12 @@ export class TeleoptiRtaClient {
         }
         throw new RejectedBatchError(this.#endpoint, res.status, message, spec.userCodes());
       }
-      if (res.status >= 500 || res.status === 408 || res.status === 429) {
+      // 501 and 505 are answers about the request itself, which a retry does not change.
+      if (
+        (res.status >= 500 && res.status !== 501 && res.status !== 505) ||
+        res.status === 408 ||
+        res.status === 429
+      ) {
         return { ok: false, reason: 'server-error', status: res.status, message };
       }
       throw new RtaHttpError(this.#endpoint, res.status, message);

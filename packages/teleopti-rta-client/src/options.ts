@@ -18,30 +18,67 @@ const logger = z.custom<RtaLogger>(
   { message: 'must have debug, info, warn and error functions' },
 );
 
+/** Node's timers hold at most 2^31 − 1 ms; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+const DEFAULT_INITIAL_DELAY_MS = 250;
+
+function parseUrl(v: string | URL): URL | undefined {
+  try {
+    const url = new URL(v);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = z.strictObject({
-  baseUrl: z.union([z.string(), z.instanceof(URL)]).refine(
-    (v) => {
-      try {
-        const url = new URL(v);
-        return url.protocol === 'http:' || url.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an http:// or https:// URL' },
-  ),
+  baseUrl: z
+    .union([z.string(), z.instanceof(URL)])
+    .refine((v) => parseUrl(v) !== undefined, {
+      message: 'must be an http:// or https:// URL',
+      abort: true,
+    })
+    .refine(
+      (v) => {
+        const url = parseUrl(v);
+        return url === undefined || (url.username === '' && url.password === '');
+      },
+      {
+        // The value is not echoed: it holds a password.
+        message:
+          'must not contain a user name or password (user:password@): the RTA API authenticates with authenticationKey',
+      },
+    )
+    .refine(
+      (v) => {
+        const url = parseUrl(v);
+        return url === undefined || (url.search === '' && url.hash === '');
+      },
+      {
+        message: 'must not have a query string or fragment (the client adds Rta/State/Batch to it)',
+      },
+    ),
   authenticationKey: z.string({ message: 'must be a string' }).min(1, 'must not be empty'),
   sourceId: z.string({ message: 'must be a string' }).min(1, 'must not be empty'),
   chunkSize: z.number().int().min(1).optional(),
   legacy: z.boolean().optional(),
-  timeoutMs: z.number().int().min(1).optional(),
+  timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
   retry: z
     .strictObject({
-      initialDelayMs: z.number().int().min(0).optional(),
-      maxDelayMs: z.number().int().min(0).optional(),
+      initialDelayMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
+      maxDelayMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
       multiplier: z.number().min(1).optional(),
       maxAttempts: z.number().int().min(1).optional(),
     })
+    .refine(
+      (r) =>
+        r.maxDelayMs === undefined ||
+        r.maxDelayMs >= (r.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS),
+      {
+        message: `maxDelayMs must not be below initialDelayMs (default ${DEFAULT_INITIAL_DELAY_MS})`,
+        path: ['maxDelayMs'],
+      },
+    )
     .optional(),
   ca: z.union([pem, z.array(pem).min(1)]).optional(),
   logger: logger.optional(),
@@ -76,12 +113,10 @@ export function resolveOptions(options: TeleoptiRtaClientOptions): ResolvedOptio
     );
   }
   const base = new URL(options.baseUrl);
-  base.search = '';
-  base.hash = '';
   if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
   const retry = options.retry ?? {};
-  const initialDelayMs = retry.initialDelayMs ?? 250;
-  const maxDelayMs = Math.max(initialDelayMs, retry.maxDelayMs ?? 30_000);
+  const initialDelayMs = retry.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
+  const maxDelayMs = retry.maxDelayMs ?? Math.max(initialDelayMs, 30_000);
   return {
     endpointBase: base,
     authenticationKey: options.authenticationKey,

@@ -106,12 +106,16 @@ const aspNetError = z.looseObject({
 /**
  * The message in an error answer: ASP.NET's `{"Message": …}` (400) or
  * `{"Message": "An error has occurred.", "ExceptionMessage": …}` (500), a JSON string, or plain text.
- * Long text is cut to 500 characters.
+ * `redact` is applied to the whole message, then long text is cut to 500 characters.
  *
  * @example
  * serverMessage('{"Message":"Source id is required"}', 'Bad Request'); // 'Source id is required'
  */
-export function serverMessage(body: string, statusText: string): string {
+export function serverMessage(
+  body: string,
+  statusText: string,
+  redact: (text: string) => string = (text) => text,
+): string {
   const text = body.trim();
   let message = text;
   if (text.startsWith('{') || text.startsWith('"')) {
@@ -130,6 +134,8 @@ export function serverMessage(body: string, statusText: string): string {
     }
   }
   if (message === '') message = statusText || '(no message)';
+  // Redacted before the cut: a secret cut in half would no longer be recognised.
+  message = redact(message);
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }
 

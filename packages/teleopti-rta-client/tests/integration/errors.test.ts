@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type RtaReceiver, startRtaReceiver } from '@connect-wfm/testkit';
 import {
   InvalidAuthenticationKeyError,
@@ -139,6 +141,78 @@ describe('typed errors and secrecy of the authentication key', () => {
       'No person found for UserCode agent.00000 (echo: [redacted])',
     );
     expectNoSecret(rejected, logger.lines);
+  });
+
+  it('redacts an echoed key before cutting a long message, so no part of it shows', async () => {
+    const logger = recordingLogger();
+    const c = client({ logger });
+    // The key straddles the 500-character cut of server messages.
+    rta.failNext(1, 400, `${'x'.repeat(490)} echo: ${SECRET}`);
+
+    const report = await c.sendStates(agents(1));
+
+    const rejected = report.rejected[0];
+    // Redacted first, then cut: the cut falls inside the marker, not inside the key.
+    expect(rejected?.serverMessage).toMatch(/ echo: \[re…$/);
+    for (let n = 6; n <= SECRET.length; n++) {
+      expect(JSON.stringify([rejected?.message, logger.lines])).not.toContain(SECRET.slice(0, n));
+    }
+  });
+
+  it('never follows a redirect: a 302 to a page answering 200 is not counted as delivered, a 307 does not carry the key elsewhere', async () => {
+    const seen: string[] = [];
+    const elsewhere: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d.toString('utf8');
+      });
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        res.end('<html>login</html>');
+      });
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    const redirector: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(req.url?.includes('temp') === true ? 307 : 302, {
+          location: `${elsewhereUrl}/login`,
+        });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+    try {
+      for (const path of ['/found', '/temp']) {
+        const c = client({ baseUrl: `${base}${path}` });
+        const err = await c.sendStates(agents(1)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(RtaHttpError);
+        expect(err).toMatchObject({
+          fatal: true,
+          report: { acceptedRequests: 0, statesSent: 0, requests: 1 },
+        });
+        expect((err as Error).message).toContain(`a redirect to ${elsewhereUrl}/login`);
+        expectNoSecret(err, []);
+      }
+      expect(seen).toEqual([]);
+    } finally {
+      elsewhere.close();
+      redirector.close();
+    }
+  });
+
+  it('does not retry 501 and 505, which a retry cannot change', async () => {
+    const c = client();
+    for (const status of [501, 505]) {
+      const before = rta.requests.length;
+      rta.failNext(1, status, 'Not Implemented');
+      const err = await c.sendStates(agents(1)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RtaHttpError);
+      expect(err).toMatchObject({ status, fatal: true });
+      expect(rta.requests.length - before).toBe(1);
+    }
   });
 
   it('keeps the key out of the client object itself', () => {

@@ -70,6 +70,39 @@ describe('client options', () => {
     expect(String(err)).not.toContain('key-0x5ec');
   });
 
+  it('rejects a base URL with credentials (never echoing them), a query or a fragment, and timers Node cannot hold', () => {
+    const problems = (options: object): string[] => {
+      try {
+        new TeleoptiRtaClient({ authenticationKey: 'k', sourceId: '1', ...options } as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RtaClientConfigError);
+        expect(String(e)).not.toContain('Pr0xyPass');
+        return (e as RtaClientConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ baseUrl: 'http://proxyuser:Pr0xyPass@127.0.0.1:1/wfm' })).toEqual([
+      'baseUrl: must not contain a user name or password (user:password@): the RTA API authenticates with authenticationKey',
+    ]);
+    expect(problems({ baseUrl: 'http://127.0.0.1:1/wfm?tenant=a' })[0]).toContain(
+      'baseUrl: must not have a query string or fragment',
+    );
+    expect(problems({ baseUrl: 'http://127.0.0.1:1/wfm#x' })).toHaveLength(1);
+    expect(
+      problems({
+        baseUrl: 'http://127.0.0.1:1',
+        timeoutMs: 3e9,
+        retry: { maxDelayMs: 2 ** 31 },
+      }).map((p) => p.split(':')[0]),
+    ).toEqual(['timeoutMs', 'retry.maxDelayMs']);
+    expect(
+      problems({ baseUrl: 'http://127.0.0.1:1', retry: { initialDelayMs: 500, maxDelayMs: 100 } }),
+    ).toEqual(['retry.maxDelayMs: maxDelayMs must not be below initialDelayMs (default 250)']);
+    expect(problems({ baseUrl: 'http://127.0.0.1:1', retry: { maxDelayMs: 100 } })).toEqual([
+      'retry.maxDelayMs: maxDelayMs must not be below initialDelayMs (default 250)',
+    ]);
+  });
+
   it('rejects a logger without the four methods and a non-function hook', () => {
     expect(
       () =>
