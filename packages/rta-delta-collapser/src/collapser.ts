@@ -147,6 +147,15 @@ export class RtaDeltaCollapser {
     const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
     this.ingestNumber += 1;
     for (const record of records) {
+      if (typeof record !== 'object' || record === null) {
+        this.report(result, {
+          shardId: '',
+          sequenceNumber: '',
+          kind: 'missing-data',
+          reason: 'record is not an object',
+        });
+        continue;
+      }
       this.ingestOne(record.shardId, record.sequenceNumber, record.data, result);
     }
     return result;
@@ -154,8 +163,8 @@ export class RtaDeltaCollapser {
 
   /**
    * `ingest` for batches as `@connect-wfm/kinesis-shard-reader` yields them: one shard id and
-   * AWS SDK `_Record`s (or several such batches). A record without `Data` or `SequenceNumber`
-   * is rejected.
+   * AWS SDK `_Record`s (or several such batches). A record without `Data` (absent or `null`) or
+   * `SequenceNumber` is rejected, never thrown.
    *
    * @example
    * for await (const batch of reader) {
@@ -170,8 +179,17 @@ export class RtaDeltaCollapser {
     this.ingestNumber += 1;
     for (const batch of list) {
       for (const record of batch.records) {
+        if (typeof record !== 'object' || record === null) {
+          this.report(result, {
+            shardId: batch.shardId,
+            sequenceNumber: '',
+            kind: 'missing-data',
+            reason: 'Kinesis record is not an object',
+          });
+          continue;
+        }
         const sequenceNumber = record.SequenceNumber ?? '';
-        if (record.Data === undefined) {
+        if (record.Data == null) {
           this.report(result, {
             shardId: batch.shardId,
             sequenceNumber,

@@ -3,6 +3,7 @@ import {
   type AgentEvent,
   agentEventSchema,
   formatIssues,
+  NOT_BLANK,
   SEQUENCE_NUMBER_PATTERN,
 } from './schema.js';
 import type { RejectedRecord, RejectionKind } from './types.js';
@@ -101,7 +102,7 @@ export function fastParse(json: unknown): AgentEvent | undefined {
     Name.length === 0 ||
     !isNullishString(Type) ||
     typeof Username !== 'string' ||
-    Username.length === 0
+    !NOT_BLANK.test(Username)
   ) {
     return undefined;
   }
@@ -151,6 +152,49 @@ function field(value: unknown, key: string): unknown {
 }
 
 /**
+ * What `JSON.parse` objected to, in words that never quote the record: V8's messages quote the
+ * text around the error (`Unexpected token 'A', ..."LastName":Alvarez"...`), and agent events
+ * carry personal data (names). Only known message shapes are translated; the position V8 gives
+ * is turned into a byte offset of the record data.
+ */
+const JSON_PROBLEMS: readonly (readonly [RegExp, string])[] = [
+  [/^Unexpected end of JSON input/, 'the data ends inside the JSON value'],
+  [
+    /^Unexpected non-whitespace character after JSON/,
+    'more data follows the JSON value (e.g. two concatenated events)',
+  ],
+  [/^Unterminated string/, 'unterminated string'],
+  [/^Bad control character/, 'control character in a string'],
+  [/^Bad (?:escaped character|Unicode escape)/, 'bad escape sequence in a string'],
+  [/^Expected (?:double-quoted )?property name/, 'expected a property name'],
+  [/^Expected ',' or '\}'/, "expected ',' or '}'"],
+  [/^Expected ',' or '\]'/, "expected ',' or ']'"],
+  [/^Expected ':'/, "expected ':'"],
+  [/^(?:Unexpected|Unterminated|No number|Exponent)\b.*\bnumber/i, 'malformed number'],
+  [/^Unexpected token/, 'unexpected character'],
+];
+
+function describeJsonError(err: unknown, text: string, byteLength: number): string {
+  const message = err instanceof Error ? err.message : '';
+  let problem = '';
+  for (const [pattern, words] of JSON_PROBLEMS) {
+    if (pattern.test(message)) {
+      problem = `: ${words}`;
+      break;
+    }
+  }
+  let where = '';
+  const position = /\bat position (\d{1,10})\b/.exec(message)?.[1];
+  if (position !== undefined) {
+    const chars = Number(position);
+    if (chars <= text.length) {
+      where = ` at byte ${new TextEncoder().encode(text.slice(0, chars)).byteLength}`;
+    }
+  }
+  return `record data (${byteLength} bytes) is not valid JSON${problem}${where}`;
+}
+
+/**
  * Parses one Kinesis record's data as an Amazon Connect agent event and validates, with zod, the
  * fields the derivation needs (zod schema `agentEventSchema`, with a hand-written fast path that
  * accepts only what the schema accepts) (`EventType`, `EventTimestamp`, `EventId`,
@@ -164,11 +208,26 @@ function field(value: unknown, key: string): unknown {
  * else console.warn(r.rejection.reason);
  */
 export function parseAgentEvent(data: Uint8Array, meta: RecordMeta): ParseResult {
+  if (typeof meta.sequenceNumber !== 'string' || meta.sequenceNumber === '') {
+    // A caller's record without a sequence number: reported like any malformed record.
+    return reject(
+      { shardId: meta.shardId, sequenceNumber: '' },
+      'invalid-sequence-number',
+      'record has no sequence number',
+    );
+  }
   if (!SEQUENCE_NUMBER_PATTERN.test(meta.sequenceNumber)) {
     return reject(
       meta,
       'invalid-sequence-number',
       `sequence number ${JSON.stringify(meta.sequenceNumber.slice(0, 60))} is not a decimal number`,
+    );
+  }
+  if (!ArrayBuffer.isView(data)) {
+    return reject(
+      meta,
+      'missing-data',
+      data == null ? 'record has no data' : 'record data is not bytes (expected a Uint8Array)',
     );
   }
   let text: string;
@@ -185,15 +244,14 @@ export function parseAgentEvent(data: Uint8Array, meta: RecordMeta): ParseResult
   try {
     json = JSON.parse(text);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    return reject(meta, 'invalid-json', `record data is not JSON: ${detail}`);
+    return reject(meta, 'invalid-json', describeJsonError(err, text, data.byteLength));
   }
   const result = validateAgentEvent(json);
   const eventId = field(json, 'EventId');
   if (!result.success) {
     const username = field(field(field(json, 'CurrentAgentSnapshot'), 'Configuration'), 'Username');
     const problems = formatIssues(result.error).join('; ');
-    if (typeof username !== 'string' || username.length === 0) {
+    if (typeof username !== 'string' || !NOT_BLANK.test(username)) {
       return reject(
         meta,
         'missing-username',

@@ -12,6 +12,9 @@ const contactSchema = z.object({
   Channel: z.string().nullish(),
 });
 
+/** A user code must contain a character other than white space (`String.prototype.trim` set). */
+export const NOT_BLANK = /\S/;
+
 /**
  * The parts of an Amazon Connect agent event this package uses. `z.object` (not strict, not
  * loose): unknown fields are allowed and are not copied into the result, so validating a ~2 KB
@@ -29,7 +32,10 @@ export const agentEventSchema = z.object({
       Type: z.string().nullish(),
     }),
     Configuration: z.object({
-      Username: z.string().min(1),
+      Username: z
+        .string()
+        .min(1)
+        .regex(NOT_BLANK, 'must contain a character other than white space'),
     }),
     Contacts: z.array(contactSchema).nullish(),
   }),

@@ -1,8 +1,9 @@
 /** The Teleopti RTA HTTP client. */
 import { Agent, fetch } from 'undici';
-import { backoffDelay } from './backoff.js';
+import { retryAfterMs, retryDelay } from './backoff.js';
 import {
   InvalidAuthenticationKeyError,
+  InvalidSendOptionsError,
   RejectedBatchError,
   RetriesExhaustedError,
   RtaAbortedError,
@@ -36,6 +37,7 @@ import {
   serializeBatch,
   serverMessage,
   tlsCertificateCode,
+  usersNamedNotFound,
 } from './wire.js';
 
 interface RequestSpec {
@@ -50,7 +52,15 @@ interface RequestSpec {
 
 type AttemptResult =
   | { ok: true }
-  | { ok: false; reason: RtaRetryReason; status?: number; message: string; cause?: unknown };
+  | {
+      ok: false;
+      reason: RtaRetryReason;
+      status?: number;
+      message: string;
+      cause?: unknown;
+      /** What a 503/429 `Retry-After` header asked for, in ms. */
+      retryAfterMs?: number;
+    };
 
 class Timeout extends Error {
   constructor(ms: number) {
@@ -168,6 +178,8 @@ export class TeleoptiRtaClient {
    * another so that the order is kept. Each chunk is retried until accepted or aborted. A chunk
    * rejected with a non-fatal 400 is reported in `report.rejected` and the next chunk goes on;
    * fatal errors are thrown. Nothing is sent when a state is invalid (`InvalidStateError`).
+   * Legacy mode: a chunk rejected with "No person found for UserCode X" is sent again without the
+   * named user(s) (each left out at most once), which are reported in `report.rejected`.
    *
    * @throws InvalidAuthenticationKeyError | UnknownSourceError | RtaHttpError | TlsCertificateError (fatal)
    * @throws RtaAbortedError when `signal` fires; RetriesExhaustedError when `retry.maxAttempts` is reached.
@@ -189,15 +201,8 @@ export class TeleoptiRtaClient {
         : this.#options.chunkSize;
       for (let start = 0; start < states.length; start += size) {
         const end = Math.min(states.length, start + size);
-        const spec: RequestSpec = {
-          kind: 'batch',
-          url: this.#batchUrl,
-          body: serializeBatch(this.#statesPrefix, states, start, end),
-          states: end - start,
-          userCodes: () => states.slice(start, end).map((s) => s.userCode),
-        };
         try {
-          await this.#send(spec, report, options.signal);
+          await this.#sendChunk('batch', states, start, end, report, options.signal);
         } catch (err) {
           if (!(err instanceof RejectedBatchError)) throw err;
           report.rejected.push(err);
@@ -215,8 +220,13 @@ export class TeleoptiRtaClient {
    * Posts a complete snapshot: every agent not in it (and not already logged out) is logged out by
    * the server. Current API: exactly one request with `IsSnapshot: true`, whatever its size.
    * Legacy: chunks of ≤ 50 states carrying `SnapshotId`, then `Rta/State/CloseSnapshot`, sent only
-   * after every chunk was accepted. Any 400 is thrown (a partial snapshot is never closed).
+   * after every chunk was accepted. A chunk rejected with "No person found for UserCode X" is sent
+   * again without the named user(s) (reported in `report.rejected`; they have no person, so
+   * closing cannot log anyone wrongly out); any other 400 is thrown and the snapshot is not closed.
+   * A `snapshotId` given must contain a character other than white space (checked before anything
+   * is sent).
    *
+   * @throws InvalidSendOptionsError (legacy: a blank `snapshotId`; nothing sent).
    * @throws RejectedBatchError and every error `sendStates` throws.
    * @example
    * await client.sendSnapshot(allAgents, { signal });
@@ -225,39 +235,27 @@ export class TeleoptiRtaClient {
     states: readonly RtaState[],
     options: RtaSnapshotOptions = {},
   ): Promise<RtaSendReport> {
+    if (this.#options.legacy && options.snapshotId !== undefined) {
+      const id: unknown = options.snapshotId;
+      if (typeof id !== 'string' || !/\S/.test(id)) {
+        throw new InvalidSendOptionsError([
+          'snapshotId: must be a string with a character other than white space (it is put on every state and closed by CloseSnapshot)',
+        ]);
+      }
+    }
     assertSendable(states);
     const report = newReport();
     const started = performance.now();
     try {
       this.#assertOpen();
       if (!this.#options.legacy) {
-        await this.#send(
-          {
-            kind: 'snapshot',
-            url: this.#batchUrl,
-            body: serializeBatch(this.#snapshotPrefix, states, 0, states.length),
-            states: states.length,
-            userCodes: () => states.map((s) => s.userCode),
-          },
-          report,
-          options.signal,
-        );
+        await this.#sendChunk('snapshot', states, 0, states.length, report, options.signal);
       } else {
         const snapshotId = options.snapshotId ?? new Date().toISOString();
         const size = Math.min(this.#options.chunkSize, LEGACY_MAX_BATCH_SIZE);
         for (let start = 0; start < states.length; start += size) {
           const end = Math.min(states.length, start + size);
-          await this.#send(
-            {
-              kind: 'snapshot',
-              url: this.#batchUrl,
-              body: serializeBatch(this.#snapshotPrefix, states, start, end, snapshotId),
-              states: end - start,
-              userCodes: () => states.slice(start, end).map((s) => s.userCode),
-            },
-            report,
-            options.signal,
-          );
+          await this.#sendChunk('snapshot', states, start, end, report, options.signal, snapshotId);
         }
         await this.#send(
           {
@@ -308,6 +306,82 @@ export class TeleoptiRtaClient {
     return err;
   }
 
+  /**
+   * Sends `states[start..end)` as one request (retried until accepted). In legacy mode, a 400
+   * "No person found for UserCode X" that names user codes of the request is answered by sending
+   * it again without those users' states; each user code is left out at most once, so a request
+   * is sent at most once more per distinct user code in it. The left-out users go into
+   * `report.rejected`. Any other 400 (or one naming nobody in the request) is thrown.
+   */
+  async #sendChunk(
+    kind: 'batch' | 'snapshot',
+    states: readonly RtaState[],
+    start: number,
+    end: number,
+    report: RtaSendReport,
+    signal: AbortSignal | undefined,
+    snapshotId?: string,
+  ): Promise<void> {
+    const prefix = kind === 'batch' ? this.#statesPrefix : this.#snapshotPrefix;
+    let list = states;
+    let from = start;
+    let to = end;
+    for (;;) {
+      const part = list;
+      const [a, b] = [from, to];
+      try {
+        await this.#send(
+          {
+            kind,
+            url: this.#batchUrl,
+            body: serializeBatch(prefix, part, a, b, snapshotId),
+            states: b - a,
+            userCodes: () => part.slice(a, b).map((s) => s.userCode),
+          },
+          report,
+          signal,
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof RejectedBatchError)) throw err;
+        const remaining = part.slice(a, b);
+        const named = this.#options.legacy ? usersNamedNotFound(err.serverMessage, remaining) : [];
+        if (named.length === 0) {
+          this.#counters.rejectedStates += b - a;
+          this.#logger.warn('Teleopti RTA rejected a batch; it is not retried', {
+            status: err.status,
+            serverMessage: err.serverMessage,
+            states: b - a,
+            userCodes: err.userCodes.slice(0, 20),
+          });
+          throw err;
+        }
+        const unknown = new Set(named);
+        list = remaining.filter((s) => !unknown.has(s.userCode));
+        from = 0;
+        to = list.length;
+        const left = remaining.length - list.length;
+        this.#counters.rejectedStates += left;
+        report.rejected.push(
+          new RejectedBatchError(this.#endpoint, err.status, err.serverMessage, named, {
+            resentWithout: true,
+          }),
+        );
+        this.#logger.warn(
+          'Teleopti RTA has no person for user code(s) of a batch; sending it again without them',
+          {
+            status: err.status,
+            serverMessage: err.serverMessage,
+            leftOut: left,
+            userCodes: named.slice(0, 20),
+            remaining: list.length,
+          },
+        );
+        if (list.length === 0) return;
+      }
+    }
+  }
+
   /** One request, retried until accepted; throws typed errors. */
   async #send(spec: RequestSpec, report: RtaSendReport, signal: AbortSignal | undefined) {
     const what = `Sending ${spec.states} state(s) to Teleopti RTA (${spec.kind})`;
@@ -338,13 +412,6 @@ export class TeleoptiRtaClient {
         });
         if (err instanceof RejectedBatchError) {
           this.#counters.rejectedBatches += 1;
-          this.#counters.rejectedStates += spec.states;
-          this.#logger.warn('Teleopti RTA rejected a batch; it is not retried', {
-            status: err.status,
-            serverMessage: err.serverMessage,
-            states: spec.states,
-            userCodes: err.userCodes.slice(0, 20),
-          });
         } else if (err instanceof TeleoptiRtaError && err.fatal) {
           this.#logger.error(err.message, { code: err.code });
         }
@@ -386,7 +453,7 @@ export class TeleoptiRtaClient {
       if (attempt >= this.#options.retry.maxAttempts) {
         throw new RetriesExhaustedError(this.#endpoint, attempt, result.message, result.cause);
       }
-      const delayMs = backoffDelay(attempt, this.#options.retry);
+      const delayMs = retryDelay(attempt, this.#options.retry, result.retryAfterMs);
       report.retries += 1;
       this.#counters.retries += 1;
       const event: RtaRetryEvent = {
@@ -475,7 +542,17 @@ export class TeleoptiRtaClient {
         res.status === 408 ||
         res.status === 429
       ) {
-        return { ok: false, reason: 'server-error', status: res.status, message };
+        const asked =
+          res.status === 503 || res.status === 429
+            ? retryAfterMs(res.headers.get('retry-after'))
+            : undefined;
+        return {
+          ok: false,
+          reason: 'server-error',
+          status: res.status,
+          message,
+          ...(asked === undefined ? {} : { retryAfterMs: asked }),
+        };
       }
       throw new RtaHttpError(this.#endpoint, res.status, message);
     } catch (err) {

@@ -10,6 +10,7 @@ import type { RtaSendReport } from './types.js';
 export type TeleoptiRtaErrorCode =
   | 'INVALID_CONFIG'
   | 'INVALID_STATE'
+  | 'INVALID_SEND_OPTIONS'
   | 'INVALID_AUTHENTICATION_KEY'
   | 'UNKNOWN_SOURCE'
   | 'REJECTED_BATCH'
@@ -112,6 +113,29 @@ export class InvalidStateError extends TeleoptiRtaError {
 }
 
 /**
+ * The options of one send call are invalid (e.g. an empty legacy `snapshotId`). Nothing was sent.
+ * Not fatal: the client is fine, fix the call.
+ *
+ * @example
+ * await legacyClient.sendSnapshot(states, { snapshotId: '' }); // throws InvalidSendOptionsError
+ */
+export class InvalidSendOptionsError extends TeleoptiRtaError {
+  override readonly code = 'INVALID_SEND_OPTIONS' as const;
+  /** One line per problem, `option: message`. */
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(
+      'INVALID_SEND_OPTIONS',
+      `Invalid options for this Teleopti RTA send call: ${problems.join('; ')}. Nothing was sent; fix the call.`,
+      false,
+    );
+    this.name = 'InvalidSendOptionsError';
+    this.problems = problems;
+  }
+}
+
+/**
  * The server rejected the authentication key (400). Fatal.
  *
  * @example
@@ -168,6 +192,10 @@ export class UnknownSourceError extends TeleoptiRtaError {
  * The server rejected one batch with 400 for another reason (e.g. "No person found for UserCode …"
  * on older servers). The batch is not retried; other batches go on. Not fatal.
  *
+ * In legacy mode, when the message names user codes of the batch ("No person found for UserCode
+ * X"), the client sends the batch again without them: the error in `report.rejected` then has
+ * `resentWithout: true` and `userCodes` holds only the left-out user codes.
+ *
  * @example
  * const report = await client.sendStates(states);
  * for (const r of report.rejected) logger.warn(r.message, { userCodes: r.userCodes });
@@ -178,21 +206,39 @@ export class RejectedBatchError extends TeleoptiRtaError {
   readonly status: number;
   /** The server's message. */
   readonly serverMessage: string;
-  /** User codes of every state in the rejected batch, in order. */
+  /**
+   * User codes of every state in the rejected batch, in order; with `resentWithout`, only the
+   * user codes the server named, whose states were left out.
+   */
   readonly userCodes: string[];
+  /**
+   * True when the rest of the batch was sent again without `userCodes` (legacy "No person found
+   * for UserCode …"); false when the whole batch was given up.
+   */
+  readonly resentWithout: boolean;
 
-  constructor(endpoint: string, status: number, serverMessage: string, userCodes: string[]) {
+  constructor(
+    endpoint: string,
+    status: number,
+    serverMessage: string,
+    userCodes: string[],
+    options: { resentWithout?: boolean } = {},
+  ) {
     const shown = userCodes.slice(0, 5).join(', ');
     const more = userCodes.length > 5 ? ` … (+${userCodes.length - 5} more)` : '';
+    const resentWithout = options.resentWithout === true;
     super(
       'REJECTED_BATCH',
-      `Teleopti RTA at ${endpoint} rejected a batch of ${userCodes.length} state(s) (${status}: "${serverMessage}"); it is not retried. User codes: ${shown || '(none)'}${more}. Check that these agents have an external logon for this source in Teleopti.`,
+      resentWithout
+        ? `Teleopti RTA at ${endpoint} has no person for ${userCodes.length} user code(s) of a batch (${status}: "${serverMessage}"): ${shown || '(none)'}${more}. Their states were left out and the rest of the batch was sent again. Check that these agents have an external logon for this source in Teleopti.`
+        : `Teleopti RTA at ${endpoint} rejected a batch of ${userCodes.length} state(s) (${status}: "${serverMessage}"); it is not retried. User codes: ${shown || '(none)'}${more}. Check that these agents have an external logon for this source in Teleopti.`,
       false,
     );
     this.name = 'RejectedBatchError';
     this.status = status;
     this.serverMessage = serverMessage;
     this.userCodes = userCodes;
+    this.resentWithout = resentWithout;
   }
 }
 

@@ -37,7 +37,8 @@ export interface RtaRetryOptions {
    */
   initialDelayMs?: number;
   /**
-   * Largest upper bound of a retry delay, in ms.
+   * Largest upper bound of a retry delay, in ms. A 503/429 `Retry-After` header lengthens the wait
+   * up to this, never beyond.
    * @default 30000
    */
   maxDelayMs?: number;
@@ -147,7 +148,8 @@ export interface RtaSendOptions {
 /** Options of `sendSnapshot`. */
 export interface RtaSnapshotOptions extends RtaSendOptions {
   /**
-   * Legacy mode only: the `SnapshotId` put on each state and closed afterwards.
+   * Legacy mode only: the `SnapshotId` put on each state and closed afterwards. Must contain a
+   * character other than white space (`InvalidSendOptionsError` otherwise, before anything is sent).
    * @default the current time as an ISO-8601 string
    */
   snapshotId?: string;
@@ -163,7 +165,12 @@ export interface RtaSendReport {
   acceptedRequests: number;
   /** States in accepted requests. */
   statesSent: number;
-  /** Batches the server rejected with 400 (not fatal, not retried): `sendStates` only. */
+  /**
+   * Batches the server rejected with 400 (not fatal, not retried): `sendStates` only; plus, in
+   * legacy mode (`sendStates` and `sendSnapshot`), one entry with `resentWithout: true` per
+   * "No person found for UserCode X" answer, naming the users whose states were left out before
+   * the rest was sent again.
+   */
   rejected: RejectedBatchError[];
   /** Wall time of the call, in ms. */
   durationMs: number;
@@ -185,9 +192,9 @@ export interface RtaClientCounters {
   timeouts: number;
   /** Attempts that failed in transport (connection refused/reset, DNS, …). */
   networkErrors: number;
-  /** Batches rejected with a non-fatal 400. */
+  /** Requests answered with a non-fatal 400 (legacy: including those sent again without unknown users). */
   rejectedBatches: number;
-  /** States in rejected batches. */
+  /** States not delivered because of a non-fatal 400 (legacy: only the left-out users' states). */
   rejectedStates: number;
   /** Snapshots completed. */
   snapshots: number;

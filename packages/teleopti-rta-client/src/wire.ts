@@ -4,6 +4,9 @@ import { isError } from './error-like.js';
 import { InvalidStateError } from './errors.js';
 import type { RtaState } from './types.js';
 
+/** A user code (or legacy snapshot id) must contain a character other than white space. */
+const NOT_BLANK = /\S/;
+
 /** Longest state code the server accepts. */
 export const MAX_STATE_CODE_LENGTH = 300;
 /** Most states per batch on older servers. */
@@ -77,7 +80,8 @@ export function assertSendable(states: readonly RtaState[]): void {
     const s = states[i] as Partial<RtaState> | null | undefined;
     const problem = stateProblem(s);
     if (problem === undefined) continue;
-    const who = typeof s?.userCode === 'string' && s.userCode !== '' ? s.userCode : `#${i}`;
+    const who =
+      typeof s?.userCode === 'string' && NOT_BLANK.test(s.userCode) ? s.userCode : `#${i}`;
     problems ??= [];
     userCodes ??= [];
     problems.push(`state #${i} (${who}): ${problem}`);
@@ -89,6 +93,7 @@ export function assertSendable(states: readonly RtaState[]): void {
 function stateProblem(s: Partial<RtaState> | null | undefined): string | undefined {
   if (typeof s !== 'object' || s === null) return 'not an object';
   if (typeof s.userCode !== 'string' || s.userCode === '') return 'userCode is empty';
+  if (!NOT_BLANK.test(s.userCode)) return 'userCode is only white space';
   if (typeof s.stateCode !== 'string' || s.stateCode === '') return 'stateCode is empty';
   if (s.stateCode.length > MAX_STATE_CODE_LENGTH) {
     return `stateCode has ${s.stateCode.length} characters (at most ${MAX_STATE_CODE_LENGTH})`;
@@ -137,6 +142,49 @@ export function serverMessage(
   // Redacted before the cut: a secret cut in half would no longer be recognised.
   message = redact(message);
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}
+
+/**
+ * Legacy servers reject a whole batch with 400 `No person found for UserCode X, SourceId S` when
+ * one of its user codes has no person. Returns the user codes of `states` that such a message
+ * names (each once, in batch order), or `[]` when the message is another one or names nobody in
+ * the batch. A user code counts as named when it stands after `UserCode` as a whole word: bounded
+ * by the start, white space, a quote, `,` `;` `:` or parentheses (a final `.` too); the
+ * `, SourceId …` tail is ignored so that a user code such as `1` does not match the source id.
+ *
+ * @example
+ * usersNamedNotFound('No person found for UserCode ghost, SourceId 1', states); // ['ghost']
+ */
+export function usersNamedNotFound(message: string, states: readonly RtaState[]): string[] {
+  const at = NO_PERSON.exec(message);
+  if (at === null) return [];
+  const tail = message.slice(at.index + at[0].length).replace(SOURCE_TAIL, '');
+  const named: string[] = [];
+  const seen = new Set<string>();
+  for (const state of states) {
+    const code = state.userCode;
+    if (seen.has(code)) continue;
+    seen.add(code);
+    if (standsAlone(tail, code)) named.push(code);
+  }
+  return named;
+}
+
+const NO_PERSON = /No person found for UserCodes?\b/i;
+const SOURCE_TAIL = /[\s,;(]*\bSourceId\b[\s\S]*$/i;
+const BOUNDARY = new Set([' ', '\t', '\n', '\r', '"', "'", ',', ';', ':', '(', ')', '[', ']']);
+
+function standsAlone(text: string, word: string): boolean {
+  if (word === '') return false;
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    const before = i === 0 ? ' ' : (text[i - 1] as string);
+    const end = i + word.length;
+    const after = end >= text.length ? ' ' : (text[end] as string);
+    const afterDot =
+      after === '.' && (end + 1 >= text.length || /\s/.test(text[end + 1] as string));
+    if (BOUNDARY.has(before) && (BOUNDARY.has(after) || afterDot)) return true;
+  }
+  return false;
 }
 
 /** What a 400 answer means. */

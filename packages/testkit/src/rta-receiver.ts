@@ -24,6 +24,12 @@ export const RTA_MAX_STATE_CODE_LENGTH = 300;
 /** Most states an older (legacy) server accepts in one batch. */
 export const RTA_LEGACY_MAX_BATCH_SIZE = 50;
 
+/**
+ * The server's failure when closing a snapshot would log agents out but no state group is flagged
+ * as logged-out (500: an exception on the server, not one of its 400 answers).
+ */
+export const RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE = 'No Logged out StateGroup found';
+
 /** The server's answer to a wrong or missing authentication key (400). */
 export const RTA_INVALID_KEY_MESSAGE =
   'You supplied an invalid authentication key. Please verify the key and try again.';
@@ -57,8 +63,10 @@ export interface RtaReceiverOptions {
    */
   stateCodes?: readonly string[];
   /**
-   * State codes (case-insensitive) in the server's logged-out state group: an agent in one of them is
-   * "already logged out" and a snapshot does not touch it.
+   * State codes (case-insensitive) in the server's logged-out state group: an agent in one of them
+   * (or logged out by an earlier snapshot) is "already logged out" and a snapshot does not touch it.
+   * `[]` means no state group is flagged as logged-out: closing a snapshot that would log an agent
+   * out then fails with 500 `No Logged out StateGroup found` and changes nothing.
    * @default ['LOGGED-OFF', 'CCC Logged out']
    */
   loggedOutStateCodes?: readonly string[];
@@ -178,6 +186,7 @@ class HttpFailure extends Error {
     readonly status: number,
     message: string,
     readonly exceptionType = 'Exception',
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -263,6 +272,7 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
   #failRemaining = 0;
   #failStatus = 500;
   #failMessage = 'An error has occurred.';
+  #failHeaders: Readonly<Record<string, string>> = {};
   #stopped = false;
 
   /** @internal Use {@link startRtaReceiver}. */
@@ -367,14 +377,22 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
   /**
    * Answer the next `n` requests with `status` and `message` before any validation (0 stops).
    * A 400 is answered as `{"Message": message}`, other statuses as an ASP.NET error body.
+   * `headers` are added to those answers (e.g. `{ 'retry-after': '2' }`, as a proxy or IIS in
+   * front of the service may send with a 503).
    *
    * @example
-   * rta.failNext(2, 503, 'Service Unavailable');
+   * rta.failNext(2, 503, 'Service Unavailable', { 'retry-after': '1' });
    */
-  failNext(n: number, status = 500, message = 'An error has occurred.'): void {
+  failNext(
+    n: number,
+    status = 500,
+    message = 'An error has occurred.',
+    headers: Readonly<Record<string, string>> = {},
+  ): void {
     this.#failRemaining = n;
     this.#failStatus = status;
     this.#failMessage = message;
+    this.#failHeaders = { ...headers };
   }
 
   /**
@@ -464,7 +482,22 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
   }
 
   #isLoggedOut(state: RtaAgentState): boolean {
-    return this.#loggedOutCodes.has(state.stateCode.toLowerCase());
+    return state.loggedOutBySnapshot || this.#loggedOutCodes.has(state.stateCode.toLowerCase());
+  }
+
+  /**
+   * Closing a snapshot puts the absent agents in the logged-out state group; without one the server
+   * fails (`No Logged out StateGroup found`). Checked before anything changes.
+   */
+  #assertCanClose(sourceId: string, present: ReadonlySet<string>): void {
+    if (this.#loggedOutCodes.size > 0) return;
+    const agents = this.#agents.get(sourceId);
+    if (!agents) return;
+    for (const [userCode, state] of agents) {
+      if (!present.has(userCode) && !this.#isLoggedOut(state)) {
+        throw new HttpFailure(500, RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE, 'ArgumentException');
+      }
+    }
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -552,7 +585,7 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
     try {
       if (this.#failRemaining > 0) {
         this.#failRemaining -= 1;
-        throw new HttpFailure(this.#failStatus, this.#failMessage);
+        throw new HttpFailure(this.#failStatus, this.#failMessage, 'Exception', this.#failHeaders);
       }
       const route = path.toLowerCase();
       const base = this.#basePath.toLowerCase();
@@ -593,6 +626,7 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
           };
     const text = JSON.stringify(payload);
     res.writeHead(failure.status, {
+      ...failure.headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(text)),
     });
@@ -703,7 +737,11 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
         'StateQueueHealthException',
       );
     }
-    this.#accept(endpoint, sourceId, isSnapshotRaw === true && endpoint === 'batch', states);
+    const isSnapshot = isSnapshotRaw === true && endpoint === 'batch';
+    if (isSnapshot && !this.legacy) {
+      this.#assertCanClose(sourceId, new Set(states.map((s) => s.userCode)));
+    }
+    this.#accept(endpoint, sourceId, isSnapshot, states);
   }
 
   #accept(
@@ -799,6 +837,7 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
     const now = new Date();
     const snapshots = this.#legacySnapshots.get(sourceId);
     const seen = snapshots?.get(snapshotId) ?? new Set<string>();
+    this.#assertCanClose(sourceId, seen);
     snapshots?.delete(snapshotId);
     const closed: RtaClosedSnapshot = {
       receivedAt: now,

@@ -196,6 +196,30 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
     expect(c.pendingDelta()).toEqual([]);
   });
 
+  it('derives a HEART_BEAT after a LOGOUT from its own snapshot (open question, see README)', () => {
+    const c = new RtaDeltaCollapser();
+    c.ingest([
+      record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Available', timestamp: at(1) }), 1),
+    ]);
+    c.markAccepted(c.pendingDelta());
+    c.ingest([
+      record(
+        ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Offline', timestamp: at(3) }),
+        2,
+      ),
+    ]);
+    expect(c.pendingDelta()).toEqual([]);
+    c.ingest([
+      record(
+        ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+        3,
+      ),
+    ]);
+    expect(c.pendingDelta()).toEqual([
+      { userCode: BEN, stateCode: 'Available', stateDescription: 'Available' },
+    ]);
+  });
+
   it('sends a state that changed and changed back before the poll only if it differs from accepted', () => {
     const c = new RtaDeltaCollapser();
     c.ingest([record(ev({ username: ANA, status: 'Available', timestamp: at(1) }), 1)]);
@@ -269,6 +293,62 @@ describe('RtaDeltaCollapser: rejected records', () => {
     expect(seen).toEqual(r.rejected);
     expect(logger.warn).toHaveBeenCalledTimes(2);
     expect(c.snapshot().map((s) => s.userCode)).toEqual([BEN]);
+  });
+
+  it('logs and reports a record that is not JSON without any of its content', () => {
+    const lines: string[] = [];
+    const keep = (message: string, ...meta: unknown[]) => {
+      lines.push(`${message} ${JSON.stringify(meta)}`);
+    };
+    const c = new RtaDeltaCollapser({
+      logger: { debug: keep, info: keep, warn: keep, error: keep },
+    });
+    const text = JSON.stringify(ev({ username: ANA, timestamp: at(1) })).replace(
+      '"LastName":"Alvarez"',
+      '"LastName":Alvarez-PII',
+    );
+    const r = c.ingest([{ shardId: SHARD_0, sequenceNumber: '1', data: bytes(text) }]);
+    expect(r.rejected).toEqual([expect.objectContaining({ kind: 'invalid-json' })]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/Alvarez|PII/);
+    expect(r.rejected[0]?.reason).not.toMatch(/Alvarez|PII/);
+  });
+
+  it('rejects records with null Data, no SequenceNumber or no sequence number, never throwing', () => {
+    const c = new RtaDeltaCollapser();
+    const good = bytes(ev({ username: BEN, timestamp: at(1) }));
+    const batch = c.ingestShardBatch({
+      shardId: SHARD_0,
+      records: [
+        { SequenceNumber: '1', Data: null as unknown as Uint8Array },
+        { Data: good },
+        null as never,
+        { SequenceNumber: '4', Data: good },
+      ],
+    });
+    expect(batch.rejected.map((x) => [x.sequenceNumber, x.kind])).toEqual([
+      ['1', 'missing-data'],
+      ['', 'invalid-sequence-number'],
+      ['', 'missing-data'],
+    ]);
+    expect(batch.accepted).toBe(1);
+    const direct = c.ingest([
+      { shardId: SHARD_1, sequenceNumber: undefined as unknown as string, data: good },
+      { shardId: SHARD_1, sequenceNumber: '2', data: null as unknown as Uint8Array },
+      undefined as never,
+    ]);
+    expect(direct.rejected.map((x) => x.kind)).toEqual([
+      'invalid-sequence-number',
+      'missing-data',
+      'missing-data',
+    ]);
+  });
+
+  it('rejects an event whose username is only white space as a bad event', () => {
+    const c = new RtaDeltaCollapser();
+    const r = c.ingest([record(ev({ username: '   ', timestamp: at(1) }), 1)]);
+    expect(r.rejected).toEqual([expect.objectContaining({ kind: 'missing-username' })]);
+    expect(c.agentCount).toBe(0);
   });
 
   it('survives an onReject callback that throws', () => {

@@ -62,7 +62,7 @@ const eventArb = fc
     ARN: field(strings),
     Name: field(strings),
     Type: field(['ROUTABLE', 'OFFLINE', null, ABSENT]),
-    Username: field(strings),
+    Username: field(strings, [...anyJunk, ' ', '\t\n', '\u00a0\u3000', ' agent.padded ']),
     Contacts: fc.oneof(
       { arbitrary: fc.array(contactArb, { maxLength: 3 }) as fc.Arbitrary<unknown>, weight: 6 },
       { arbitrary: fc.constantFrom(...anyJunk), weight: 1 },

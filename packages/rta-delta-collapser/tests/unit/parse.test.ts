@@ -88,6 +88,62 @@ describe('parseAgentEvent: rejections (reported, never thrown)', () => {
     expect(rejectionOf(new Uint8Array(0)).kind).toBe('invalid-json');
   });
 
+  it('never quotes the record in an invalid-json reason (personal data), and gives the byte offset', () => {
+    const event = agentEvent({ eventId: 'e-json' });
+    (
+      event.CurrentAgentSnapshot as { Configuration: Record<string, unknown> }
+    ).Configuration.LastName = 'Álvarez-Secret';
+    const text = JSON.stringify(event);
+    const broken = [
+      text.replace('"LastName"', 'LastName'),
+      text.replace('Álvarez-Secret"', 'Álvarez-Secret'),
+      `${text}Álvarez-Secret`,
+      'Álvarez-Secret',
+      `{"LastName":"Álvarez-Secret" x}`,
+    ];
+    const reasons = broken.map((b) => rejectionOf(bytes(b)).reason);
+    for (const reason of reasons) {
+      expect(reason).not.toMatch(/Secret|lvarez|Unexpected token|"/);
+      expect(reason).toMatch(/^record data \(\d+ bytes\) is not valid JSON/);
+    }
+    const unquotedAt = Buffer.from(text.slice(0, text.indexOf('"LastName"'))).byteLength;
+    expect(reasons[0]).toBe(
+      `record data (${Buffer.byteLength(broken[0] ?? '')} bytes) is not valid JSON: expected a property name at byte ${unquotedAt}`,
+    );
+    expect(reasons[2]).toMatch(/more data follows the JSON value .* at byte \d+$/);
+    // 'x' is character 29 but byte 30: 'Á' takes two bytes in UTF-8.
+    expect(reasons[4]).toMatch(/expected ',' or '\}' at byte 30$/);
+  });
+
+  it('rejects a username that is only white space as missing-username', () => {
+    for (const blank of [' ', '\t\n', '\u00a0\u3000']) {
+      const rejection = rejectionOf(bytes(agentEvent({ username: blank, eventId: 'e-blank' })));
+      expect(rejection).toMatchObject({ kind: 'missing-username', eventId: 'e-blank' });
+      expect(rejection.reason).toMatch(/Username: must contain a character other than white space/);
+    }
+    const padded = parseAgentEvent(bytes(agentEvent({ username: ' agent.padded ' })), meta);
+    expect(padded.ok && padded.event.CurrentAgentSnapshot.Configuration.Username).toBe(
+      ' agent.padded ',
+    );
+  });
+
+  it('rejects missing data or a missing sequence number instead of throwing', () => {
+    const event = bytes(agentEvent());
+    expect(rejectionOf(null as unknown as Uint8Array)).toMatchObject({
+      kind: 'missing-data',
+      reason: 'record has no data',
+    });
+    expect(rejectionOf('{}' as unknown as Uint8Array).kind).toBe('missing-data');
+    expect(
+      rejectionOf(event, { shardId: 's', sequenceNumber: undefined as unknown as string }),
+    ).toEqual({
+      shardId: 's',
+      sequenceNumber: '',
+      kind: 'invalid-sequence-number',
+      reason: 'record has no sequence number',
+    });
+  });
+
   it('rejects an event without a username, with its EventId', () => {
     const event = agentEvent({ eventId: 'e-no-user' });
     const config = (event.CurrentAgentSnapshot as { Configuration: Record<string, unknown> })

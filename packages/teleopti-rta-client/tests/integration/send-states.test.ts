@@ -89,6 +89,22 @@ describe('sendStates against the testkit RTA receiver', () => {
     expect(c.counters()).toMatchObject({ retries: 4, serverErrors: 4, statesSent: 2500 });
   });
 
+  it('honours a 503 Retry-After, bounded by retry.maxDelayMs', async () => {
+    const delays: number[] = [];
+    const c = client({
+      retry: { initialDelayMs: 1, maxDelayMs: 300 },
+      onRetry: (e) => delays.push(e.delayMs),
+    });
+    rta.failNext(1, 503, 'Service Unavailable', { 'retry-after': '3600' });
+    const started = Date.now();
+
+    const report = await c.sendStates(agents(1));
+
+    expect(delays).toEqual([300]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(report).toMatchObject({ requests: 2, retries: 1, statesSent: 1 });
+  });
+
   it('keeps the last state of an agent that appears in two chunks', async () => {
     const states = [
       ...agents(3, 'Available'),
@@ -215,6 +231,51 @@ describe('sendStates against the testkit RTA receiver', () => {
       expect(report.statesSent).toBe(3);
       expect(strict.stateOf('agent.00003')?.stateCode).toBe('Available');
       expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 2 });
+      expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('ghost'))).toBe(true);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('legacy: sends a chunk again without a user the server has no person for, delivering the rest', async () => {
+    const strict = await startRtaReceiver({
+      authenticationKey: 'k',
+      legacy: true,
+      knownUsers: agents(100).map((s) => s.userCode),
+      rejectUnknownUsers: true,
+    });
+    const logger = recordingLogger();
+    const c = new TeleoptiRtaClient({
+      baseUrl: strict.url,
+      authenticationKey: 'k',
+      sourceId: '1',
+      legacy: true,
+      logger,
+    });
+    clients.push(c);
+    const states = [
+      ...agents(60),
+      { userCode: 'ghost', stateCode: 'A', stateDescription: 'A' },
+      ...agents(100).slice(60),
+    ];
+    try {
+      const report = await c.sendStates(states);
+
+      expect(report.rejected).toHaveLength(1);
+      const rejected = report.rejected[0] as RejectedBatchError;
+      expect(rejected).toMatchObject({ resentWithout: true, userCodes: ['ghost'], fatal: false });
+      expect(rejected.message).toContain('sent again');
+      expect(report.statesSent).toBe(100);
+      expect(strict.receivedStates().map((s) => s.userCode)).toEqual(
+        agents(100).map((s) => s.userCode),
+      );
+      expect(strict.requests.map((r) => `${r.stateCount}:${r.status}`)).toEqual([
+        '50:200',
+        '50:400',
+        '49:200',
+        '1:200',
+      ]);
+      expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 1 });
       expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('ghost'))).toBe(true);
     } finally {
       await strict.stop();

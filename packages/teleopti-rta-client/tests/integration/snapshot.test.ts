@@ -4,6 +4,7 @@ import {
   startRtaReceiver,
 } from '@connect-wfm/testkit';
 import {
+  InvalidSendOptionsError,
   RejectedBatchError,
   RtaHttpError,
   TeleoptiRtaClient,
@@ -162,11 +163,37 @@ describe('legacy mode', () => {
     ]);
   });
 
-  it('never closes a snapshot when a chunk is rejected', async () => {
+  it('never closes a snapshot when a chunk is rejected with a 400 that names no user of it', async () => {
+    const c = legacyClient();
+    rta.failNext(1, 400, 'No person found for UserCode someone.else, SourceId 1');
+
+    const err = await c.sendSnapshot(agents(60)).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RejectedBatchError);
+    expect((err as RejectedBatchError).resentWithout).toBe(false);
+    expect(rta.closedSnapshots).toHaveLength(0);
+    expect(rta.requests.map((r) => r.status)).toEqual([400]);
+  });
+
+  it('rejects a blank snapshotId before anything is sent', async () => {
+    const c = legacyClient();
+
+    for (const snapshotId of ['', '   ']) {
+      const err = await c.sendSnapshot(agents(120), { snapshotId }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(InvalidSendOptionsError);
+      expect(err).toMatchObject({ code: 'INVALID_SEND_OPTIONS', fatal: false });
+      expect((err as Error).message).toContain('snapshotId');
+    }
+    expect(rta.requests).toHaveLength(0);
+  });
+
+  it('leaves out a user the server has no person for, reports it, and still closes the snapshot', async () => {
+    const known = agents(121).map((s) => s.userCode);
     const strict = await startRtaReceiver({
       authenticationKey: KEY,
       legacy: true,
-      knownUsers: agents(50).map((s) => s.userCode),
+      knownUsers: known,
       rejectUnknownUsers: true,
     });
     const c = new TeleoptiRtaClient({
@@ -174,14 +201,86 @@ describe('legacy mode', () => {
       authenticationKey: KEY,
       sourceId: '1',
       legacy: true,
+      retry: FAST_RETRY,
     });
     clients.push(c);
     try {
-      const err = await c.sendSnapshot(agents(60)).catch((e: unknown) => e);
+      await c.sendStates(agents(121, 'Available'));
+      const snapshot = [
+        ...agents(120, 'Break'),
+        { userCode: 'agent.newhire', stateCode: 'Break', stateDescription: 'Break' },
+      ].sort((a, b) => (a.userCode < b.userCode ? -1 : 1));
 
+      const report = await c.sendSnapshot(snapshot, { snapshotId: 'snap-unknown-user' });
+
+      expect(report.rejected).toHaveLength(1);
+      expect(report.rejected[0]).toMatchObject({
+        resentWithout: true,
+        userCodes: ['agent.newhire'],
+        serverMessage: 'No person found for UserCode agent.newhire, SourceId 1',
+      });
+      expect(report.statesSent).toBe(120);
+      expect(strict.receivedStates()).toHaveLength(121 + 120);
+      expect(strict.stateOf('agent.newhire')).toBeUndefined();
+      expect(strict.closedSnapshots).toHaveLength(1);
+      expect(strict.closedSnapshots[0]?.loggedOut).toEqual(['agent.00120']);
+      expect(strict.stateOf('agent.00119')?.stateCode).toBe('Break');
+      expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 1, snapshots: 1 });
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('leaves each named user out at most once per chunk, and skips a chunk left empty', async () => {
+    const strict = await startRtaReceiver({
+      authenticationKey: KEY,
+      legacy: true,
+      knownUsers: agents(2).map((s) => s.userCode),
+      rejectUnknownUsers: true,
+    });
+    const c = new TeleoptiRtaClient({
+      baseUrl: strict.url,
+      authenticationKey: KEY,
+      sourceId: '1',
+      legacy: true,
+      chunkSize: 3,
+      retry: FAST_RETRY,
+    });
+    clients.push(c);
+    try {
+      // Chunks: [agent.00000, ghost.1, agent.00001] and [ghost.2, ghost.3].
+      const snapshot = [
+        ...agents(1),
+        { userCode: 'ghost.1', stateCode: 'A', stateDescription: 'A' },
+        ...agents(2).slice(1),
+        { userCode: 'ghost.2', stateCode: 'A', stateDescription: 'A' },
+        { userCode: 'ghost.3', stateCode: 'A', stateDescription: 'A' },
+      ];
+
+      const report = await c.sendSnapshot(snapshot);
+
+      expect(report.rejected.map((r) => r.userCodes)).toEqual([
+        ['ghost.1'],
+        ['ghost.2'],
+        ['ghost.3'],
+      ]);
+      expect(strict.requests.map((r) => `${r.stateCount}:${r.status}`)).toEqual([
+        '3:400',
+        '2:200',
+        '2:400',
+        '1:400',
+        '0:200',
+      ]);
+      expect(strict.closedSnapshots).toHaveLength(1);
+
+      // A server that names a user already left out: the chunk is given up, as before.
+      strict.reset();
+      strict.failNext(2, 400, 'No person found for UserCode agent.00001, SourceId 1');
+      const err = await c.sendSnapshot(agents(2)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RejectedBatchError);
+      expect((err as RejectedBatchError).userCodes).toEqual(['agent.00000']);
+      expect(strict.requests.map((r) => r.status)).toEqual([400, 400]);
       expect(strict.closedSnapshots).toHaveLength(0);
-      expect(strict.requests.some((r) => r.path.endsWith('CloseSnapshot'))).toBe(false);
     } finally {
       await strict.stop();
     }

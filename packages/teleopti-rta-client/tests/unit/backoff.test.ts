@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { backoffDelay } from '../../src/backoff.js';
+import { backoffDelay, retryAfterMs, retryDelay } from '../../src/backoff.js';
 
 describe('backoff with full jitter', () => {
   it('stays within [0, min(max, initial * multiplier^(retry-1))] for any policy and retry', () => {
@@ -27,6 +27,27 @@ describe('backoff with full jitter', () => {
         },
       ),
     );
+  });
+
+  it('reads Retry-After as seconds or an HTTP date, and ignores anything else', () => {
+    const now = Date.parse('2024-05-01T08:00:00Z');
+
+    expect(retryAfterMs('2', now)).toBe(2000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Wed, 01 May 2024 08:00:05 GMT', now)).toBe(5000);
+    expect(retryAfterMs('Wed, 01 May 2024 07:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs('-1', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+  });
+
+  it('waits at least what Retry-After asks, but never more than maxDelayMs', () => {
+    const policy = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, maxAttempts: Infinity };
+
+    expect(retryDelay(1, policy, 600, () => 0.5)).toBe(600);
+    expect(retryDelay(1, policy, 60_000, () => 0.5)).toBe(1000);
+    expect(retryDelay(4, policy, 10, () => 1)).toBe(800);
+    expect(retryDelay(1, policy, undefined, () => 0.5)).toBe(50);
   });
 
   it('grows exponentially up to the cap', () => {

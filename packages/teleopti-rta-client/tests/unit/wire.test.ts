@@ -6,6 +6,7 @@ import {
   classifyBadRequest,
   serializeBatch,
   serverMessage,
+  usersNamedNotFound,
 } from '../../src/wire.js';
 
 const stateArb = fc.record({
@@ -84,6 +85,45 @@ describe('state checks', () => {
 
     expect(err).toBeInstanceOf(InvalidStateError);
     expect((err as InvalidStateError).userCodes).toEqual(['#0', 'c', 'd']);
+  });
+});
+
+describe('white-space user codes', () => {
+  it('rejects a user code that is only white space, naming it by position', () => {
+    let err: unknown;
+    try {
+      assertSendable([
+        { userCode: ' ', stateCode: 'A', stateDescription: '' },
+        { userCode: 'ok', stateCode: 'A', stateDescription: '' },
+        { userCode: '\t\u00a0', stateCode: 'A', stateDescription: '' },
+      ]);
+    } catch (e) {
+      err = e;
+    }
+
+    expect(err).toBeInstanceOf(InvalidStateError);
+    expect((err as InvalidStateError).userCodes).toEqual(['#0', '#2']);
+    expect((err as Error).message).toContain('state #0 (#0): userCode is only white space');
+    expect(() =>
+      assertSendable([{ userCode: ' padded ', stateCode: 'A', stateDescription: '' }]),
+    ).not.toThrow();
+  });
+});
+
+describe('user codes named by "No person found"', () => {
+  const states = (...codes: string[]): RtaState[] =>
+    codes.map((userCode) => ({ userCode, stateCode: 'A', stateDescription: 'A' }));
+
+  it.each([
+    ['No person found for UserCode ghost, SourceId 1', ['ghost']],
+    ['No person found for UserCode "ghost".', ['ghost']],
+    ['No person found for UserCodes ghost, agent.b, SourceId 1', ['agent.b', 'ghost']],
+    ['No person found for UserCode agent.b.c, SourceId 1', []],
+    ['No person found for UserCode someone.else, SourceId 1', []],
+    ['Source id "1" not found: agent.b', []],
+  ])('reads %j as naming %j of the batch', (message, expected) => {
+    const named = usersNamedNotFound(message, states('agent.a', 'agent.b', 'ghost', '1', 'ghost'));
+    expect([...named].sort()).toEqual(expected);
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   RTA_INVALID_KEY_MESSAGE,
+  RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
   RTA_SNAPSHOT_LOGGED_OUT_STATE,
   type RtaReceiver,
   startRtaReceiver,
@@ -243,6 +244,25 @@ describe('RTA receiver (current API)', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('adds the chosen headers to the failed answers only', async () => {
+    rta.failNext(1, 503, 'maintenance', { 'retry-after': '7' });
+    const send = () =>
+      fetch(`${rta.url}/Rta/State/Batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch([st('a', 'A')])),
+      });
+
+    const failed = await send();
+    const ok = await send();
+    await Promise.all([failed.text(), ok.text()]);
+
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('7');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('retry-after')).toBeNull();
+  });
+
   it('holds stalled requests unanswered, drops them when the client gives up, and answers again when un-stalled', async () => {
     rta.stall(true);
     const started = Date.now();
@@ -309,6 +329,59 @@ describe('RTA receiver (current API)', () => {
     }
   });
 
+  it('fails closing a snapshot with "No Logged out StateGroup found" when no logged-out state group is configured', async () => {
+    const bare = await startRtaReceiver({ authenticationKey: KEY, loggedOutStateCodes: [] });
+    try {
+      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
+
+      const nobodyOut = await post(
+        bare,
+        '/Rta/State/Batch',
+        batch([st('agent.a', 'A'), st('agent.b', 'B')], { IsSnapshot: true }),
+      );
+      const someoneOut = await post(
+        bare,
+        '/Rta/State/Batch',
+        batch([st('agent.a', 'Break')], { IsSnapshot: true }),
+      );
+
+      expect(nobodyOut.status).toBe(200);
+      expect(someoneOut.status).toBe(500);
+      expect(someoneOut.json).toMatchObject({
+        Message: 'An error has occurred.',
+        ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
+      });
+      expect(bare.batches).toHaveLength(2);
+      expect(bare.stateOf('agent.a')?.stateCode).toBe('A');
+      expect(bare.stateOf('agent.b')?.stateCode).toBe('B');
+      expect(bare.requests.at(-1)).toMatchObject({
+        status: 500,
+        message: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
+      });
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('does not log an agent out again on the next snapshot, whatever loggedOutStateCodes lists', async () => {
+    const custom = await startRtaReceiver({
+      authenticationKey: KEY,
+      loggedOutStateCodes: ['LOGGED-OFF'],
+    });
+    try {
+      await post(custom, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
+      const snapshot = batch([st('agent.a', 'A')], { IsSnapshot: true });
+
+      await post(custom, '/Rta/State/Batch', snapshot);
+      await post(custom, '/Rta/State/Batch', snapshot);
+
+      expect(custom.batches.map((b) => b.loggedOut)).toEqual([[], ['agent.b'], []]);
+      expect(custom.stateOf('agent.b')?.stateCode).toBe(RTA_SNAPSHOT_LOGGED_OUT_STATE);
+    } finally {
+      await custom.stop();
+    }
+  });
+
   it('waits for batches and times out with a clear message', async () => {
     const waiting = rta.waitForBatches(1, 2000);
     await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
@@ -371,6 +444,44 @@ describe('RTA receiver (legacy mode)', () => {
       expect.objectContaining({ snapshotId: '2024-05-01T08:00:00Z', loggedOut: ['agent.b'] }),
     ]);
     expect(rta.batches[1]?.states[0]?.snapshotId).toBe('2024-05-01T08:00:00Z');
+  });
+
+  it('fails CloseSnapshot with "No Logged out StateGroup found" without a logged-out state group, keeping the snapshot open', async () => {
+    const bare = await startRtaReceiver({
+      authenticationKey: KEY,
+      legacy: true,
+      loggedOutStateCodes: [],
+    });
+    try {
+      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
+      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'Break', { SnapshotId: 's1' })]));
+      await post(
+        bare,
+        '/Rta/State/Batch',
+        batch([st('agent.a', 'A', { SnapshotId: 's2' }), st('agent.b', 'B', { SnapshotId: 's2' })]),
+      );
+      const close = (SnapshotId: string) =>
+        post(bare, '/Rta/State/CloseSnapshot', {
+          AuthenticationKey: KEY,
+          SourceId: '1',
+          SnapshotId,
+        });
+
+      const failed = await close('s1');
+      const nobodyOut = await close('s2');
+      const again = await close('s1');
+
+      expect(failed.status).toBe(500);
+      expect(failed.json).toMatchObject({
+        ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
+      });
+      expect(again.status).toBe(500);
+      expect(nobodyOut.status).toBe(200);
+      expect(bare.closedSnapshots.map((c) => c.snapshotId)).toEqual(['s2']);
+      expect(bare.stateOf('agent.b')?.stateCode).toBe('B');
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('validates CloseSnapshot: key, then snapshot id', async () => {
