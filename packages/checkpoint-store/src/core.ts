@@ -318,8 +318,13 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
   /** Human-readable scope for messages. */
   protected readonly scope: string;
   protected readonly logger: CheckpointStoreLogger;
-  /** The lease this instance holds (or held and lost), if any. */
+  /** The lease this instance holds (or held and lost, or released), if any. */
   protected fence: Fence | undefined;
+  /**
+   * True after `releaseLease`: the instance keeps its fence and refuses every write until it
+   * acquires the lease again (it never falls back to unfenced writes once it took a lease).
+   */
+  private released = false;
   private leaseTtlMs = 0;
   private closed = false;
 
@@ -373,12 +378,15 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
       list.push([shardId, normalizeUpdate(this.scope, shardId, entry[1])]);
     }
     if (list.length === 0) return;
+    this.assertNotReleased();
     await this.doPut(list, this.fence);
   }
 
   async delete(shardId: string): Promise<void> {
     this.assertOpen();
-    await this.doDelete(validateShardId(this.scope, shardId), this.fence);
+    const id = validateShardId(this.scope, shardId);
+    this.assertNotReleased();
+    await this.doDelete(id, this.fence);
   }
 
   async acquireLease(options: AcquireLeaseOptions): Promise<Lease> {
@@ -386,6 +394,7 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
     validateLeaseOptions(this.scope, options);
     const lease = await this.doAcquire(options.owner, options.ttlMs);
     this.fence = { owner: lease.owner, token: lease.token };
+    this.released = false;
     this.leaseTtlMs = options.ttlMs;
     this.logger.info('leader lease acquired', {
       application: this.application,
@@ -404,6 +413,7 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
         `cannot renew the leader lease of ${this.scope}: this store instance holds none. Call acquireLease first.`,
       );
     }
+    this.assertNotReleased();
     try {
       return await this.doRenew(fence, this.leaseTtlMs);
     } catch (err) {
@@ -423,14 +433,27 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
     this.assertOpen();
     const fence = this.fence;
     if (fence === undefined) return;
+    // Refuse writes from now on, whether the release succeeds, finds the lease already lost, or
+    // fails: only a new acquireLease lifts the refusal.
+    this.released = true;
     await this.doRelease(fence);
-    this.fence = undefined;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.doClose();
+  }
+
+  /** Refuses writes after `releaseLease` until the lease is acquired again. */
+  private assertNotReleased(): void {
+    const fence = this.fence;
+    if (!this.released || fence === undefined) return;
+    throw new LeaseLostError(
+      `this store instance released the leader lease of ${this.scope} (owner ${fence.owner}, token ${fence.token}); its writes are refused until it calls acquireLease again.`,
+      fence.owner,
+      fence.token,
+    );
   }
 
   private assertOpen(): void {

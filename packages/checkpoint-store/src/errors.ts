@@ -3,6 +3,8 @@
  * string-literal `code`, so callers can branch on `err.code` or on `instanceof`.
  */
 
+import { redactCause } from './redact.js';
+
 /** Every code a {@link CheckpointStoreError} can carry. */
 export type CheckpointStoreErrorCode =
   | 'INVALID_ARGUMENT'
@@ -32,7 +34,11 @@ export class CheckpointStoreError extends Error {
   readonly code: CheckpointStoreErrorCode;
 
   constructor(code: CheckpointStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The cause is kept without the SDK's hidden $response and request data (credentials).
+    super(
+      message,
+      options?.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     this.name = 'CheckpointStoreError';
     this.code = code;
   }

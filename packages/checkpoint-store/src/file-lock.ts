@@ -1,24 +1,36 @@
 /**
  * A cross-process lock file for the file backend.
  *
- * The lock is `<path>.lock`, holding `{ pid, host, nonce, at }`. It is created atomically with
- * its content (written to a temporary file, then `link()`ed into place, which fails when the
- * lock exists), so a process killed at any instant never leaves a half-written lock. A lock
- * whose pid is dead on this host is stale; it is removed while holding a second, short-lived
- * `<path>.lock.break` lock, after checking that the lock is still the same stale one (nonce),
- * so two processes breaking the same stale lock cannot remove a fresh one.
+ * The lock is `<path>.lock`, holding `{ pid, host, nonce, at, start?, boot? }`: `start` is the
+ * owner process's start time (field 22 of `/proc/<pid>/stat`) and `boot` the kernel boot id, both
+ * where `/proc` exists (Linux). It is created atomically with its content (written to a temporary
+ * file, then `link()`ed into place, which fails when the lock exists), so a process killed at any
+ * instant never leaves a half-written lock.
+ *
+ * A lock of this host is stale when its owner is provably not a live process instance: the boot
+ * id differs (the machine rebooted), the pid is dead, the pid is alive but started at another
+ * time than recorded (the pid was reused, as after a container restart where the new process is
+ * PID 1 again), or the pid is our own but this process instance did not take that lock (a lock
+ * left by a previous incarnation with the same pid). Stale locks are removed while holding a
+ * second, short-lived `<path>.lock.break` lock, after checking that the lock is still the same
+ * stale one (nonce), so two processes breaking the same stale lock cannot remove a fresh one.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LockTimeoutError } from './errors.js';
 import type { CheckpointStoreLogger } from './types.js';
 
-interface LockContent {
+export interface LockContent {
   pid: number;
   host: string;
   nonce: string;
   at: number;
+  /** Start time of the owner process (`/proc/<pid>/stat` field 22), when known. */
+  start?: string;
+  /** Kernel boot id of the owner's host, when known. */
+  boot?: string;
 }
 
 /** How old a lock file that cannot be parsed (or a break lock) must be to count as stale. */
@@ -39,6 +51,63 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return !isErrno(err, 'ESRCH');
   }
+}
+
+/**
+ * Start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`), or
+ * undefined where `/proc` is not available or the process is gone. Together with the boot id it
+ * identifies one process instance, even when its pid is reused.
+ */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // the command name (field 2) is in parentheses and may contain spaces or parentheses
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+let cachedBootId: string | null | undefined;
+
+/** The kernel boot id (Linux), or undefined. */
+export function bootId(): string | undefined {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    } catch {
+      cachedBootId = null;
+    }
+  }
+  return cachedBootId ?? undefined;
+}
+
+/**
+ * Nonces of the locks this process instance holds right now. A lock naming our pid whose nonce
+ * is not here was left by an earlier process that had the same pid.
+ */
+const heldNonces = new Set<string>();
+
+/** True when `lock` (of this host) was taken by a process instance that is still alive. */
+export function lockOwnerAlive(lock: LockContent): boolean {
+  const boot = bootId();
+  if (lock.boot !== undefined && boot !== undefined && lock.boot !== boot) return false;
+  if (lock.pid === process.pid) {
+    if (heldNonces.has(lock.nonce)) return true;
+    // Same pid, not taken by this module instance: it is ours only if it carries our own start
+    // time (another copy of this module in this very process); otherwise a previous process
+    // with the same pid (a restarted container's PID 1) left it behind.
+    const mine = processStartTime(process.pid);
+    return lock.start !== undefined && mine !== undefined && lock.start === mine;
+  }
+  if (!processAlive(lock.pid)) return false;
+  if (lock.start === undefined) return true;
+  const current = processStartTime(lock.pid);
+  // pid alive but started at another time: the pid was reused by another process
+  return current === undefined || current === lock.start;
 }
 
 /** Creates `target` with `content` atomically; false when `target` exists already. */
@@ -72,7 +141,9 @@ async function readLock(
       typeof parsed.pid === 'number' &&
       typeof parsed.host === 'string' &&
       typeof parsed.nonce === 'string' &&
-      typeof parsed.at === 'number'
+      typeof parsed.at === 'number' &&
+      (parsed.start === undefined || typeof parsed.start === 'string') &&
+      (parsed.boot === undefined || typeof parsed.boot === 'string')
     ) {
       return { raw, content: parsed as LockContent };
     }
@@ -112,16 +183,32 @@ export async function acquireFileLock(
     nonce: randomBytes(8).toString('hex'),
     at: Date.now(),
   };
+  const start = processStartTime(process.pid);
+  if (start !== undefined) mine.start = start;
+  const boot = bootId();
+  if (boot !== undefined) mine.boot = boot;
   const serialized = JSON.stringify(mine);
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   let lastHolder: LockContent | undefined;
   for (;;) {
-    if (await createExclusive(lockPath, serialized)) {
+    // registered before the lock exists, so a check by this process never sees it unowned
+    heldNonces.add(mine.nonce);
+    let created = false;
+    try {
+      created = await createExclusive(lockPath, serialized);
+    } finally {
+      if (!created) heldNonces.delete(mine.nonce);
+    }
+    if (created) {
       return {
         release: async () => {
-          const current = await readLock(lockPath);
-          if (current?.raw === serialized) await unlink(lockPath).catch(() => undefined);
+          try {
+            const current = await readLock(lockPath);
+            if (current?.raw === serialized) await unlink(lockPath).catch(() => undefined);
+          } finally {
+            heldNonces.delete(mine.nonce);
+          }
         },
       };
     }
@@ -156,7 +243,7 @@ async function isStale(
     const age = await ageMs(path);
     return age !== undefined && age > UNPARSEABLE_STALE_MS;
   }
-  return content.host === host && !processAlive(content.pid);
+  return content.host === host && !lockOwnerAlive(content);
 }
 
 async function breakStaleLock(
@@ -175,7 +262,7 @@ async function breakStaleLock(
     const current = await readLock(lockPath);
     if (current?.raw === staleRaw) {
       await unlink(lockPath).catch(() => undefined);
-      logger.warn('removed a stale checkpoint lock file of a dead process', {
+      logger.warn('removed a stale checkpoint lock file of a process that no longer runs', {
         lockPath,
         lock: staleRaw,
       });

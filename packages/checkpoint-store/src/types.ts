@@ -72,7 +72,10 @@ export interface CheckpointStore {
   acquireLease(options: AcquireLeaseOptions): Promise<Lease>;
   /** Extends the lease this instance holds; throws `LeaseLostError` when it was lost. */
   renewLease(): Promise<Lease>;
-  /** Gives the lease up (no-op when not held). */
+  /**
+   * Gives the lease up (no-op on the backend when not held or already lost). Afterwards this
+   * instance refuses writes and `renewLease` with `LeaseLostError` until `acquireLease` succeeds.
+   */
   releaseLease(): Promise<void>;
   /** Releases resources (connections, file handles). */
   close(): Promise<void>;

@@ -37,7 +37,6 @@ const TRANSIENT = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'TimeoutError',
-  'ExpiredNextTokenException',
   'KMSInternalException',
 ]);
 

@@ -3,6 +3,8 @@
  * with a string-literal `code`; the AWS SDK or checkpoint-store error that caused it is `cause`.
  */
 
+import { redactCause } from './redact.js';
+
 /** Every code a {@link KinesisShardReaderError} can carry. */
 export type KinesisShardReaderErrorCode =
   | 'INVALID_OPTIONS'
@@ -28,7 +30,11 @@ export class KinesisShardReaderError extends Error {
   readonly code: KinesisShardReaderErrorCode;
 
   constructor(code: KinesisShardReaderErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The cause is kept without the SDK's hidden $response and request data (credentials).
+    super(
+      message,
+      options?.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     this.name = 'KinesisShardReaderError';
     this.code = code;
   }

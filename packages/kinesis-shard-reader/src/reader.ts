@@ -24,6 +24,7 @@ import {
 } from './errors.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { decideStart, type PlanContext } from './plan.js';
+import { redactCause } from './redact.js';
 import { compareSequenceNumbers, isSequenceNumber } from './sequence.js';
 import { streamParam } from './stream-ref.js';
 import type {
@@ -42,6 +43,8 @@ import type {
 
 /** How far before a LATEST iterator's creation a refreshed iterator starts (clock skew margin). */
 const LATEST_REFRESH_MARGIN_MS = 5_000;
+/** How often a listing restarts after ExpiredNextTokenException before it fails. */
+const LIST_SHARDS_RESTARTS = 3;
 
 interface ShardState {
   readonly id: string;
@@ -54,8 +57,14 @@ interface ShardState {
   readInRun: boolean;
   startPosition: IteratorPosition | undefined;
   latestIssuedAt: number | undefined;
-  /** Last sequence number fetched from Kinesis. */
+  /** Last sequence number fetched from Kinesis (where a refreshed iterator resumes). */
   lastReadSeq: string | null;
+  /** Last sequence number handed to the caller (`ShardMetrics.lastSequenceNumber`). */
+  lastDeliveredSeq: string | null;
+  /** Order of registration; a listing started before it cannot say the shard is gone. */
+  registeredAt: number;
+  /** True when the status `gone` came from a listing (a later listing may revive it). */
+  goneFromListing: boolean;
   millisBehindLatest: number | null;
   reachedTip: boolean;
   childShardIds: string[];
@@ -74,6 +83,8 @@ interface Delivery {
   readonly atTip: boolean;
   readonly settle: (outcome: 'released' | 'discarded') => void;
   checkpointed: boolean;
+  /** A checkpoint of this batch failed (e.g. lease lost): stop() no longer waits for it. */
+  checkpointFailed: boolean;
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -115,7 +126,7 @@ function errorName(err: unknown): string {
 }
 
 function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  return err instanceof Error ? (redactCause(err) as Error) : new Error(String(err));
 }
 
 /**
@@ -183,6 +194,8 @@ export class KinesisShardReader
   #discoverAgain = false;
   #stopPromise: Promise<void> | undefined;
   #startPromise: Promise<void> | undefined;
+  #registrations = 0;
+  #onSignalAbort: (() => void) | undefined;
 
   /**
    * Validates the options (throws {@link InvalidOptionsError} listing every problem). Nothing is
@@ -197,7 +210,10 @@ export class KinesisShardReader
     const signal = this.#o.signal;
     if (signal !== undefined) {
       if (signal.aborted) this.#phase = 'stopped';
-      else signal.addEventListener('abort', () => void this.stop(), { once: true });
+      else {
+        this.#onSignalAbort = () => void this.stop();
+        signal.addEventListener('abort', this.#onSignalAbort, { once: true });
+      }
     }
   }
 
@@ -277,7 +293,7 @@ export class KinesisShardReader
     if (seq !== null && !isSequenceNumber(seq)) {
       return Promise.reject(
         new ReaderStateError(
-          `cannot checkpoint shard ${position.shardId}: ${String(seq)} is not a Kinesis sequence number (1-129 decimal digits).`,
+          `cannot checkpoint shard ${position.shardId}: ${String(seq)} is not a Kinesis sequence number (1-129 decimal digits, no leading zero).`,
         ),
       );
     }
@@ -331,7 +347,20 @@ export class KinesisShardReader
           this.#notifyCurrentWaiters();
         }
       },
-      () => this.#pendingCheckpoints.delete(result),
+      () => {
+        this.#pendingCheckpoints.delete(result);
+        if (
+          current !== undefined &&
+          current === this.#current &&
+          current.batch.shardId === position.shardId &&
+          current.batch.lastSequenceNumber === seq
+        ) {
+          // The store refused it (lease lost, I/O failure): stop() must not wait for a
+          // checkpoint that may never come. The batch stays uncheckpointed.
+          current.checkpointFailed = true;
+          this.#notifyCurrentWaiters();
+        }
+      },
     );
     return result;
   }
@@ -341,13 +370,17 @@ export class KinesisShardReader
    * were never checkpointed, so they are read again after a restart), the batch the caller holds
    * is awaited until the caller asks for the next one (or checkpoints it), pending checkpoint
    * writes finish, then it resolves. Do not `await` it inside the loop body before checkpointing
-   * the current batch: call it without awaiting, or `break`.
+   * the current batch: call it without awaiting, or `break`. Once a checkpoint of the batch in
+   * hand has failed (`CheckpointFailedError`, e.g. the lease was lost), it no longer waits for
+   * that batch: the batch is abandoned uncheckpointed and read again by the next reader of the
+   * shard. The listener on the `signal` option is removed.
    *
    * @example
    * process.once('SIGTERM', () => void reader.stop());
    */
   stop(): Promise<void> {
     if (this.#stopPromise !== undefined) return this.#stopPromise;
+    this.#detachSignal();
     if (this.#phase === 'new' || this.#phase === 'stopped') {
       this.#phase = 'stopped';
       this.#stopPromise = Promise.resolve().then(() => {
@@ -361,7 +394,11 @@ export class KinesisShardReader
     this.#wakeUp();
     this.#stopPromise = (async () => {
       await this.#startPromise?.catch(() => undefined);
-      while (this.#current !== undefined && !this.#current.checkpointed) {
+      while (
+        this.#current !== undefined &&
+        !this.#current.checkpointed &&
+        !this.#current.checkpointFailed
+      ) {
         await new Promise<void>((resolve) => this.#currentWaiters.push(resolve));
       }
       // A checkpointed batch is finished even if the caller has not asked for the next one
@@ -374,6 +411,13 @@ export class KinesisShardReader
       this.emit('stopped');
     })();
     return this.#stopPromise;
+  }
+
+  #detachSignal(): void {
+    const listener = this.#onSignalAbort;
+    if (listener === undefined) return;
+    this.#onSignalAbort = undefined;
+    this.#o.signal?.removeEventListener('abort', listener);
   }
 
   /**
@@ -395,7 +439,7 @@ export class KinesisShardReader
         getRecordsCalls: s.getRecordsCalls,
         throttles: s.throttles,
         iteratorRefreshes: s.iteratorRefreshes,
-        lastSequenceNumber: s.lastReadSeq,
+        lastSequenceNumber: s.lastDeliveredSeq,
         checkpointSequenceNumber: s.checkpointSeq,
       };
       if (s.status === 'reading' && s.millisBehindLatest !== null) {
@@ -422,6 +466,7 @@ export class KinesisShardReader
       const d = this.#queue.shift();
       if (d !== undefined) {
         this.#current = d;
+        if (d.batch.records.length > 0) d.shard.lastDeliveredSeq = d.batch.lastSequenceNumber;
         d.shard.batchesDelivered += 1;
         this.#totals.batchesDelivered += 1;
         return { done: false, value: d.batch };
@@ -461,7 +506,14 @@ export class KinesisShardReader
   ): Promise<'released' | 'discarded'> {
     if (!this.#isRunning()) return Promise.resolve('discarded');
     return new Promise((resolve) => {
-      this.#queue.push({ batch, shard, atTip, settle: resolve, checkpointed: false });
+      this.#queue.push({
+        batch,
+        shard,
+        atTip,
+        settle: resolve,
+        checkpointed: false,
+        checkpointFailed: false,
+      });
       this.#wakeUp();
     });
   }
@@ -570,6 +622,9 @@ export class KinesisShardReader
   }
 
   async #discoverOnce(): Promise<void> {
+    // Shards registered after this point (from ChildShards while the listing is under way) may
+    // be missing from its answer without being gone.
+    const knownBefore = this.#registrations;
     const listed = await this.#listShards();
     if (!this.#isRunning()) return;
     this.#totals.discoveries += 1;
@@ -586,13 +641,24 @@ export class KinesisShardReader
       const known = this.#shards.get(id);
       if (known !== undefined) {
         known.closed ||= closed;
+        if (known.status === 'gone' && known.goneFromListing && !this.#childStarted(id)) {
+          // An earlier listing that missed it was wrong or stale: it still exists.
+          known.status = 'pending';
+          known.goneFromListing = false;
+          known.lastReadSeq = null;
+          known.startPosition = undefined;
+          this.#o.logger?.info('shard listed again; no longer treated as gone', { shardId: id });
+        }
         continue;
       }
       this.#register(id, parentIds, closed);
       added.push(id);
     }
     for (const s of this.#shards.values()) {
-      if (s.status === 'pending' && !listedIds.has(s.id)) s.status = 'gone';
+      if (s.status === 'pending' && !listedIds.has(s.id) && s.registeredAt <= knownBefore) {
+        s.status = 'gone';
+        s.goneFromListing = true;
+      }
     }
     if (!this.#reportedExpiredShards) {
       this.#reportedExpiredShards = true;
@@ -615,6 +681,14 @@ export class KinesisShardReader
     this.#schedule();
   }
 
+  /** True when a child of `id` has started (then `id` must not be read again: parents first). */
+  #childStarted(id: string): boolean {
+    for (const s of this.#shards.values()) {
+      if (s.parentIds.includes(id) && s.status !== 'pending' && s.status !== 'gone') return true;
+    }
+    return false;
+  }
+
   #register(id: string, parentIds: string[], closed: boolean): ShardState {
     const cp = this.#startupCheckpoints.get(id);
     const state: ShardState = {
@@ -628,6 +702,9 @@ export class KinesisShardReader
       startPosition: undefined,
       latestIssuedAt: undefined,
       lastReadSeq: null,
+      lastDeliveredSeq: null,
+      registeredAt: ++this.#registrations,
+      goneFromListing: false,
       millisBehindLatest: null,
       reachedTip: false,
       childShardIds: [],
@@ -665,7 +742,14 @@ export class KinesisShardReader
         return out;
       } catch (err) {
         const name = errorName(err);
-        if (name === 'ExpiredNextTokenException' && restart < 3) continue;
+        // The NextToken expired (a listing that took over 300 s): list again from the start,
+        // without the token, a bounded number of times (classify.ts does not retry it).
+        if (name === 'ExpiredNextTokenException' && restart < LIST_SHARDS_RESTARTS) {
+          this.#o.logger?.warn('ListShards NextToken expired; listing again from the start', {
+            restart: restart + 1,
+          });
+          continue;
+        }
         if (name === 'UnknownOperationException' && !this.#useDescribeStream) {
           this.#o.logger?.warn(
             'ListShards is not supported by this endpoint; using DescribeStream',

@@ -26,7 +26,11 @@ export interface ReaderLogger {
   error(message: string, context?: Record<string, unknown>): void;
 }
 
-/** Backoff after throttling (and transient errors): grows from `baseMs` to `maxMs`, with jitter. */
+/**
+ * Backoff after throttling (and transient errors) of every Kinesis call: attempt n waits a random
+ * time from d to 2·d, at most `maxMs`, with d = min(baseMs·2^(n-1), max(baseMs, maxMs/2)); never
+ * less than `baseMs`.
+ */
 export interface ThrottleBackoffOptions {
   /** First delay, in ms. @default 200 */
   readonly baseMs?: number;
@@ -83,7 +87,7 @@ export interface KinesisShardReaderOptions {
   readonly warnAfterThrottles?: number;
   /** Optional logger; the reader never writes to the console. */
   readonly logger?: ReaderLogger;
-  /** Aborting this signal stops the reader gracefully, as `stop()` does. */
+  /** Aborting this signal stops the reader gracefully, as `stop()` does (listener removed on stop). */
   readonly signal?: AbortSignal;
 }
 
@@ -186,7 +190,10 @@ export interface ShardMetrics {
   readonly throttles: number;
   /** Expired iterators replaced. */
   readonly iteratorRefreshes: number;
-  /** Last sequence number handed to the caller. */
+  /**
+   * Last sequence number handed to the caller (null before the first non-empty batch). Batches
+   * fetched but not handed out (dropped at `stop()`) do not count.
+   */
   readonly lastSequenceNumber: string | null;
   /** Last sequence number stored as checkpoint. */
   readonly checkpointSequenceNumber: string | null;

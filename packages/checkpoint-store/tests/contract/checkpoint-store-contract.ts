@@ -304,6 +304,50 @@ export function describeCheckpointStoreContract(
       await next.renewLease();
     });
 
+    it('keeps refusing the old owner after it calls releaseLease on a lost lease', async () => {
+      const old = await open();
+      const next = await open();
+      await old.acquireLease({ owner: 'pod-old', ttlMs: 150 });
+      await old.put(SHARD0, { sequenceNumber: '100' });
+      await sleep(300);
+      await next.acquireLease({ owner: 'pod-new', ttlMs: 10_000 });
+      await next.put(SHARD0, { sequenceNumber: '150' });
+      await expectRejection(old.put(SHARD0, { sequenceNumber: '500' }), LeaseLostError);
+
+      // the usual shutdown path of the old owner
+      await old.releaseLease();
+
+      await expectRejection(old.put(SHARD0, { sequenceNumber: '500' }), LeaseLostError);
+      await expectRejection(old.putMany([[SHARD1, { sequenceNumber: '1' }]]), LeaseLostError);
+      await expectRejection(old.delete(SHARD0), LeaseLostError);
+      await expectRejection(old.renewLease(), LeaseLostError);
+      expect(await next.get(SHARD0)).toMatchObject({ sequenceNumber: '150', shardEnd: false });
+      expect(await next.get(SHARD1)).toBeUndefined();
+      await next.renewLease();
+      await next.put(SHARD0, { sequenceNumber: '160' });
+
+      // only a new acquisition lifts the refusal
+      await expectRejection(old.acquireLease({ owner: 'pod-old', ttlMs: 10_000 }), LeaseHeldError);
+      await expectRejection(old.put(SHARD0, { sequenceNumber: '500' }), LeaseLostError);
+      await next.releaseLease();
+      await old.acquireLease({ owner: 'pod-old', ttlMs: 10_000 });
+      await old.put(SHARD0, { sequenceNumber: '500' });
+      expect((await next.get(SHARD0))?.sequenceNumber).toBe('500');
+    });
+
+    it('refuses writes after a successful releaseLease until the lease is acquired again', async () => {
+      const store = await open();
+      const other = await open();
+      await store.acquireLease({ owner: 'pod-a', ttlMs: 10_000 });
+      await store.put(SHARD0, { sequenceNumber: '1' });
+      await store.releaseLease();
+      await expectRejection(store.put(SHARD0, { sequenceNumber: '2' }), LeaseLostError);
+      await other.acquireLease({ owner: 'pod-b', ttlMs: 10_000 });
+      await other.put(SHARD0, { sequenceNumber: '3' });
+      await expectRejection(store.delete(SHARD0), LeaseLostError);
+      expect((await other.get(SHARD0))?.sequenceNumber).toBe('3');
+    });
+
     it('lets the old owner renew an expired lease nobody took', async () => {
       const store = await open();
       const lease = await store.acquireLease({ owner: 'pod-a', ttlMs: 100 });

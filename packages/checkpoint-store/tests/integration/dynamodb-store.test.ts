@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   BackendError,
@@ -91,6 +92,44 @@ describe('DynamoDbCheckpointStore', () => {
     await expect(store.get('shardId-000000000000')).rejects.toThrow(
       /does not exist and createTable is false/,
     );
+  });
+
+  it('keeps credentials and the raw SDK response out of BackendError causes', async () => {
+    const credentials = {
+      accessKeyId: 'AKIASTORETESTSECRETID',
+      secretAccessKey: 'storeTestSecretAccessKey/123',
+      sessionToken: 'storeTestSessionTokenXYZ',
+    };
+    const secrets = [
+      credentials.accessKeyId,
+      credentials.secretAccessKey,
+      credentials.sessionToken,
+    ];
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      client: dynamo.client({ credentials }),
+      tableName: 'secret-check',
+    });
+    // an item over DynamoDB's 400 KB limit: the write fails with the SDK's ValidationException
+    const seq = '9'.repeat(129);
+    const updates = Array.from(
+      { length: 1600 },
+      (_, i) => [`shardId-${String(i).padStart(120, '0')}`, { sequenceNumber: seq }] as const,
+    );
+    const err = await store.putMany(updates).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    const cause = (err as BackendError).cause as { name?: string; $metadata?: unknown };
+    expect(cause.name).toBe('ValidationException');
+    expect(cause.$metadata).toMatchObject({ httpStatusCode: 400 });
+    expect(Object.getOwnPropertyNames(cause)).not.toContain('$response');
+    const text = [
+      inspect(err, { showHidden: true, depth: 20 }),
+      inspect(err, { depth: null }),
+      JSON.stringify(err),
+      String((err as Error).message),
+    ].join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
   });
 
   it('refuses a table with another key schema', async () => {

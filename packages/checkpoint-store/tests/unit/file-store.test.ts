@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,129 @@ describe('FileCheckpointStore', () => {
     await store.put(SHARD0, { sequenceNumber: '7' });
     expect((await store.get(SHARD0))?.sequenceNumber).toBe('7');
     expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
+  /** Start time of `pid` from /proc (field 22), as the lock file records it. */
+  function startTimeOf(pid: number): string {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  }
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
+  it('removes a lock left by an earlier process with our own pid and host (container PID 1 restart)', async () => {
+    // what kill -9 of the previous container leaves: same hostname, same pid (PID 1), old format
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        nonce: 'dead',
+        at: Date.now() - 3_600_000,
+      }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 2000,
+    });
+    await store.put(SHARD0, { sequenceNumber: '7' });
+    expect((await store.get(SHARD0))?.sequenceNumber).toBe('7');
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
+  it('removes a lock with our pid but another process start time', async () => {
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        nonce: 'old',
+        at: Date.now(),
+        start: '1',
+        boot,
+      }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 2000,
+    });
+    await store.put(SHARD0, { sequenceNumber: '8' });
+    expect((await store.get(SHARD0))?.sequenceNumber).toBe('8');
+  });
+
+  it('removes a lock whose pid now belongs to another live process (pid reused)', async () => {
+    // the recorded owner started at tick 1; the live process with that pid started later
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({
+        pid: process.ppid,
+        host: hostname(),
+        nonce: 'reused',
+        at: Date.now(),
+        start: '1',
+        boot,
+      }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 2000,
+    });
+    await store.put(SHARD0, { sequenceNumber: '9' });
+    expect((await store.get(SHARD0))?.sequenceNumber).toBe('9');
+  });
+
+  it('removes a lock taken before the host rebooted (other boot id)', async () => {
+    await writeFile(
+      `${path}.lock`,
+      JSON.stringify({
+        pid: process.ppid,
+        host: hostname(),
+        nonce: 'before-reboot',
+        at: Date.now(),
+        start: startTimeOf(process.ppid),
+        boot: '00000000-0000-0000-0000-000000000000',
+      }),
+    );
+    const store = new FileCheckpointStore({
+      application: 'rta',
+      stream: 'agents',
+      path,
+      lockTimeoutMs: 2000,
+    });
+    await store.put(SHARD0, { sequenceNumber: '10' });
+    expect((await store.get(SHARD0))?.sequenceNumber).toBe('10');
+  });
+
+  it('keeps waiting for a lock of a live process recorded with its real start time', async () => {
+    for (const pid of [process.ppid, process.pid]) {
+      // process.pid: another copy of the store inside this very process holds it
+      await writeFile(
+        `${path}.lock`,
+        JSON.stringify({
+          pid,
+          host: hostname(),
+          nonce: 'live',
+          at: Date.now(),
+          start: startTimeOf(pid),
+          boot,
+        }),
+      );
+      const store = new FileCheckpointStore({
+        application: 'rta',
+        stream: 'agents',
+        path,
+        lockTimeoutMs: 150,
+      });
+      await expect(store.put(SHARD0, { sequenceNumber: '7' })).rejects.toBeInstanceOf(
+        LockTimeoutError,
+      );
+    }
+    expect(await readdir(dir)).toEqual(['checkpoints.json.lock']);
   });
 
   it('times out with LockTimeoutError while a live process holds the lock', async () => {

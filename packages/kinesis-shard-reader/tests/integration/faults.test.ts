@@ -1,7 +1,10 @@
+import { inspect } from 'node:util';
 import {
   type IteratorRefreshedEvent,
   KinesisShardReader,
+  ReadFailedError,
   type RetryingEvent,
+  type ThrottledEvent,
 } from '@connect-wfm/kinesis-shard-reader';
 import {
   type KinesaliteServer,
@@ -238,5 +241,87 @@ describe('KinesisShardReader under injected faults', () => {
       operation: 'GetRecords',
       shardId: 'shardId-000000000000',
     });
+  });
+
+  it('waits at least 200 ms before retrying a throttled GetShardIterator or ListShards', async () => {
+    const { name, all } = await stream(6, 1);
+    proxy.inject({ kind: 'throttle', operation: 'ListShards', times: 1 });
+    proxy.inject({ kind: 'throttle', operation: 'GetShardIterator', times: 2 });
+    const reader = new KinesisShardReader({
+      client: proxy.client({ maxAttempts: 1 }),
+      stream: name,
+      checkpointStore: memoryStore(name),
+      initialPosition: { type: 'TRIM_HORIZON' },
+      ...fast,
+      throttleBackoff: { baseMs: 200, maxMs: 5_000 },
+    });
+    const throttled: Array<ThrottledEvent & { at: number }> = [];
+    reader.on('throttled', (e) => throttled.push({ ...e, at: Date.now() }));
+    let firstBatchAt = 0;
+    const got = await consume(reader, (b) => recordCount(b) >= 6, {
+      onBatch: () => {
+        firstBatchAt ||= Date.now();
+      },
+    });
+    expect(payloads(got).sort()).toEqual([...all].sort());
+    expect(throttled.map((e) => [e.operation, e.consecutive])).toEqual([
+      ['ListShards', 1],
+      ['GetShardIterator', 1],
+      ['GetShardIterator', 2],
+    ]);
+    for (const e of throttled) {
+      expect(e.delayMs).toBeGreaterThanOrEqual(200);
+      expect(e.delayMs).toBeLessThanOrEqual(5_000);
+    }
+    // the second GetShardIterator throttle waits longer than the first (exponential)
+    expect(throttled[2]?.delayMs ?? 0).toBeGreaterThanOrEqual(400);
+    // the waits really happened: the first batch came after the last backoff
+    const last = throttled[2];
+    expect(firstBatchAt - (last?.at ?? 0)).toBeGreaterThanOrEqual((last?.delayMs ?? 0) - 5);
+  });
+
+  it('keeps credentials and the raw SDK response out of ReadFailedError', async () => {
+    const { name } = await stream(3, 1);
+    const secrets = ['AKIAREADERSECRETKEYID', 'readerSecretAccessKey/xyz', 'readerSessionTokenABC'];
+    proxy.inject({
+      kind: 'error',
+      type: 'AccessDeniedException',
+      message: 'User: arn:aws:sts::1:assumed-role/x is not authorized',
+    });
+    const logs: string[] = [];
+    const log = (level: string) => (message: string, context?: Record<string, unknown>) => {
+      logs.push(`${level} ${message} ${inspect(context, { depth: 10, showHidden: true })}`);
+    };
+    const reader = new KinesisShardReader({
+      client: proxy.client({
+        credentials: {
+          accessKeyId: secrets[0] as string,
+          secretAccessKey: secrets[1] as string,
+          sessionToken: secrets[2] as string,
+        },
+      }),
+      stream: name,
+      checkpointStore: memoryStore(name),
+      initialPosition: { type: 'TRIM_HORIZON' },
+      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      ...fast,
+    });
+    const err = await consume(reader, () => false).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ReadFailedError);
+    const cause = (err as ReadFailedError).cause as { name?: string; $metadata?: unknown };
+    expect(cause.name).toBe('AccessDeniedException');
+    expect(cause.$metadata).toMatchObject({ httpStatusCode: 400 });
+    expect(Object.getOwnPropertyNames(cause)).not.toContain('$response');
+    const text = [
+      inspect(err, { showHidden: true, depth: 20 }),
+      inspect(err, { depth: null }),
+      JSON.stringify(err),
+      String((err as Error).message),
+      ...logs,
+    ].join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });

@@ -1,4 +1,12 @@
-import { MemoryCheckpointStore, MemoryCheckpointTable } from '@connect-wfm/checkpoint-store';
+import { getEventListeners } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FileCheckpointStore,
+  MemoryCheckpointStore,
+  MemoryCheckpointTable,
+} from '@connect-wfm/checkpoint-store';
 import {
   CheckpointFailedError,
   KinesisShardReader,
@@ -87,6 +95,52 @@ describe('KinesisShardReader life cycle', () => {
     expect(batches).toBe(2);
   });
 
+  it('removes its abort listener from the caller signal once stopped', async () => {
+    const controller = new AbortController();
+    const { reader: started } = await reader(10, { signal: controller.signal });
+    const { reader: unused } = await reader(2, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(2);
+    for await (const batch of started) {
+      await batch.checkpoint();
+      break;
+    }
+    await unused.stop();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('reports as lastSequenceNumber only what was handed to the caller', async () => {
+    const { reader: r } = await reader(20);
+    const it = r[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new Error('expected a batch');
+    const other = ['shardId-000000000000', 'shardId-000000000001'].find(
+      (id) => id !== first.value.shardId,
+    ) as string;
+    // the other shard's first batch is fetched and queued, but never handed out
+    const deadline = Date.now() + 5_000;
+    while ((r.metrics().shards[other]?.recordsRead ?? 0) === 0) {
+      if (Date.now() > deadline) throw new Error(`shard ${other} was never fetched`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    await first.value.checkpoint();
+    await it.return?.();
+    const shards = r.metrics().shards;
+    expect(shards[first.value.shardId]?.lastSequenceNumber).toBe(first.value.lastSequenceNumber);
+    expect(shards[other]?.recordsRead).toBeGreaterThan(0);
+    expect(shards[other]?.lastSequenceNumber).toBeNull();
+  });
+
+  it('refuses a sequence number with leading zeros with ReaderStateError, like the store', async () => {
+    const { reader: r } = await reader(4);
+    const it = r[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new Error('expected a batch');
+    await expect(
+      r.checkpoint({ shardId: first.value.shardId, lastSequenceNumber: '007' }),
+    ).rejects.toBeInstanceOf(ReaderStateError);
+    await it.return?.();
+  });
+
   it('run() checkpoints each batch after the handler resolved', async () => {
     const { reader: r, store } = await reader(30);
     const seen: ShardBatch[] = [];
@@ -166,5 +220,57 @@ describe('KinesisShardReader life cycle', () => {
     expect((failure as CheckpointFailedError).cause).toMatchObject({ code: 'LEASE_LOST' });
     expect(await theirs.get('shardId-000000000000')).toBeUndefined();
     await it.return?.();
+  });
+
+  it('stop() awaited after a checkpoint refused for a lost lease resolves (file store)', async () => {
+    await kinesis.createStream('lost-lease', 1);
+    await kinesis.putRecords('lost-lease', spread('lost-lease', 20, 1));
+    const dir = await mkdtemp(join(tmpdir(), 'ksr-lease-'));
+    const path = join(dir, 'checkpoints.json');
+    const scope = { application: 'test', stream: 'lost-lease', path, fsync: false };
+    const mine = new FileCheckpointStore(scope);
+    const theirs = new FileCheckpointStore(scope);
+    try {
+      await mine.acquireLease({ owner: 'process-a', ttlMs: 50 });
+      const r = new KinesisShardReader({
+        client: kinesis.client(),
+        stream: 'lost-lease',
+        checkpointStore: mine,
+        initialPosition: { type: 'TRIM_HORIZON' },
+        maxRecords: 5,
+        ...fast,
+      });
+      let refused: unknown;
+      let batches = 0;
+      // the documented reaction: catch CheckpointFailedError, then await stop() in the loop body
+      const loop = (async () => {
+        for await (const batch of r) {
+          batches += 1;
+          await new Promise((res) => setTimeout(res, 100));
+          await theirs.acquireLease({ owner: 'process-b', ttlMs: 10_000 });
+          try {
+            await batch.checkpoint();
+          } catch (err) {
+            if (!(err instanceof CheckpointFailedError)) throw err;
+            refused = err;
+            await r.stop();
+          }
+        }
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const hang = new Promise<'hang'>((res) => {
+        timer = setTimeout(() => res('hang'), 5_000);
+      });
+      const outcome = await Promise.race([loop.then(() => 'ended' as const), hang]);
+      clearTimeout(timer);
+      expect(outcome).toBe('ended');
+      expect(batches).toBe(1);
+      expect((refused as CheckpointFailedError).cause).toMatchObject({ code: 'LEASE_LOST' });
+      // the batch in hand was abandoned uncheckpointed: it is read again by the new leader
+      expect(await theirs.get('shardId-000000000000')).toBeUndefined();
+      expect(r.metrics().checkpointsWritten).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

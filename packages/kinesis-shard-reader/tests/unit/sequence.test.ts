@@ -23,6 +23,11 @@ describe('sequence numbers', () => {
     );
   });
 
+  it('refuses leading zeros, as the checkpoint store does', () => {
+    expect(isSequenceNumber('0')).toBe(true);
+    for (const bad of ['007', '00', '0123456789']) expect(isSequenceNumber(bad)).toBe(false);
+  });
+
   it('accepts 1 to 129 decimal digits only', () => {
     expect(isSequenceNumber('1'.repeat(129))).toBe(true);
     expect(isSequenceNumber('1'.repeat(130))).toBe(false);
