@@ -70,9 +70,69 @@ function iterableSource(
     },
     async cancel() {
       done = true;
+      // An iterator not yet started does not destroy its stream on return(): do it here.
+      discardBody(iterable);
       await it.return?.();
     },
   };
+}
+
+interface StreamLike {
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+  destroy(err?: Error): unknown;
+  readonly destroyed?: boolean;
+  readonly errored?: unknown;
+}
+
+function asStream(body: unknown): StreamLike | undefined {
+  const b = body as Partial<StreamLike> | null;
+  return typeof b === 'object' &&
+    b !== null &&
+    typeof b.on === 'function' &&
+    typeof b.destroy === 'function'
+    ? (b as StreamLike)
+    : undefined;
+}
+
+const ignore = () => {};
+
+/**
+ * Makes sure a stream body waiting in the queue cannot crash the process: an `error` it emits
+ * before its upload starts (a missing source file) is kept by the stream (`errored`) and
+ * reported as that file's `BODY_FAILED` when its turn comes.
+ */
+export function guardBody(body: unknown): void {
+  const stream = asStream(body);
+  if (stream !== undefined) stream.on('error', ignore);
+}
+
+/** The error a stream body already failed with, before it was read. */
+export function bodyFailure(body: unknown): unknown {
+  const errored = asStream(body)?.errored;
+  return errored === null ? undefined : errored;
+}
+
+/**
+ * Releases a body that will not be uploaded (or no longer read): destroys a stream (closing
+ * its file descriptor) or ends an async generator.
+ */
+export function discardBody(body: unknown): void {
+  const stream = asStream(body);
+  if (stream !== undefined) {
+    guardBody(stream);
+    if (stream.destroyed !== true) stream.destroy();
+    return;
+  }
+  const gen = body as { return?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  if (
+    typeof gen === 'object' &&
+    gen !== null &&
+    typeof gen.return === 'function' &&
+    typeof gen[Symbol.asyncIterator] === 'function'
+  ) {
+    // An async generator: return() runs its finally blocks (closing what it opened).
+    Promise.resolve((gen.return as () => unknown).call(gen)).catch(ignore);
+  }
 }
 
 /** Turns a body into a {@link ChunkSource}. Text is encoded as UTF-8. */

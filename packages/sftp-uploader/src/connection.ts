@@ -2,6 +2,9 @@ import {
   type CipherAlgorithm,
   Client,
   type ConnectConfig,
+  type KexAlgorithm,
+  type MacAlgorithm,
+  type ServerHostKeyAlgorithm,
   type SFTPWrapper,
   type Stats,
 } from 'ssh2';
@@ -181,6 +184,11 @@ export class Connection {
     return this.request<Stats>('fstat', path, (cb) => this.sftp.fstat(handle, cb));
   }
 
+  /** Sets the permissions of an open file exactly (`fsetstat`), whatever the umask. */
+  chmod(handle: Buffer, path: string, mode: number): Promise<void> {
+    return this.request<void>('chmod', path, (cb) => this.sftp.fchmod(handle, mode, cb));
+  }
+
   close(handle: Buffer, path: string): Promise<void> {
     return this.request<void>('close', path, (cb) => this.sftp.close(handle, cb));
   }
@@ -217,7 +225,9 @@ export function openConnection(o: ResolvedOptions, ctx: ConnectContext): Promise
     const client = new Client();
     let rejection: HostKeyRejection | undefined;
     let settled = false;
+    let sessionTimer: NodeJS.Timeout | undefined;
     const fail = (err: unknown) => {
+      clearTimeout(sessionTimer);
       if (settled) return;
       settled = true;
       client.destroy();
@@ -227,7 +237,20 @@ export function openConnection(o: ResolvedOptions, ctx: ConnectContext): Promise
     client.on('error', fail);
     client.on('close', () => fail(new Error('connection closed during the SSH handshake')));
     client.once('ready', () => {
+      // ssh2 has no timeout of its own on the channel open and the SFTP subsystem start: a
+      // server that authenticates and then never answers would hang the upload for ever.
+      sessionTimer = setTimeout(() => {
+        fail(
+          Object.assign(
+            new Error(
+              `the server accepted the login but did not open the SFTP session within ${o.connectTimeoutMs} ms`,
+            ),
+            { level: 'client-timeout' },
+          ),
+        );
+      }, o.connectTimeoutMs);
       client.sftp((err, sftp) => {
+        clearTimeout(sessionTimer);
         if (err) {
           fail(err);
           return;
@@ -267,9 +290,16 @@ export function openConnection(o: ResolvedOptions, ctx: ConnectContext): Promise
     if (o.password !== undefined) config.password = o.password;
     if (o.privateKey !== undefined) config.privateKey = o.privateKey;
     if (o.passphrase !== undefined) config.passphrase = o.passphrase;
-    if (o.ciphers !== undefined) {
-      config.algorithms = { cipher: [...o.ciphers] as CipherAlgorithm[] };
+    const algorithms: NonNullable<ConnectConfig['algorithms']> = {};
+    if (o.ciphers !== undefined) algorithms.cipher = [...o.ciphers] as CipherAlgorithm[];
+    if (o.kexAlgorithms !== undefined) {
+      algorithms.kex = [...o.kexAlgorithms] as KexAlgorithm[];
     }
+    if (o.macs !== undefined) algorithms.hmac = [...o.macs] as MacAlgorithm[];
+    if (o.hostKeyAlgorithms !== undefined) {
+      algorithms.serverHostKey = [...o.hostKeyAlgorithms] as ServerHostKeyAlgorithm[];
+    }
+    if (Object.keys(algorithms).length > 0) config.algorithms = algorithms;
     try {
       client.connect(config);
     } catch (err) {

@@ -85,12 +85,16 @@ function classifyConnect(err: ConnectError): Failure {
     return {
       code: 'TIMEOUT',
       retryable: true,
-      reason: `the SSH handshake did not finish in time (${messageOf(err.original)})`,
+      reason: `the connection did not become ready in time (${messageOf(err.original)})`,
       hint: RETRY_HINT,
       cause: err.original,
     };
   }
-  if (level === 'handshake' || level === 'protocol') {
+  if (
+    level === 'handshake' ||
+    level === 'protocol' ||
+    /^Unsupported algorithm/.test(messageOf(err.original))
+  ) {
     return {
       code: 'CONNECTION_FAILED',
       retryable: false,
@@ -139,10 +143,7 @@ function classifyOperation(err: OperationError): Failure {
       statusCode: status,
     };
   }
-  const statusText =
-    status === undefined
-      ? messageOf(err.original)
-      : `${STATUS_NAME[status] ?? messageOf(err.original)} (SFTP status ${status})`;
+  const statusText = describeStatus(status, messageOf(err.original));
   if (status === STATUS.PERMISSION_DENIED) {
     return {
       code: 'PERMISSION_DENIED',
@@ -161,6 +162,20 @@ function classifyOperation(err: OperationError): Failure {
     cause: err.original,
     statusCode: status,
   };
+}
+
+/**
+ * The status in words, keeping the server's own text ("No space left on device") when it says
+ * more than the bare status name.
+ */
+function describeStatus(status: number | undefined, serverText: string): string {
+  if (status === undefined) return serverText;
+  const name = STATUS_NAME[status];
+  if (name === undefined) return `${serverText} (SFTP status ${status})`;
+  const text = serverText.trim();
+  return text === '' || text.toLowerCase() === name
+    ? `${name} (SFTP status ${status})`
+    : `${name} (SFTP status ${status}: ${text})`;
 }
 
 /** Carries an already classified failure out of the upload steps. */
@@ -204,11 +219,30 @@ export function classify(err: unknown): Failure {
   };
 }
 
-/** Replaces every secret occurring in `text`. */
+/** Secrets at least this long are redacted wherever they occur, shorter ones as whole tokens. */
+const SUBSTRING_REDACTION_MIN = 8;
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Replaces every secret occurring in `text`. Secrets are never put into messages; this is a
+ * second line of defence against text quoted from elsewhere (ssh2, the server). A short secret
+ * (a one-letter test password) is replaced only where it stands as a whole token, so that it
+ * neither garbles ordinary words ("U[redacted]load") nor hints at what the secret is.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join('[redacted]');
+    if (secret.length === 0 || !out.includes(secret)) continue;
+    if (secret.length >= SUBSTRING_REDACTION_MIN) {
+      out = out.split(secret).join('[redacted]');
+    } else {
+      const token = new RegExp(
+        `(?<![\\p{L}\\p{N}_])${escapeRegExp(secret)}(?![\\p{L}\\p{N}_])`,
+        'gu',
+      );
+      out = out.replace(token, '[redacted]');
+    }
   }
   return out;
 }
@@ -218,7 +252,7 @@ function sanitizeCause(cause: unknown, secrets: readonly string[]): unknown {
     return typeof cause === 'string' ? redact(cause, secrets) : cause;
   }
   const text = `${cause.message}\n${cause.stack ?? ''}`;
-  if (secrets.every((s) => s.length === 0 || !text.includes(s))) return cause;
+  if (redact(text, secrets) === text) return cause;
   const clean = new Error(redact(cause.message, secrets));
   clean.name = cause.name;
   return clean;
@@ -231,8 +265,12 @@ export function toPublicError(
   secrets: readonly string[],
 ): SftpUploadError {
   const tries = context.attempts > 1 ? ` after ${context.attempts} attempts` : '';
+  const hint =
+    failure.hint === RETRY_HINT && context.attempts <= 1
+      ? 'It was not retried (retry.maxAttempts is 1); check that the server is up and reachable.'
+      : failure.hint;
   const message = redact(
-    `Upload of "${context.file}" to sftp://${context.server}/${context.remotePath.replace(/^\//, '')} failed${tries}: ${failure.reason}.${failure.hint ? ` ${failure.hint}` : ''}`,
+    `Upload of "${context.file}" to sftp://${context.server}/${context.remotePath.replace(/^\//, '')} failed${tries}: ${failure.reason}.${hint ? ` ${hint}` : ''}`,
     secrets,
   );
   const details = {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { SftpConfigError } from './errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
@@ -9,6 +10,49 @@ const logFn = z.custom<(message: string, context?: Record<string, unknown>) => v
   (v) => typeof v === 'function',
   { message: 'expected a function' },
 );
+
+/** Largest delay Node timers accept; larger values silently become 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const timerMs = () =>
+  z
+    .number()
+    .int()
+    .max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days)` });
+
+interface Ssh2Algorithms {
+  SUPPORTED_CIPHER?: readonly string[];
+  SUPPORTED_KEX?: readonly string[];
+  SUPPORTED_MAC?: readonly string[];
+  SUPPORTED_SERVER_HOST_KEY?: readonly string[];
+}
+
+/** ssh2's own lists of the algorithms it implements (on this Node.js build). */
+function ssh2Algorithms(): Ssh2Algorithms {
+  try {
+    return createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as Ssh2Algorithms;
+  } catch {
+    return {}; // an ssh2 layout we do not know: ssh2 itself refuses unknown names when connecting
+  }
+}
+
+const SSH2 = ssh2Algorithms();
+
+/** A list of algorithm names, each of which ssh2 must support. */
+const algorithmList = (supported: readonly string[] | undefined) =>
+  z
+    .array(z.string().min(1))
+    .min(1)
+    .superRefine((names, ctx) => {
+      if (supported === undefined) return;
+      const unknown = names.filter((n) => !supported.includes(n));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not supported by ssh2: ${unknown.map((n) => JSON.stringify(n)).join(', ')} (supported: ${supported.join(', ')})`,
+        });
+      }
+    });
 
 const schema = z
   .strictObject({
@@ -27,17 +71,18 @@ const schema = z
     remoteDir: z
       .string()
       .refine((v) => !v.includes('\0'), { message: 'must not contain NUL' })
+      .refine((v) => !v.split('/').includes('..'), { message: 'must not contain ".."' })
       .optional(),
     createDirectories: z.boolean().optional(),
     fileMode: z.number().int().min(0).max(0o7777).optional(),
-    connectTimeoutMs: z.number().int().positive().optional(),
-    operationTimeoutMs: z.number().int().positive().optional(),
-    keepaliveIntervalMs: z.number().int().min(0).optional(),
+    connectTimeoutMs: timerMs().positive().optional(),
+    operationTimeoutMs: timerMs().positive().optional(),
+    keepaliveIntervalMs: timerMs().min(0).optional(),
     retry: z
       .strictObject({
         maxAttempts: z.number().int().min(1).max(100).optional(),
-        baseDelayMs: z.number().min(0).optional(),
-        maxDelayMs: z.number().min(0).optional(),
+        baseDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
+        maxDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
       })
       .optional(),
     chunkSize: z
@@ -47,7 +92,10 @@ const schema = z
       .max(4 * 1024 * 1024)
       .optional(),
     concurrency: z.number().int().min(1).max(256).optional(),
-    ciphers: z.array(z.string().min(1)).min(1).optional(),
+    ciphers: algorithmList(SSH2.SUPPORTED_CIPHER).optional(),
+    kexAlgorithms: algorithmList(SSH2.SUPPORTED_KEX).optional(),
+    macs: algorithmList(SSH2.SUPPORTED_MAC).optional(),
+    hostKeyAlgorithms: algorithmList(SSH2.SUPPORTED_SERVER_HOST_KEY).optional(),
     logger: z.looseObject({ debug: logFn, info: logFn, warn: logFn, error: logFn }).optional(),
   })
   .refine((o) => o.password !== undefined || o.privateKey !== undefined, {
@@ -74,6 +122,9 @@ export interface ResolvedOptions {
   chunkSize: number;
   concurrency: number;
   ciphers: readonly string[] | undefined;
+  kexAlgorithms: readonly string[] | undefined;
+  macs: readonly string[] | undefined;
+  hostKeyAlgorithms: readonly string[] | undefined;
   logger: SftpLogger | undefined;
 }
 
@@ -99,12 +150,6 @@ export function resolveOptions(options: SftpUploaderOptions): ResolvedOptions {
   }
   const o = parsed.data;
   const remoteDir = o.remoteDir ?? '.';
-  if (remoteDir.split('/').includes('..')) {
-    throw new SftpConfigError(
-      'INVALID_OPTIONS',
-      `Invalid SftpUploader options: remoteDir "${remoteDir}" must not contain "..".`,
-    );
-  }
   return {
     host: o.host,
     port: o.port ?? 22,
@@ -128,6 +173,9 @@ export function resolveOptions(options: SftpUploaderOptions): ResolvedOptions {
     chunkSize: o.chunkSize ?? 261_120,
     concurrency: o.concurrency ?? 8,
     ciphers: o.ciphers,
+    kexAlgorithms: o.kexAlgorithms,
+    macs: o.macs,
+    hostKeyAlgorithms: o.hostKeyAlgorithms,
     logger: options.logger,
   };
 }

@@ -54,6 +54,7 @@ export function writeAll(
     let again = false;
     let failure: unknown;
     let settled = false;
+    /** When the server last acknowledged a write, or when a write became outstanding. */
     let lastProgress = Date.now();
 
     const settle = (err?: unknown) => {
@@ -87,6 +88,9 @@ export function writeAll(
     watchdog.unref();
 
     const send = (offset: number, chunk: Buffer) => {
+      // The watchdog counts only while a write is outstanding: time spent waiting for a slow
+      // body (nothing in flight) is not a stalled server.
+      if (inflight === 0) lastProgress = Date.now();
       inflight++;
       conn.sftp.write(handle, chunk, 0, chunk.length, offset, (err) => {
         inflight--;

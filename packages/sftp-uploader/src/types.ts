@@ -55,7 +55,9 @@ export interface SftpUploaderOptions {
   /**
    * Expected host key fingerprint, in the form `ssh-keygen -lf` prints: `SHA256:<base64>`.
    * A server presenting another key is refused before authentication. Without it the
-   * connection proceeds and a warning gives the fingerprint to pin.
+   * connection proceeds and a warning gives the fingerprint to pin (through `logger.warn`,
+   * or `process.emitWarning` without a logger); see also
+   * `uploader.presentedHostKeySha256`.
    * @default undefined (trust on first use, with a warning)
    */
   hostKeySha256?: string;
@@ -72,20 +74,23 @@ export interface SftpUploaderOptions {
    */
   createDirectories?: boolean;
   /**
-   * Permissions of uploaded files.
+   * Permissions of uploaded files, set exactly (`fsetstat` on the temporary file right after
+   * it is opened, so neither the server's umask nor a leftover temporary file changes them).
    * @default 0o644
    */
   fileMode?: number;
   /**
    * Time allowed to open the TCP connection and finish the SSH handshake and authentication,
-   * in milliseconds.
+   * in milliseconds; opening the SFTP session after the login gets the same time again. A
+   * timeout is a transient `TIMEOUT` (retried). At most 2147483647.
    * @default 20000
    */
   connectTimeoutMs?: number;
   /**
    * Time allowed for any single SFTP request to answer (or for a transfer to make progress),
-   * in milliseconds. A stall past it is a transient `TIMEOUT`: the connection is dropped and
-   * the upload retried.
+   * in milliseconds. A transfer stalls when a write request stays unacknowledged that long
+   * (time spent waiting for a slow body is not counted). A stall past it is a transient
+   * `TIMEOUT`: the connection is dropped and the upload retried. At most 2147483647.
    * @default 30000
    */
   operationTimeoutMs?: number;
@@ -110,10 +115,34 @@ export interface SftpUploaderOptions {
   concurrency?: number;
   /**
    * Preferred ciphers, most favoured first (ssh2 names such as `aes128-gcm@openssh.com`).
+   * A name ssh2 does not support is refused when the uploader is created (`INVALID_OPTIONS`).
    * @default ssh2's default list (AES-GCM first where the CPU has AES instructions)
    */
   ciphers?: readonly string[];
-  /** Where log lines go. @default no logging */
+  /**
+   * Key exchange algorithms, most favoured first (ssh2 names such as `curve25519-sha256`);
+   * unsupported names are refused when the uploader is created.
+   * @default ssh2's default list
+   */
+  kexAlgorithms?: readonly string[];
+  /**
+   * MAC algorithms, most favoured first (ssh2 names such as `hmac-sha2-256-etm@openssh.com`);
+   * unsupported names are refused when the uploader is created.
+   * @default ssh2's default list
+   */
+  macs?: readonly string[];
+  /**
+   * Host key algorithms, most favoured first (ssh2 names such as `ssh-ed25519`); unsupported
+   * names are refused when the uploader is created.
+   * @default ssh2's default list
+   */
+  hostKeyAlgorithms?: readonly string[];
+  /**
+   * Where log lines go. Without a logger nothing is logged, except the warning about an
+   * unpinned host key, which then goes to `process.emitWarning` (code
+   * `SFTP_HOST_KEY_NOT_PINNED`).
+   * @default no logging
+   */
   logger?: SftpLogger;
 }
 

@@ -1,13 +1,25 @@
 // ssh2 is CommonJS: `utils` is not detectable as a named ESM export, so take it from the default.
 import ssh2 from 'ssh2';
-import { type ChunkSource, chunkSource } from './body.js';
+import { bodyFailure, type ChunkSource, chunkSource, discardBody, guardBody } from './body.js';
 import { type Connection, OperationError, openConnection, STATUS } from './connection.js';
-import { SftpClosedError, SftpConfigError, SftpUploadError } from './errors.js';
+import {
+  SftpAuthError,
+  SftpClosedError,
+  SftpConfigError,
+  SftpHostKeyError,
+  SftpUploadError,
+} from './errors.js';
 import { classify, type Failure, FailureError, redact, toPublicError } from './failures.js';
 import { checkFileName, type ResolvedOptions, resolveOptions, silentLogger } from './options.js';
-import { directoryChain, type RemoteTarget, remoteTarget } from './paths.js';
+import { backupPath, directoryChain, type RemoteTarget, remoteTarget } from './paths.js';
 import { backoffDelay } from './retry.js';
-import { durableOffset, newTransferState, type TransferState, writeAll } from './transfer.js';
+import {
+  BodyReadError,
+  durableOffset,
+  newTransferState,
+  type TransferState,
+  writeAll,
+} from './transfer.js';
 import type {
   SftpBody,
   SftpFile,
@@ -46,6 +58,39 @@ function isBody(body: unknown): body is SftpBody {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Upper bound of each step of the clean-up connection opened after a failed upload. */
+const CLEANUP_TIMEOUT_MS = 5000;
+
+/** Whether a private key that failed to parse looks like a file path rather than a key. */
+function looksLikePath(key: string | Buffer): boolean {
+  const text = key.toString().trim();
+  return (
+    text.length > 0 &&
+    text.length < 1024 &&
+    !/[\r\n]/.test(text) &&
+    !text.includes('-----') &&
+    (/^(~|\.{1,2})?[/\\]/.test(text) ||
+      /^[A-Za-z]:[/\\]/.test(text) ||
+      /(^|[/\\])(id_[a-z0-9_]+|[^/\\]+\.(pem|key|ppk))$/i.test(text))
+  );
+}
+
+/** The same error for a file of a batch that was not attempted (same class, code, details). */
+function skippedError(fatal: SftpUploadError, name: string, server: string): SftpUploadError {
+  const message = `Upload of "${name}" was not attempted: an earlier file of the batch failed with ${fatal.code}.`;
+  const details = { file: name, server, cause: fatal };
+  if (fatal instanceof SftpHostKeyError) {
+    return new SftpHostKeyError(
+      message,
+      { expected: fatal.expected, presented: fatal.presented },
+      details,
+    );
+  }
+  if (fatal instanceof SftpAuthError) return new SftpAuthError(message, details);
+  if (fatal instanceof SftpClosedError) return new SftpClosedError(message, details);
+  return new SftpUploadError(fatal.code, message, false, details);
+}
 
 function remoteFailure(
   code: Failure['code'],
@@ -107,10 +152,12 @@ export class SftpUploader {
       if (parsed instanceof Error) {
         throw new SftpConfigError(
           'INVALID_PRIVATE_KEY',
-          redact(
-            `Invalid SftpUploader options: privateKey cannot be used (${parsed.message}). Check the key format and passphrase.`,
-            this.#secrets,
-          ),
+          looksLikePath(this.#o.privateKey)
+            ? 'Invalid SftpUploader options: privateKey looks like a file path, not a key. Pass the contents of the key file (for example `privateKey: await readFile(path)`).'
+            : redact(
+                `Invalid SftpUploader options: privateKey cannot be used (${parsed.message}). Check the key format and passphrase.`,
+                this.#secrets,
+              ),
         );
       }
     }
@@ -121,7 +168,10 @@ export class SftpUploader {
     return this.#server;
   }
 
-  /** The host key fingerprint the server presented on the latest connection, if any. */
+  /**
+   * The host key fingerprint (`SHA256:…`) the server presented on the latest connection, if
+   * any: without `hostKeySha256`, the value to verify out of band and pin.
+   */
   get presentedHostKeySha256(): string | undefined {
     return this.#presented;
   }
@@ -137,6 +187,12 @@ export class SftpUploader {
    */
   put(name: string, body: SftpBody): Promise<SftpPutResult> {
     try {
+      if (this.#closed) {
+        throw new SftpClosedError(
+          `Cannot upload "${String(name)}": the uploader is closed (close() was called).`,
+          { file: typeof name === 'string' ? name : undefined, server: this.#server },
+        );
+      }
       checkFileName(name);
       if (!isBody(body)) {
         throw new SftpConfigError(
@@ -146,15 +202,19 @@ export class SftpUploader {
         );
       }
     } catch (err) {
+      discardBody(body); // it will not be uploaded: release it (file descriptor)
       return Promise.reject(err);
     }
+    guardBody(body); // an error while it waits in the queue becomes this file's BODY_FAILED
     return this.#serialize(() => this.#upload(name, body));
   }
 
   /**
    * Uploads files one after the other over the same connection and reports each outcome (in
    * order). After a host key mismatch or an authentication failure the remaining files are
-   * not attempted (their outcome carries the same code).
+   * not attempted (their outcome carries the same code and error class, and their stream
+   * bodies are destroyed). When `files` is an array, its stream bodies are watched from the
+   * start: one failing while it waits (a missing source file) gets a `BODY_FAILED` outcome.
    *
    * @example
    * const outcomes = await uploader.putMany([{ name: 'a.csv', body: a }, { name: 'b.csv', body: b }]);
@@ -163,17 +223,14 @@ export class SftpUploader {
   async putMany(files: Iterable<SftpFile> | AsyncIterable<SftpFile>): Promise<SftpPutOutcome[]> {
     const outcomes: SftpPutOutcome[] = [];
     let fatal: SftpUploadError | undefined;
+    if (Array.isArray(files)) for (const file of files as SftpFile[]) guardBody(file?.body);
     for await (const file of files) {
       if (fatal !== undefined) {
+        discardBody(file.body);
         outcomes.push({
           name: file.name,
           ok: false,
-          error: new SftpUploadError(
-            fatal.code,
-            `Upload of "${file.name}" was not attempted: an earlier file of the batch failed with ${fatal.code}.`,
-            false,
-            { file: file.name, server: this.#server, cause: fatal },
-          ),
+          error: skippedError(fatal, file.name, this.#server),
         });
         continue;
       }
@@ -192,8 +249,8 @@ export class SftpUploader {
   }
 
   /**
-   * Waits for queued uploads to finish, then closes the connection. Later calls to `put`
-   * reject with `UPLOADER_CLOSED`.
+   * Waits for queued uploads to finish (with their retries), then closes the connection.
+   * Calls to `put` made after `close()` reject with `UPLOADER_CLOSED` at once.
    *
    * @example
    * await uploader.close();
@@ -224,10 +281,14 @@ export class SftpUploader {
     const fp = this.#presented;
     if (this.#o.hostKeySha256 === undefined && this.#firstSeen === undefined) {
       this.#firstSeen = fp;
-      this.#log.warn(
-        `SFTP host key of ${this.#server} is not pinned: accepted ${fp} on first use. Verify it out of band and set hostKeySha256 to pin it.`,
-        { server: this.#server, hostKeySha256: fp },
-      );
+      const message = `SFTP host key of ${this.#server} is not pinned: accepted ${fp} on first use. Verify it out of band and set hostKeySha256 to pin it.`;
+      // Trust on first use is never silent: without a logger the warning goes to Node's
+      // warning channel (stderr by default; observable with process.on('warning')).
+      if (this.#o.logger !== undefined) {
+        this.#log.warn(message, { server: this.#server, hostKeySha256: fp });
+      } else {
+        process.emitWarning(message, { code: 'SFTP_HOST_KEY_NOT_PINNED' });
+      }
     }
     this.#log.info(`connected to sftp://${this.#server}`, {
       server: this.#server,
@@ -323,6 +384,7 @@ export class SftpUploader {
       if (handle !== undefined) {
         const st = await conn.fstat(handle, target.tempPath);
         if ((st.size ?? 0) >= from) {
+          await conn.chmod(handle, target.tempPath, this.#o.fileMode);
           this.#log.info(`resuming upload of ${target.finalPath} at byte ${from}`, {
             path: target.finalPath,
             offset: from,
@@ -347,17 +409,25 @@ export class SftpUploader {
   }
 
   async #openFresh(conn: Connection, target: RemoteTarget): Promise<Buffer> {
+    let handle: Buffer;
     try {
-      return await conn.open(target.tempPath, this.#o.fileMode, false);
+      handle = await conn.open(target.tempPath, this.#o.fileMode, false);
     } catch (err) {
       // The directory may have been removed since we checked it: check once more.
-      if (err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE) {
-        conn.knownDirs.delete(target.dir);
-        await this.#ensureDir(conn, target.dir);
-        return await conn.open(target.tempPath, this.#o.fileMode, false);
-      }
+      if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) throw err;
+      conn.knownDirs.delete(target.dir);
+      await this.#ensureDir(conn, target.dir);
+      handle = await conn.open(target.tempPath, this.#o.fileMode, false);
+    }
+    // The mode given to open applies only to a new file, minus the server's umask: set it
+    // exactly (a leftover temporary file keeps its old mode otherwise).
+    try {
+      await conn.chmod(handle, target.tempPath, this.#o.fileMode);
+    } catch (err) {
+      if (!conn.closed) await conn.close(handle, target.tempPath).catch(() => {});
       throw err;
     }
+    return handle;
   }
 
   async #publish(
@@ -388,23 +458,74 @@ export class SftpUploader {
       return 'rename';
     } catch (err) {
       if (!(err instanceof OperationError) || err.kind !== 'status') throw err;
+      // Refused outright: no workaround, and the existing file is left alone.
+      if (err.statusCode === STATUS.PERMISSION_DENIED || err.statusCode === STATUS.OP_UNSUPPORTED) {
+        throw err;
+      }
       if ((await conn.statIfExists(finalPath)) === undefined) throw err;
-      // Plain SFTP rename refuses to overwrite: remove the old file first (not atomic).
-      await conn.remove(finalPath);
-      await conn.rename(tempPath, finalPath);
-      return 'remove+rename';
+      // Plain SFTP rename refuses to overwrite: replace the old file (not atomic).
+      return await this.#replace(conn, target, err);
     }
+  }
+
+  /**
+   * Replaces an existing final file without `posix-rename`: the old file is moved aside to
+   * `.<name>.prev`, the temporary file renamed, then the old file removed. If the rename
+   * fails, the old file is moved back, so a refused rename never loses the delivered file.
+   */
+  async #replace(
+    conn: Connection,
+    target: RemoteTarget,
+    refused: OperationError,
+  ): Promise<'remove+rename'> {
+    const { tempPath, finalPath } = target;
+    const backup = backupPath(target);
+    const isStatus = (e: unknown) => e instanceof OperationError && e.kind === 'status';
+    // A stale backup (an earlier run interrupted) would block the move aside.
+    await conn.remove(backup).catch((e: unknown) => {
+      if (!isStatus(e)) throw e;
+    });
+    try {
+      await conn.rename(finalPath, backup);
+    } catch (e) {
+      throw isStatus(e) ? refused : e; // nothing changed on the server
+    }
+    try {
+      await conn.rename(tempPath, finalPath);
+    } catch (err) {
+      try {
+        await conn.rename(backup, finalPath);
+      } catch {
+        throw remoteFailure(
+          'REMOTE_FAILURE',
+          `renaming "${tempPath}" to "${finalPath}" failed (${err instanceof Error ? err.message : String(err)}) and the previous file, moved aside to "${backup}", could not be moved back`,
+          `Rename "${backup}" back to "${finalPath}" on the server, then upload again.`,
+          err,
+        );
+      }
+      throw err;
+    }
+    await conn.remove(backup).catch(() => {
+      this.#log.warn(`could not remove the previous version "${backup}"`, { path: backup });
+    });
+    return 'remove+rename';
   }
 
   async #upload(name: string, body: SftpBody): Promise<SftpPutResult> {
     const started = Date.now();
     const target = remoteTarget(this.#o.remoteDir, name);
     const context = { file: name, server: this.#server, remotePath: target.finalPath };
-    if (this.#closed) {
-      throw new SftpClosedError(`Cannot upload "${name}": the uploader is closed.`, {
-        file: name,
-        server: this.#server,
-      });
+    const early = bodyFailure(body);
+    if (early !== undefined) {
+      // The stream failed while it waited in the queue (a missing source file, say).
+      const error = toPublicError(
+        classify(new BodyReadError(early)),
+        { ...context, attempts: 0 },
+        this.#secrets,
+      );
+      discardBody(body);
+      this.#log.error(error.message, { file: name, code: error.code, attempts: 0 });
+      throw error;
     }
     const source = chunkSource(body, this.#o.chunkSize);
     const state = newTransferState();
@@ -458,7 +579,7 @@ export class SftpUploader {
         return this.#done(name, target, state, attempts, resumed, how, started);
       } catch (err) {
         const failure = classify(err);
-        if (failure.retryable && attempts < this.#o.retry.maxAttempts && !this.#closed) {
+        if (failure.retryable && attempts < this.#o.retry.maxAttempts) {
           const delay = backoffDelay(attempts, this.#o.retry);
           this.#log.warn(
             redact(
@@ -481,22 +602,34 @@ export class SftpUploader {
     }
   }
 
+  /**
+   * Removes the temporary file of a failed upload. When the upload's connection is gone, one
+   * short-lived connection is opened for it (each step bounded by {@link CLEANUP_TIMEOUT_MS}).
+   */
   async #cleanup(conn: Connection | undefined, target: RemoteTarget): Promise<void> {
-    if (conn === undefined || conn.closed) {
-      this.#log.warn(
-        `temporary file "${target.tempPath}" may remain on the server (connection lost); the next upload of the same name overwrites it`,
-        { path: target.tempPath },
-      );
-      return;
-    }
+    let own: Connection | undefined;
     try {
-      await conn.remove(target.tempPath);
+      if (conn === undefined || conn.closed) {
+        own = await openConnection(
+          {
+            ...this.#o,
+            connectTimeoutMs: Math.min(this.#o.connectTimeoutMs, CLEANUP_TIMEOUT_MS),
+            operationTimeoutMs: Math.min(this.#o.operationTimeoutMs, CLEANUP_TIMEOUT_MS),
+            keepaliveIntervalMs: 0,
+          },
+          { firstSeen: this.#firstSeen, onHostKey: () => {} },
+        );
+      }
+      await (own ?? (conn as Connection)).remove(target.tempPath);
     } catch (err) {
       if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
-        this.#log.warn(`could not remove temporary file "${target.tempPath}"`, {
-          path: target.tempPath,
-        });
+        this.#log.warn(
+          `temporary file "${target.tempPath}" may remain on the server (${err instanceof OperationError ? err.message : 'no connection for the clean-up'}); the next upload of the same name overwrites it`,
+          { path: target.tempPath },
+        );
       }
+    } finally {
+      await own?.end();
     }
   }
 

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type SshdServer, startSshd } from '@connect-wfm/testkit';
@@ -9,6 +17,7 @@ import {
   SftpRemoteError,
   SftpUploader,
 } from '../../src/index.js';
+import { startLatencyProxy } from './fake-server.js';
 import { errorText, optionsFor, recordingLogger } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -196,6 +205,59 @@ describe('SftpUploader faults against OpenSSH', () => {
     }
   });
 
+  it('removes the temporary file over a fresh connection when a stalled upload fails', async () => {
+    const dir = join(sshd.root, 'stall-clean');
+    const uploader = new SftpUploader(
+      optionsFor(sshd, { remoteDir: dir, operationTimeoutMs: 400, retry: { maxAttempts: 1 } }),
+    );
+    const temp = join(dir, '.stuck.bin.part');
+    const frozen: number[] = [];
+    try {
+      const upload = uploader.put('stuck.bin', block(8, 24 * MiB)).catch((e: unknown) => e);
+      await until(() => existsSync(temp) && statSync(temp).size >= 2 * MiB);
+      for (const pid of sshd.processIds().slice(1)) {
+        process.kill(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+      const err = await upload;
+      expect(err).toBeInstanceOf(SftpConnectionError);
+      expect(err).toMatchObject({ code: 'TIMEOUT', attempts: 1 });
+      expect(readdirSync(dir)).toEqual([]); // neither a final nor a temporary file
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGKILL');
+      await uploader.close();
+    }
+  });
+
+  it('does not count time waiting for a slow body against the write timeout', async () => {
+    // 200 ms of latency on every server reply, a 600 ms operation timeout, and a body that
+    // pauses 1 s between two chunks: a healthy, slow producer, not a stalled server.
+    const proxy = await startLatencyProxy(sshd.port, 200);
+    const uploader = new SftpUploader(
+      optionsFor(sshd, {
+        port: proxy.port,
+        operationTimeoutMs: 600,
+        chunkSize: 64 * 1024,
+        keepaliveIntervalMs: 0,
+        retry: { maxAttempts: 1 },
+      }),
+    );
+    async function* slow() {
+      yield block(21, 64 * 1024);
+      await sleep(1000);
+      yield block(22, 64 * 1024);
+    }
+    try {
+      const result = await uploader.put('slow.bin', slow());
+      expect(result).toMatchObject({ bytes: 128 * 1024, attempts: 1 });
+      const onDisk = readFileSync(join(sshd.root, 'slow.bin'));
+      expect(onDisk.equals(Buffer.concat([block(21, 64 * 1024), block(22, 64 * 1024)]))).toBe(true);
+    } finally {
+      await uploader.close();
+      await proxy.close();
+    }
+  });
+
   it('gives up after maxAttempts while the server stays down, naming the file', async () => {
     const uploader = new SftpUploader(
       optionsFor(sshd, { retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 } }),
@@ -266,6 +328,32 @@ describe('SftpUploader faults against OpenSSH', () => {
       // The connection is still usable afterwards.
       await uploader.put('ok.csv', 'fine');
       expect(readdirSync(join(sshd.root, 'broken'))).toEqual(['ok.csv']);
+    } finally {
+      await uploader.close();
+    }
+  });
+});
+
+describe('SftpUploader against an OpenSSH server refusing every rename', () => {
+  let sshd: SshdServer;
+
+  beforeAll(async () => {
+    sshd = await startSshd({ deniedSftpRequests: ['posix-rename', 'rename'] });
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('keeps the delivered file and removes the temporary one when the rename is refused', async () => {
+    writeFileSync(join(sshd.root, 'report.csv'), 'DELIVERED YESTERDAY\n');
+    const uploader = new SftpUploader(optionsFor(sshd));
+    try {
+      const err = await uploader.put('report.csv', 'new version\n').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpRemoteError);
+      expect(err).toMatchObject({ code: 'PERMISSION_DENIED', retryable: false, attempts: 1 });
+      expect(readFileSync(join(sshd.root, 'report.csv'), 'utf8')).toBe('DELIVERED YESTERDAY\n');
+      expect(readdirSync(sshd.root)).toEqual(['report.csv']);
     } finally {
       await uploader.close();
     }

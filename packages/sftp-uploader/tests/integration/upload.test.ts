@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSshKeyPair, type SshdServer, startSshd } from '@connect-wfm/testkit';
+import { jest } from '@jest/globals';
 import { SftpAuthError, SftpHostKeyError, SftpUploader } from '../../src/index.js';
 import { errorText, optionsFor, recordingLogger } from './helpers.js';
 
@@ -123,6 +124,49 @@ describe('SftpUploader against OpenSSH', () => {
       expect(uploader.presentedHostKeySha256).toBe(sshd.hostKeySha256);
     } finally {
       await uploader.close();
+    }
+  });
+
+  it('without a pin and without a logger, emits a process warning with the fingerprint, once', async () => {
+    // Jest's sandboxed `process` does not forward 'warning' events: watch the call itself.
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const uploader = new SftpUploader(
+      optionsFor(sshd, { hostKeySha256: undefined, keepaliveIntervalMs: 0 }),
+    );
+    try {
+      await uploader.put('tofu-silent-1.csv', 'x');
+      await uploader.put('tofu-silent-2.csv', 'y');
+      const calls = emitWarning.mock.calls.filter(
+        ([, o]) => (o as { code?: string } | undefined)?.code === 'SFTP_HOST_KEY_NOT_PINNED',
+      );
+      expect(calls).toHaveLength(1);
+      expect(String(calls[0]?.[0])).toContain(sshd.hostKeySha256);
+      expect(String(calls[0]?.[0])).toContain('set hostKeySha256 to pin it');
+    } finally {
+      emitWarning.mockRestore();
+      await uploader.close();
+    }
+  });
+
+  it('applies fileMode exactly, whatever the umask and a leftover temporary file', async () => {
+    const dir = join(sshd.root, 'modes');
+    const mode = (name: string) => statSync(join(dir, name)).mode & 0o7777;
+    const group = new SftpUploader(optionsFor(sshd, { remoteDir: dir, fileMode: 0o664 }));
+    const secret = new SftpUploader(optionsFor(sshd, { remoteDir: dir, fileMode: 0o600 }));
+    try {
+      await group.put('shared.csv', 'x'); // sshd's umask 022 would make it 0644
+      // An earlier interrupted upload left a world-readable temporary file (owned by the user).
+      const stale = join(dir, '.secret.csv.part');
+      writeFileSync(stale, 'stale');
+      chmodSync(stale, 0o644);
+      chownSync(stale, statSync(dir).uid, statSync(dir).gid);
+      await secret.put('secret.csv', 'payroll');
+      expect(mode('shared.csv')).toBe(0o664);
+      expect(mode('secret.csv')).toBe(0o600);
+      expect(readFileSync(join(dir, 'secret.csv'), 'utf8')).toBe('payroll');
+    } finally {
+      await group.close();
+      await secret.close();
     }
   });
 

@@ -110,4 +110,41 @@ describe('toPublicError', () => {
   it('redact replaces every occurrence', () => {
     expect(redact('a-x-a', ['a'])).toBe('[redacted]-x-[redacted]');
   });
+
+  it('redacts a short secret only as a whole token, so messages stay readable', () => {
+    const text = 'Upload of "a.csv" to sftp://h:22/up failed: server said p';
+    expect(redact(text, ['p'])).toBe(
+      'Upload of "a.csv" to sftp://h:22/up failed: server said [redacted]',
+    );
+    expect(redact('password=hunter', ['hunter'])).toBe('password=[redacted]');
+    expect(redact('xhunter2x', ['hunter2-long-secret'])).toBe('xhunter2x');
+    expect(redact('axhunter2-long-secretx', ['hunter2-long-secret'])).toBe('ax[redacted]x');
+  });
+
+  it('does not claim a retry happened when maxAttempts is 1', () => {
+    const failure = classify(new ConnectError(netError('ECONNREFUSED'), undefined));
+    const once = toPublicError(failure, { ...ctx, attempts: 1 }, []);
+    expect(once.message).not.toContain('retried with backoff');
+    expect(once.message).toContain('not retried');
+    const many = toPublicError(failure, { ...ctx, attempts: 3 }, []);
+    expect(many.message).toContain('retried with backoff');
+  });
+
+  it("keeps the server's own status text, such as a full disk", () => {
+    const full = classify(
+      new OperationError(
+        'write',
+        '/in/.a.csv.part',
+        sftpStatus(STATUS.FAILURE, 'No space left on device'),
+        'status',
+      ),
+    );
+    expect(full).toMatchObject({ code: 'REMOTE_FAILURE', statusCode: 4 });
+    expect(full.reason).toContain('No space left on device');
+    expect(full.reason).toContain('SFTP status 4');
+    const plain = classify(
+      new OperationError('write', '/x', sftpStatus(STATUS.FAILURE, 'Failure'), 'status'),
+    );
+    expect(plain.reason).toContain('failure (SFTP status 4)');
+  });
 });

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import { generateSshKeyPair } from '@connect-wfm/testkit';
 import {
   normalizeFingerprint,
+  SftpClosedError,
   SftpConfigError,
   SftpUploader,
   sha256Fingerprint,
@@ -65,6 +67,99 @@ describe('SftpUploader options', () => {
     });
     await uploader.close();
     await expect(uploader.put('a.csv', 'x')).rejects.toMatchObject({ code: 'UPLOADER_CLOSED' });
+  });
+});
+
+describe('SftpUploader option limits', () => {
+  const base = { host: 'h', username: 'u', password: 'p' };
+  const problems = (extra: Record<string, unknown>): string => {
+    try {
+      new SftpUploader({ ...base, ...extra } as never);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'INVALID_OPTIONS' });
+      return (err as Error).message;
+    }
+    throw new Error('the options were accepted');
+  };
+
+  it('refuses timeouts and delays Node timers cannot hold (over 2^31-1 ms)', () => {
+    const tooLong = 2 ** 31;
+    const message = problems({
+      connectTimeoutMs: tooLong,
+      operationTimeoutMs: tooLong,
+      keepaliveIntervalMs: tooLong,
+      retry: { baseDelayMs: tooLong, maxDelayMs: tooLong },
+    });
+    for (const key of [
+      'connectTimeoutMs',
+      'operationTimeoutMs',
+      'keepaliveIntervalMs',
+      'retry.baseDelayMs',
+      'retry.maxDelayMs',
+    ]) {
+      expect(message).toContain(key);
+    }
+    expect(
+      () => new SftpUploader({ ...base, connectTimeoutMs: 2 ** 31 - 1, operationTimeoutMs: 1 }),
+    ).not.toThrow();
+  });
+
+  it('refuses algorithm names ssh2 does not support, when created', () => {
+    const message = problems({
+      ciphers: ['aes999-nonexistent', 'aes128-gcm@openssh.com'],
+      kexAlgorithms: ['kex-unknown'],
+      macs: ['hmac-unknown'],
+      hostKeyAlgorithms: ['ssh-unknown'],
+    });
+    expect(message).toContain('ciphers: not supported by ssh2: "aes999-nonexistent"');
+    expect(message).not.toContain('"aes128-gcm@openssh.com" (');
+    expect(message).toContain('kexAlgorithms');
+    expect(message).toContain('macs');
+    expect(message).toContain('hostKeyAlgorithms');
+    expect(
+      () =>
+        new SftpUploader({
+          ...base,
+          ciphers: ['aes128-gcm@openssh.com'],
+          kexAlgorithms: ['curve25519-sha256'],
+          macs: ['hmac-sha2-256'],
+          hostKeyAlgorithms: ['ssh-ed25519'],
+        }),
+    ).not.toThrow();
+  });
+
+  it('reports ".." in remoteDir together with the other problems', () => {
+    const message = problems({ host: '', remoteDir: 'in/../etc', port: 0 });
+    expect(message).toContain('remoteDir: must not contain ".."');
+    expect(message).toContain('host');
+    expect(message).toContain('port');
+  });
+
+  it('says so when privateKey is a file path instead of the key, without echoing it', () => {
+    let err: unknown;
+    try {
+      new SftpUploader({ host: 'h', username: 'u', privateKey: '/home/me/.ssh/id_ed25519' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'INVALID_PRIVATE_KEY' });
+    expect((err as Error).message).toContain('looks like a file path');
+    expect((err as Error).message).not.toContain('/home/me');
+  });
+});
+
+describe('bodies that will not be uploaded', () => {
+  it('destroys a stream body refused for its name or given after close()', async () => {
+    const uploader = new SftpUploader({ host: '127.0.0.1', port: 1, username: 'u', password: 'p' });
+    const refused = Readable.from(['x']);
+    await expect(uploader.put('../x.csv', refused)).rejects.toMatchObject({
+      code: 'INVALID_FILE_NAME',
+    });
+    expect(refused.destroyed).toBe(true);
+    await uploader.close();
+    const late = Readable.from(['y']);
+    await expect(uploader.put('y.csv', late)).rejects.toBeInstanceOf(SftpClosedError);
+    expect(late.destroyed).toBe(true);
   });
 });
 

@@ -14,6 +14,14 @@ describe('file names', () => {
     expect(fileNameProblem(name)).toContain(why);
   });
 
+  it('refuses a name whose temporary ".<name>.part" would exceed 255 bytes, up front', () => {
+    expect(fileNameProblem('a'.repeat(249))).toBeUndefined();
+    expect(fileNameProblem(`dir/${'é'.repeat(124)}x`)).toBeUndefined(); // 249 bytes
+    expect(fileNameProblem('a'.repeat(250))).toContain('at most 249 fit');
+    expect(fileNameProblem(`dir/${'é'.repeat(125)}`)).toContain('250 bytes long');
+    expect(fileNameProblem(`${'d'.repeat(256)}/a.csv`)).toContain('at most 255');
+  });
+
   it('accepts plain and nested relative names', () => {
     expect(fileNameProblem('calls.csv')).toBeUndefined();
     expect(fileNameProblem('2024/01/02/calls.csv')).toBeUndefined();

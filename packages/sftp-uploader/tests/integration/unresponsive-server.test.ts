@@ -1,0 +1,82 @@
+import { SftpConnectionError, SftpUploader } from '../../src/index.js';
+import { type FakeServer, startFakeServer } from './fake-server.js';
+
+/** Settles with the promise's outcome, or with 'still pending' after `ms` (a bounded wait). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | Error | 'still pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<'still pending'>((resolve) => {
+    timer = setTimeout(() => resolve('still pending'), ms);
+  });
+  try {
+    return await Promise.race([promise.catch((e: unknown) => e as Error), pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const options = (port: number) => ({
+  host: '127.0.0.1',
+  port,
+  username: 'u',
+  password: 'pw',
+  remoteDir: '/up',
+  connectTimeoutMs: 400,
+  operationTimeoutMs: 400,
+  keepaliveIntervalMs: 0,
+  retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+  logger: { debug() {}, info() {}, warn() {}, error() {} },
+});
+
+describe('SftpUploader against a server that never opens the SFTP session', () => {
+  let fake: FakeServer | undefined;
+
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  it.each([
+    ['the session channel', { hangSession: true }],
+    ['the sftp subsystem', { hangSftpInit: true }],
+  ])('times out when %s is never answered, retries, then fails with TIMEOUT', async (_, how) => {
+    fake = await startFakeServer(how);
+    const uploader = new SftpUploader(options(fake.port));
+    const started = Date.now();
+    const outcome = await within(uploader.put('a.txt', 'hello'), 5000);
+    expect(outcome).toBeInstanceOf(SftpConnectionError);
+    expect(outcome).toMatchObject({ code: 'TIMEOUT', retryable: true, attempts: 2 });
+    expect((outcome as Error).message).toContain('did not open the SFTP session within 400 ms');
+    expect(Date.now() - started).toBeLessThan(3000);
+    // The queue is not blocked: close() finishes too.
+    expect(await within(uploader.close(), 3000)).toBeUndefined();
+  });
+});
+
+describe('SftpUploader replacing a file without posix-rename', () => {
+  it('moves the old file back when the rename of the new one fails', async () => {
+    let refuse = false;
+    const fake = await startFakeServer({
+      // A failure that is not "target exists" (an I/O or quota error, say).
+      renameStatus: (from, to) =>
+        refuse && from === '/up/.keep.csv.part' && to === '/up/keep.csv' ? 4 : undefined,
+    });
+    const uploader = new SftpUploader(options(fake.port));
+    try {
+      await uploader.put('keep.csv', 'IMPORTANT OLD CONTENT');
+      refuse = true;
+      const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'REMOTE_FAILURE', retryable: false });
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('IMPORTANT OLD CONTENT');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']); // no .part, no .prev left
+
+      refuse = false;
+      const replaced = await uploader.put('keep.csv', 'new');
+      expect(replaced.publishedWith).toBe('remove+rename');
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('new');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
+});
