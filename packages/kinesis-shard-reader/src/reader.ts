@@ -334,33 +334,26 @@ export class KinesisShardReader
     shard.checkpointChain = result.catch(() => undefined);
     this.#pendingCheckpoints.add(result);
     const current = this.#current;
+    /** Records the outcome on the batch in hand, when this checkpoint was for it. */
+    const settle = (ok: boolean): void => {
+      this.#pendingCheckpoints.delete(result);
+      if (
+        current === undefined ||
+        current !== this.#current ||
+        current.batch.shardId !== position.shardId ||
+        current.batch.lastSequenceNumber !== seq
+      ) {
+        return;
+      }
+      // A refusal (lease lost, I/O failure): stop() must not wait for a checkpoint that may
+      // never come. The batch stays uncheckpointed.
+      if (ok) current.checkpointed = true;
+      else current.checkpointFailed = true;
+      this.#notifyCurrentWaiters();
+    };
     void result.then(
-      () => {
-        this.#pendingCheckpoints.delete(result);
-        if (
-          current !== undefined &&
-          current === this.#current &&
-          current.batch.shardId === position.shardId &&
-          current.batch.lastSequenceNumber === seq
-        ) {
-          current.checkpointed = true;
-          this.#notifyCurrentWaiters();
-        }
-      },
-      () => {
-        this.#pendingCheckpoints.delete(result);
-        if (
-          current !== undefined &&
-          current === this.#current &&
-          current.batch.shardId === position.shardId &&
-          current.batch.lastSequenceNumber === seq
-        ) {
-          // The store refused it (lease lost, I/O failure): stop() must not wait for a
-          // checkpoint that may never come. The batch stays uncheckpointed.
-          current.checkpointFailed = true;
-          this.#notifyCurrentWaiters();
-        }
-      },
+      () => settle(true),
+      () => settle(false),
     );
     return result;
   }

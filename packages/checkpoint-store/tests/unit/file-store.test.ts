@@ -98,17 +98,35 @@ describe('FileCheckpointStore', () => {
   }
   const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
-  it('removes a lock left by an earlier process with our own pid and host (container PID 1 restart)', async () => {
-    // what kill -9 of the previous container leaves: same hostname, same pid (PID 1), old format
-    await writeFile(
-      `${path}.lock`,
-      JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        nonce: 'dead',
-        at: Date.now() - 3_600_000,
+  // Locks left behind whose owner is provably gone although its pid may be alive; each is
+  // removed and the write goes through.
+  it.each([
+    [
+      // what kill -9 of the previous container leaves: same hostname, same pid (PID 1), old format
+      'left by an earlier process with our own pid and host (container PID 1 restart)',
+      () => ({ pid: process.pid, nonce: 'dead', at: Date.now() - 3_600_000 }),
+    ],
+    [
+      'with our pid but another process start time',
+      () => ({ pid: process.pid, nonce: 'old', at: Date.now(), start: '1', boot }),
+    ],
+    [
+      // the recorded owner started at tick 1; the live process with that pid started later
+      'whose pid now belongs to another live process (pid reused)',
+      () => ({ pid: process.ppid, nonce: 'reused', at: Date.now(), start: '1', boot }),
+    ],
+    [
+      'taken before the host rebooted (other boot id)',
+      () => ({
+        pid: process.ppid,
+        nonce: 'before-reboot',
+        at: Date.now(),
+        start: startTimeOf(process.ppid),
+        boot: '00000000-0000-0000-0000-000000000000',
       }),
-    );
+    ],
+  ])('removes a lock %s', async (_what, lock) => {
+    await writeFile(`${path}.lock`, JSON.stringify({ host: hostname(), ...lock() }));
     const store = new FileCheckpointStore({
       application: 'rta',
       stream: 'agents',
@@ -118,73 +136,6 @@ describe('FileCheckpointStore', () => {
     await store.put(SHARD0, { sequenceNumber: '7' });
     expect((await store.get(SHARD0))?.sequenceNumber).toBe('7');
     expect(await readdir(dir)).toEqual(['checkpoints.json']);
-  });
-
-  it('removes a lock with our pid but another process start time', async () => {
-    await writeFile(
-      `${path}.lock`,
-      JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        nonce: 'old',
-        at: Date.now(),
-        start: '1',
-        boot,
-      }),
-    );
-    const store = new FileCheckpointStore({
-      application: 'rta',
-      stream: 'agents',
-      path,
-      lockTimeoutMs: 2000,
-    });
-    await store.put(SHARD0, { sequenceNumber: '8' });
-    expect((await store.get(SHARD0))?.sequenceNumber).toBe('8');
-  });
-
-  it('removes a lock whose pid now belongs to another live process (pid reused)', async () => {
-    // the recorded owner started at tick 1; the live process with that pid started later
-    await writeFile(
-      `${path}.lock`,
-      JSON.stringify({
-        pid: process.ppid,
-        host: hostname(),
-        nonce: 'reused',
-        at: Date.now(),
-        start: '1',
-        boot,
-      }),
-    );
-    const store = new FileCheckpointStore({
-      application: 'rta',
-      stream: 'agents',
-      path,
-      lockTimeoutMs: 2000,
-    });
-    await store.put(SHARD0, { sequenceNumber: '9' });
-    expect((await store.get(SHARD0))?.sequenceNumber).toBe('9');
-  });
-
-  it('removes a lock taken before the host rebooted (other boot id)', async () => {
-    await writeFile(
-      `${path}.lock`,
-      JSON.stringify({
-        pid: process.ppid,
-        host: hostname(),
-        nonce: 'before-reboot',
-        at: Date.now(),
-        start: startTimeOf(process.ppid),
-        boot: '00000000-0000-0000-0000-000000000000',
-      }),
-    );
-    const store = new FileCheckpointStore({
-      application: 'rta',
-      stream: 'agents',
-      path,
-      lockTimeoutMs: 2000,
-    });
-    await store.put(SHARD0, { sequenceNumber: '10' });
-    expect((await store.get(SHARD0))?.sequenceNumber).toBe('10');
   });
 
   it('keeps waiting for a lock of a live process recorded with its real start time', async () => {
