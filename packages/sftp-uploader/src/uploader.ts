@@ -62,6 +62,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Upper bound of each step of the clean-up connection opened after a failed upload. */
 const CLEANUP_TIMEOUT_MS = 5000;
 
+/** Whether the old final file may be at `.<name>.prev` (an interrupted replace). */
+interface MovedAside {
+  value: boolean;
+}
+
 /** Whether a private key that failed to parse looks like a file path rather than a key. */
 function looksLikePath(key: string | Buffer): boolean {
   const text = key.toString().trim();
@@ -433,13 +438,14 @@ export class SftpUploader {
   async #publish(
     conn: Connection,
     target: RemoteTarget,
+    aside: MovedAside,
   ): Promise<'posix-rename' | 'rename' | 'remove+rename'> {
     const { tempPath, finalPath } = target;
     if (conn.posixRename !== false) {
       try {
         await conn.posixRenameTo(tempPath, finalPath);
         conn.posixRename = true;
-        return 'posix-rename';
+        return aside.value ? await this.#dropBackup(conn, target, aside) : 'posix-rename';
       } catch (err) {
         if (
           !(err instanceof OperationError) ||
@@ -455,7 +461,8 @@ export class SftpUploader {
     }
     try {
       await conn.rename(tempPath, finalPath);
-      return 'rename';
+      // An earlier attempt moved the old file aside and lost its connection before the rename.
+      return aside.value ? await this.#dropBackup(conn, target, aside) : 'rename';
     } catch (err) {
       if (!(err instanceof OperationError) || err.kind !== 'status') throw err;
       // Refused outright: no workaround, and the existing file is left alone.
@@ -464,7 +471,7 @@ export class SftpUploader {
       }
       if ((await conn.statIfExists(finalPath)) === undefined) throw err;
       // Plain SFTP rename refuses to overwrite: replace the old file (not atomic).
-      return await this.#replace(conn, target, err);
+      return await this.#replace(conn, target, err, aside);
     }
   }
 
@@ -472,11 +479,14 @@ export class SftpUploader {
    * Replaces an existing final file without `posix-rename`: the old file is moved aside to
    * `.<name>.prev`, the temporary file renamed, then the old file removed. If the rename
    * fails, the old file is moved back, so a refused rename never loses the delivered file.
+   * `aside` records that the old file may be at `.<name>.prev`, for a retry or the clean-up
+   * when the connection drops in between.
    */
   async #replace(
     conn: Connection,
     target: RemoteTarget,
     refused: OperationError,
+    aside: MovedAside,
   ): Promise<'remove+rename'> {
     const { tempPath, finalPath } = target;
     const backup = backupPath(target);
@@ -485,16 +495,22 @@ export class SftpUploader {
     await conn.remove(backup).catch((e: unknown) => {
       if (!isStatus(e)) throw e;
     });
+    // Set before the request: the server may carry it out and the answer be lost.
+    aside.value = true;
     try {
       await conn.rename(finalPath, backup);
     } catch (e) {
-      throw isStatus(e) ? refused : e; // nothing changed on the server
+      if (!isStatus(e)) throw e;
+      aside.value = false;
+      throw refused; // nothing changed on the server
     }
     try {
       await conn.rename(tempPath, finalPath);
     } catch (err) {
+      if (!isStatus(err)) throw err; // the connection is gone: a retry or the clean-up finishes
       try {
         await conn.rename(backup, finalPath);
+        aside.value = false;
       } catch {
         throw remoteFailure(
           'REMOTE_FAILURE',
@@ -505,9 +521,24 @@ export class SftpUploader {
       }
       throw err;
     }
-    await conn.remove(backup).catch(() => {
-      this.#log.warn(`could not remove the previous version "${backup}"`, { path: backup });
-    });
+    return await this.#dropBackup(conn, target, aside);
+  }
+
+  /** Removes `.<name>.prev` once the new file is in place (a failure is only logged). */
+  async #dropBackup(
+    conn: Connection,
+    target: RemoteTarget,
+    aside: MovedAside,
+  ): Promise<'remove+rename'> {
+    const backup = backupPath(target);
+    try {
+      await conn.remove(backup);
+    } catch (err) {
+      if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
+        this.#log.warn(`could not remove the previous version "${backup}"`, { path: backup });
+      }
+    }
+    aside.value = false;
     return 'remove+rename';
   }
 
@@ -529,6 +560,7 @@ export class SftpUploader {
     }
     const source = chunkSource(body, this.#o.chunkSize);
     const state = newTransferState();
+    const aside: MovedAside = { value: false };
     let phase: 'new' | 'writing' | 'written' = 'new';
     let publishing: 'posix-rename' | 'rename' | 'remove+rename' | undefined;
     let resumed = false;
@@ -547,7 +579,8 @@ export class SftpUploader {
           if (temp === undefined || temp.size !== state.consumed) {
             const final = await conn.statIfExists(target.finalPath);
             if (temp === undefined && publishing !== undefined && final?.size === state.consumed) {
-              return this.#done(name, target, state, attempts, resumed, publishing, started);
+              const how = aside.value ? await this.#dropBackup(conn, target, aside) : publishing;
+              return this.#done(name, target, state, attempts, resumed, how, started);
             }
             phase = 'writing'; // the temp file is gone or damaged: write again
           }
@@ -575,7 +608,7 @@ export class SftpUploader {
           phase = 'written';
         }
         publishing = conn.posixRename === false ? 'rename' : 'posix-rename';
-        const how = await this.#publish(conn, target);
+        const how = await this.#publish(conn, target, aside);
         return this.#done(name, target, state, attempts, resumed, how, started);
       } catch (err) {
         const failure = classify(err);
@@ -594,7 +627,7 @@ export class SftpUploader {
         }
         if (failure.retryable) this.#dropConnection();
         await source.cancel().catch(() => undefined);
-        if (tempTouched) await this.#cleanup(conn, target);
+        if (tempTouched) await this.#cleanup(conn, target, aside.value);
         const error = toPublicError(failure, { ...context, attempts }, this.#secrets);
         this.#log.error(error.message, { file: name, code: error.code, attempts });
         throw error;
@@ -603,30 +636,70 @@ export class SftpUploader {
   }
 
   /**
-   * Removes the temporary file of a failed upload. When the upload's connection is gone, one
-   * short-lived connection is opened for it (each step bounded by {@link CLEANUP_TIMEOUT_MS}).
+   * Removes the temporary file of a failed upload and, when an attempt had moved the old final
+   * file aside to `.<name>.prev`, puts it back (or removes it when the new file did arrive).
+   * When the upload's connection is gone, one short-lived connection is opened for it (each step
+   * bounded by {@link CLEANUP_TIMEOUT_MS}).
    */
-  async #cleanup(conn: Connection | undefined, target: RemoteTarget): Promise<void> {
+  async #cleanup(
+    conn: Connection | undefined,
+    target: RemoteTarget,
+    movedAside: boolean,
+  ): Promise<void> {
+    const backup = backupPath(target);
+    const tempLeft = (why: string) =>
+      this.#log.warn(
+        `temporary file "${target.tempPath}" may remain on the server (${why}); the next upload of the same name overwrites it`,
+        { path: target.tempPath },
+      );
+    const backupLeft = (why: string) =>
+      this.#log.warn(
+        `the previous file may be at "${backup}" (${why}); if "${target.finalPath}" is missing, rename it back on the server`,
+        { path: backup },
+      );
     let own: Connection | undefined;
     try {
       if (conn === undefined || conn.closed) {
-        own = await openConnection(
-          {
-            ...this.#o,
-            connectTimeoutMs: Math.min(this.#o.connectTimeoutMs, CLEANUP_TIMEOUT_MS),
-            operationTimeoutMs: Math.min(this.#o.operationTimeoutMs, CLEANUP_TIMEOUT_MS),
-            keepaliveIntervalMs: 0,
-          },
-          { firstSeen: this.#firstSeen, onHostKey: () => {} },
-        );
+        try {
+          own = await openConnection(
+            {
+              ...this.#o,
+              connectTimeoutMs: Math.min(this.#o.connectTimeoutMs, CLEANUP_TIMEOUT_MS),
+              operationTimeoutMs: Math.min(this.#o.operationTimeoutMs, CLEANUP_TIMEOUT_MS),
+              keepaliveIntervalMs: 0,
+            },
+            { firstSeen: this.#firstSeen, onHostKey: () => {} },
+          );
+        } catch {
+          if (movedAside) backupLeft('no connection for the clean-up');
+          tempLeft('no connection for the clean-up');
+          return;
+        }
       }
-      await (own ?? (conn as Connection)).remove(target.tempPath);
-    } catch (err) {
-      if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
-        this.#log.warn(
-          `temporary file "${target.tempPath}" may remain on the server (${err instanceof OperationError ? err.message : 'no connection for the clean-up'}); the next upload of the same name overwrites it`,
-          { path: target.tempPath },
-        );
+      const c = own ?? (conn as Connection);
+      if (movedAside) {
+        try {
+          if ((await c.statIfExists(backup)) !== undefined) {
+            if ((await c.statIfExists(target.finalPath)) === undefined) {
+              await c.rename(backup, target.finalPath);
+              this.#log.info(`put the previous file back at ${target.finalPath}`, {
+                path: target.finalPath,
+              });
+            } else {
+              // Both renames were carried out: the new file is in place, the backup is stale.
+              await c.remove(backup);
+            }
+          }
+        } catch (err) {
+          backupLeft(err instanceof Error ? err.message : String(err));
+        }
+      }
+      try {
+        await c.remove(target.tempPath);
+      } catch (err) {
+        if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
+          tempLeft(err instanceof Error ? err.message : String(err));
+        }
       }
     } finally {
       await own?.end();

@@ -21,6 +21,8 @@ export interface FakeServerOptions {
   hangSftpInit?: boolean;
   /** SFTP status to answer a RENAME with (`undefined`: do the rename). */
   renameStatus?: (from: string, to: string) => number | undefined;
+  /** Carry out this RENAME, then drop the connection without answering (a lost reply). */
+  dropAfterRename?: (from: string, to: string) => boolean;
 }
 
 /** A running fake server: an in-memory file system under `/up`, password `pw`. */
@@ -106,6 +108,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
             if (files.has(to) || dirs.has(to)) return sftp.status(id, FAILURE); // SFTPv3: no overwrite
             files.set(to, f);
             files.delete(from);
+            if (options.dropAfterRename?.(from, to)) return client.end();
             return sftp.status(id, OK);
           });
           sftp.on('EXTENDED', (id) => sftp.status(id, OP_UNSUPPORTED));

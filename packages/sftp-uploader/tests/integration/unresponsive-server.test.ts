@@ -79,4 +79,69 @@ describe('SftpUploader replacing a file without posix-rename', () => {
       await fake.close();
     }
   });
+
+  it('finishes the replace on the retry when the connection drops after the old file is moved aside', async () => {
+    let drops = 0;
+    const fake = await startFakeServer({
+      dropAfterRename: (from, to) =>
+        from === '/up/keep.csv' && to === '/up/.keep.csv.prev' && drops++ === 0,
+    });
+    const uploader = new SftpUploader(options(fake.port));
+    try {
+      await uploader.put('keep.csv', 'old');
+      const replaced = await uploader.put('keep.csv', 'new');
+      expect(drops).toBe(1);
+      expect(replaced).toMatchObject({ publishedWith: 'remove+rename', attempts: 2 });
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('new');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']); // no .prev left behind
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
+
+  it('puts the old file back when the upload fails after moving it aside', async () => {
+    const fake = await startFakeServer({
+      dropAfterRename: (from, to) => from === '/up/keep.csv' && to === '/up/.keep.csv.prev',
+    });
+    const infos: string[] = [];
+    const uploader = new SftpUploader({
+      ...options(fake.port),
+      retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 20 },
+      logger: { debug() {}, info: (m: string) => infos.push(m), warn() {}, error() {} },
+    });
+    try {
+      await uploader.put('keep.csv', 'IMPORTANT OLD CONTENT');
+      const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpConnectionError);
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('IMPORTANT OLD CONTENT');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']); // no .part, no .prev
+      expect(infos).toContain('put the previous file back at /up/keep.csv');
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
+
+  it('removes the stale backup when both renames were done but the reply was lost', async () => {
+    const fake = await startFakeServer({
+      dropAfterRename: (from, to) => from === '/up/.keep.csv.part' && to === '/up/keep.csv',
+    });
+    const uploader = new SftpUploader({
+      ...options(fake.port),
+      retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 20 },
+    });
+    try {
+      fake.files.set('/up/keep.csv', Buffer.from('old'));
+      const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
+      // The reply to the publishing rename was lost, so the upload is reported failed, but
+      // the new file is in place and nothing else is left.
+      expect(err).toBeInstanceOf(SftpConnectionError);
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('new');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
 });
