@@ -6,7 +6,8 @@
  * It also fills two gaps of kinesalite that a reader must cope with on real Kinesis:
  * `StreamARN` is translated into `StreamName` (kinesalite ignores ARNs), and, on request,
  * `ChildShards` is added to the GetRecords response at the end of a shard (kinesalite never
- * returns it; real Kinesis does). A retention trim can be emulated per shard.
+ * returns it; real Kinesis does). A retention trim can be emulated per shard, and ListShards
+ * answers can be held back, paginated with expiring tokens, or made to miss a shard.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -93,6 +94,40 @@ export interface KinesisFaultProxyStats {
   readonly injected: Readonly<Record<string, number>>;
 }
 
+/** A ListShards answer held back by {@link ListShardsControl.hold}. */
+export interface HeldListing {
+  /** Resolves once the held request has arrived (and been forwarded). */
+  readonly received: Promise<void>;
+  /** Sends the held answer. */
+  release(): void;
+}
+
+/** One ListShards request the proxy saw. */
+export interface ListShardsRequest {
+  /** Whether it carried a `NextToken`. */
+  readonly token: boolean;
+  /** Whether it was answered `ExpiredNextTokenException`. */
+  readonly expired: boolean;
+}
+
+/**
+ * ListShards answers that kinesalite cannot produce: a listing taken before a split and answered
+ * after it, pagination with tokens that expire, one listing that misses a shard.
+ */
+export interface ListShardsControl {
+  /** ListShards requests seen, in order (the `ChildShards` emulation's own calls excluded). */
+  readonly requests: readonly ListShardsRequest[];
+  /** The next ListShards is forwarded at once, but its answer is held until `release()`. */
+  hold(): HeldListing;
+  /**
+   * From now on, answers one shard per page with a `NextToken`; the next `expireTokens`
+   * requests that carry a token are answered `400 ExpiredNextTokenException`.
+   */
+  paginate(expireTokens?: number): void;
+  /** Leaves `shardId` out of the next ListShards answer; resolves once that answer was sent. */
+  omit(shardId: string): Promise<void>;
+}
+
 /** A running fault proxy. */
 export interface KinesisFaultProxy {
   /** `http://127.0.0.1:<port>`: point the client here. */
@@ -113,6 +148,8 @@ export interface KinesisFaultProxy {
    * drops records below it.
    */
   trim(streamName: string, shardId: string, firstRetainedSequenceNumber: string): void;
+  /** Changes ListShards answers (see {@link ListShardsControl}). */
+  readonly listShards: ListShardsControl;
   /** Counters since start. */
   stats(): KinesisFaultProxyStats;
   /** Stops the proxy and destroys every client made by `client()`. */
@@ -163,6 +200,23 @@ function sendJson(res: ServerResponse, status: number, body: JsonObject): void {
   res.end(payload);
 }
 
+/** Answers with the target's status and headers and `body` (which may have been rewritten). */
+function passThrough(
+  res: ServerResponse,
+  upstream: { status: number; headers: IncomingHttpHeaders },
+  body: Buffer,
+): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(upstream.headers)) {
+    if (v === undefined || k === 'content-length' || k === 'connection') continue;
+    if (k === 'transfer-encoding') continue;
+    headers[k] = v;
+  }
+  headers['content-length'] = String(body.length);
+  res.writeHead(upstream.status, headers);
+  res.end(body);
+}
+
 function sendError(res: ServerResponse, status: number, type: string, message: string): void {
   sendJson(res, status, { __type: type, message });
 }
@@ -192,6 +246,12 @@ export async function startKinesisFaultProxy(
   const injected: Record<string, number> = {};
   const clients = new Set<KinesisClient>();
   let childShards = options.childShards ?? 'absent';
+  const listings: ListShardsRequest[] = [];
+  let held: { markReceived: () => void; released: Promise<void> } | undefined;
+  let paginated = false;
+  let expireTokens = 0;
+  const pages = new Map<string, unknown[]>();
+  let omitted: { shardId: string; done: () => void } | undefined;
 
   const bump = (counter: Record<string, number>, key: string): void => {
     counter[key] = (counter[key] ?? 0) + 1;
@@ -327,6 +387,57 @@ export async function startKinesisFaultProxy(
       }
     }
 
+    if (operation === 'ListShards') {
+      const token = typeof input.NextToken === 'string' ? input.NextToken : undefined;
+      if (paginated && token !== undefined) {
+        const expired = expireTokens > 0;
+        listings.push({ token: true, expired });
+        if (expired) {
+          expireTokens -= 1;
+          sendError(
+            res,
+            400,
+            'ExpiredNextTokenException',
+            'The timestamp of the last page of ListShards results has expired.',
+          );
+          return;
+        }
+        const rest = pages.get(token) ?? [];
+        pages.delete(token);
+        sendJson(res, 200, { Shards: rest });
+        return;
+      }
+      listings.push({ token: token !== undefined, expired: false });
+      const hold = held;
+      held = undefined;
+      const upstream = await forward(req.headers, Buffer.from(JSON.stringify(input), 'utf8'));
+      if (hold !== undefined) {
+        hold.markReceived();
+        await hold.released;
+      }
+      const listed: unknown =
+        upstream.status === 200 ? JSON.parse(upstream.body.toString('utf8')) : undefined;
+      const omit = omitted;
+      if (isObject(listed) && Array.isArray(listed.Shards) && (omit !== undefined || paginated)) {
+        let shards: unknown[] = listed.Shards;
+        if (omit !== undefined) {
+          omitted = undefined;
+          shards = shards.filter((s) => !isObject(s) || s.ShardId !== omit.shardId);
+        }
+        if (paginated && shards.length > 1) {
+          const next = randomUUID();
+          pages.set(next, shards.slice(1));
+          sendJson(res, 200, { Shards: shards.slice(0, 1), NextToken: next });
+        } else {
+          sendJson(res, 200, { ...listed, Shards: shards });
+        }
+        omit?.done();
+        return;
+      }
+      passThrough(res, upstream, upstream.body);
+      return;
+    }
+
     // Retention trim emulation.
     const trimmedAt = shard === undefined ? undefined : trims.get(trimKey(shard));
     if (operation === 'GetShardIterator' && trimmedAt !== undefined) {
@@ -401,15 +512,7 @@ export async function startKinesisFaultProxy(
         outBody = Buffer.from(JSON.stringify(parsed), 'utf8');
       }
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(upstream.headers)) {
-      if (v === undefined || k === 'content-length' || k === 'connection') continue;
-      if (k === 'transfer-encoding') continue;
-      headers[k] = v;
-    }
-    headers['content-length'] = String(outBody.length);
-    res.writeHead(upstream.status, headers);
-    res.end(outBody);
+    passThrough(res, upstream, outBody);
   };
 
   const server = createServer((req, res) => {
@@ -455,6 +558,30 @@ export async function startKinesisFaultProxy(
     },
     trim(streamName, shardId, firstRetainedSequenceNumber) {
       trims.set(trimKey({ streamName, shardId }), BigInt(firstRetainedSequenceNumber));
+    },
+    listShards: {
+      requests: listings,
+      hold() {
+        let markReceived: () => void = () => {};
+        let release: () => void = () => {};
+        const received = new Promise<void>((r) => {
+          markReceived = r;
+        });
+        const released = new Promise<void>((r) => {
+          release = r;
+        });
+        held = { markReceived, released };
+        return { received, release };
+      },
+      paginate(expire = 0) {
+        paginated = true;
+        expireTokens = expire;
+      },
+      omit(shardId) {
+        return new Promise<void>((done) => {
+          omitted = { shardId, done };
+        });
+      },
     },
     stats() {
       return { requests: { ...requests }, injected: { ...injected } };

@@ -10,7 +10,6 @@ import {
   startKinesisFaultProxy,
 } from '@connect-wfm/testkit';
 import { consume, fast, memoryStore, payloads, recordCount, spread } from './helpers.js';
-import { type ListShardsProxy, startListShardsProxy } from './list-shards-proxy.js';
 
 /** Rejects after `ms` so a hang fails the test instead of blocking it. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -23,18 +22,15 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 
 describe('KinesisShardReader shard listing', () => {
   let kinesis: KinesaliteServer;
-  let faults: KinesisFaultProxy;
   let n = 0;
-  const proxies: ListShardsProxy[] = [];
+  const proxies: KinesisFaultProxy[] = [];
 
   beforeAll(async () => {
     kinesis = await startKinesalite();
-    faults = await startKinesisFaultProxy({ target: kinesis.endpoint, childShards: 'present' });
   });
 
   afterAll(async () => {
     for (const p of proxies) await p.stop();
-    await faults.stop();
     await kinesis.stop();
   });
 
@@ -44,13 +40,17 @@ describe('KinesisShardReader shard listing', () => {
     await kinesis.createStream(name, shards);
     const records = spread(name, count, shards);
     await kinesis.putRecords(name, records);
-    const proxy = await startListShardsProxy(faults.endpoint);
-    proxies.push(proxy);
+    // ListShards answers are changed per test, so each test has a proxy of its own
+    const faults = await startKinesisFaultProxy({
+      target: kinesis.endpoint,
+      childShards: 'present',
+    });
+    proxies.push(faults);
     return {
       name,
-      proxy,
+      proxy: faults.listShards,
       all: records.map((r) => r.data as string),
-      client: kinesis.client({ endpoint: proxy.endpoint }),
+      client: kinesis.client({ endpoint: faults.endpoint }),
     };
   }
 
@@ -177,7 +177,7 @@ describe('KinesisShardReader shard listing', () => {
     const got = await consume(reader, (b) => recordCount(b) >= 10, { timeoutMs: 5_000 });
     expect(payloads(got).sort()).toEqual([...all].sort());
     // first page, expired token, then a fresh listing from the start, then its second page
-    expect(proxy.listings.slice(0, 4)).toEqual([
+    expect(proxy.requests.slice(0, 4)).toEqual([
       { token: false, expired: false },
       { token: true, expired: true },
       { token: false, expired: false },
@@ -210,6 +210,6 @@ describe('KinesisShardReader shard listing', () => {
     expect(failure).toBeInstanceOf(ReadFailedError);
     expect(failure).toMatchObject({ operation: 'ListShards' });
     expect(String((failure as Error).message)).toContain('ExpiredNextTokenException');
-    expect(proxy.listings.filter((l) => l.expired)).toHaveLength(4);
+    expect(proxy.requests.filter((l) => l.expired)).toHaveLength(4);
   });
 });

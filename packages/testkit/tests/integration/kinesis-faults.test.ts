@@ -1,5 +1,6 @@
 import {
   ExpiredIteratorException,
+  ExpiredNextTokenException,
   GetRecordsCommand,
   GetShardIteratorCommand,
   InvalidArgumentException,
@@ -154,5 +155,81 @@ describe('startKinesisFaultProxy', () => {
     proxy.setChildShards('absent');
     expect(end.ChildShards?.map((c) => c.ShardId)).toEqual([a, b]);
     expect(end.ChildShards?.[0]?.ParentShards).toEqual(['shardId-000000000000']);
+  });
+});
+
+describe('startKinesisFaultProxy: ListShards answers', () => {
+  let kinesis: KinesaliteServer;
+  let n = 0;
+  const proxies: KinesisFaultProxy[] = [];
+
+  beforeAll(async () => {
+    kinesis = await startKinesalite();
+  });
+
+  afterAll(async () => {
+    for (const p of proxies) await p.stop();
+    await kinesis.stop();
+  });
+
+  async function setup(shards: number) {
+    n += 1;
+    const name = `listing-${n}`;
+    await kinesis.createStream(name, shards);
+    const proxy = await startKinesisFaultProxy({ target: kinesis.endpoint });
+    proxies.push(proxy);
+    const client = proxy.client({ maxAttempts: 1 });
+    const ids = async (input: { StreamName?: string; NextToken?: string | undefined }) => {
+      const out = await client.send(new ListShardsCommand(input));
+      return { ids: (out.Shards ?? []).map((s) => s.ShardId), next: out.NextToken };
+    };
+    return { name, proxy, ids };
+  }
+
+  it('holds an answer until released, forwarding the request at once', async () => {
+    const { name, proxy, ids } = await setup(1);
+    const held = proxy.listShards.hold();
+    let answered = false;
+    const listing = ids({ StreamName: name }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await held.received;
+    // the listing was taken before the split; the split happens while its answer is held
+    await kinesis.splitShard(name, 'shardId-000000000000');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    held.release();
+    expect((await listing).ids).toEqual(['shardId-000000000000']);
+    expect((await ids({ StreamName: name })).ids).toHaveLength(3);
+  });
+
+  it('paginates one shard per page, and expires the next token the SDK parses', async () => {
+    const { name, proxy, ids } = await setup(2);
+    proxy.listShards.paginate(1);
+    const first = await ids({ StreamName: name });
+    expect(first.ids).toEqual(['shardId-000000000000']);
+    expect(first.next).toEqual(expect.any(String));
+    await expect(ids({ NextToken: first.next })).rejects.toBeInstanceOf(ExpiredNextTokenException);
+    const again = await ids({ StreamName: name });
+    const second = await ids({ NextToken: again.next });
+    expect(second).toEqual({ ids: ['shardId-000000000001'], next: undefined });
+    expect(proxy.listShards.requests).toEqual([
+      { token: false, expired: false },
+      { token: true, expired: true },
+      { token: false, expired: false },
+      { token: true, expired: false },
+    ]);
+  });
+
+  it('leaves a shard out of the next answer only', async () => {
+    const { name, proxy, ids } = await setup(2);
+    const sent = proxy.listShards.omit('shardId-000000000000');
+    expect((await ids({ StreamName: name })).ids).toEqual(['shardId-000000000001']);
+    await sent;
+    expect((await ids({ StreamName: name })).ids).toEqual([
+      'shardId-000000000000',
+      'shardId-000000000001',
+    ]);
   });
 });
