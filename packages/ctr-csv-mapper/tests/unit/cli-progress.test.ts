@@ -107,8 +107,9 @@ describe('ctr-csv CLI progress', () => {
     const exited = new Promise<number | null>((resolve) =>
       child.on('close', (code) => resolve(code)),
     );
+    // Start-up (tsx compiling the CLI) can take many seconds on a loaded machine: wait up to 30 s.
     let temp: string | undefined;
-    for (let i = 0; i < 200 && temp === undefined; i++) {
+    for (let i = 0; i < 600 && temp === undefined; i++) {
       temp = (await readdir(dir)).find(
         (n) => n.startsWith('.interrupted.csv.') && n.endsWith('.tmp'),
       );
