@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import Papa from 'papaparse';
 import { csvLine } from './csv.js';
 import { AgentReportHeaderError, AgentReportValueError, InvalidOptionsError } from './errors.js';
 import { agentPerformanceOptionsSchema, checkOptions } from './options.js';
@@ -176,6 +175,9 @@ export async function mapAgentPerformanceReport(
   }
   const sourceName = options.sourceName ?? '(report)';
   const text = await collectText(source);
+  // Loaded here, not at the top: the CTR paths never need it, and a Lambda's cold start (or
+  // any process that only converts CTRs) should not pay for parsing papaparse.
+  const { default: Papa } = await import('papaparse');
   const parsed = Papa.parse<string[]>(text, {
     header: false,
     delimiter: ',',
