@@ -253,6 +253,17 @@ export async function startKinesisFaultProxy(
   const pages = new Map<string, unknown[]>();
   let omitted: { shardId: string; done: () => void } | undefined;
 
+  /** Answers the first of `shards`, with a NextToken for the rest when there is a rest. */
+  const sendPage = (res: ServerResponse, shards: unknown[]): void => {
+    if (shards.length <= 1) {
+      sendJson(res, 200, { Shards: shards });
+      return;
+    }
+    const next = randomUUID();
+    pages.set(next, shards.slice(1));
+    sendJson(res, 200, { Shards: shards.slice(0, 1), NextToken: next });
+  };
+
   const bump = (counter: Record<string, number>, key: string): void => {
     counter[key] = (counter[key] ?? 0) + 1;
   };
@@ -404,7 +415,7 @@ export async function startKinesisFaultProxy(
         }
         const rest = pages.get(token) ?? [];
         pages.delete(token);
-        sendJson(res, 200, { Shards: rest });
+        sendPage(res, rest);
         return;
       }
       listings.push({ token: token !== undefined, expired: false });
@@ -424,10 +435,8 @@ export async function startKinesisFaultProxy(
           omitted = undefined;
           shards = shards.filter((s) => !isObject(s) || s.ShardId !== omit.shardId);
         }
-        if (paginated && shards.length > 1) {
-          const next = randomUUID();
-          pages.set(next, shards.slice(1));
-          sendJson(res, 200, { Shards: shards.slice(0, 1), NextToken: next });
+        if (paginated) {
+          sendPage(res, shards);
         } else {
           sendJson(res, 200, { ...listed, Shards: shards });
         }

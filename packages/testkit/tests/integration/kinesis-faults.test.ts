@@ -222,6 +222,20 @@ describe('startKinesisFaultProxy: ListShards answers', () => {
     ]);
   });
 
+  it('pages through three shards one at a time', async () => {
+    const { name, proxy, ids } = await setup(3);
+    proxy.listShards.paginate();
+    const seen: Array<string | undefined> = [];
+    let page = await ids({ StreamName: name });
+    seen.push(...page.ids);
+    for (let i = 0; i < 5 && page.next !== undefined; i++) {
+      page = await ids({ NextToken: page.next });
+      seen.push(...page.ids);
+    }
+    expect(seen).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
+    expect(proxy.listShards.requests).toHaveLength(3);
+  });
+
   it('leaves a shard out of the next answer only', async () => {
     const { name, proxy, ids } = await setup(2);
     const sent = proxy.listShards.omit('shardId-000000000000');
