@@ -1,10 +1,11 @@
 import { RecentIds } from './dedupe.js';
-import { type CompiledDeriver, compileDeriver } from './derive.js';
+import { type CompiledDeriver, compileDeriver, DEFAULT_LOGGED_OUT_STATE } from './derive.js';
 import { RtaCollapserOptionsError, RtaStateImportError } from './errors.js';
 import { parseAgentEvent } from './parse.js';
 import { collapserOptionsSchema, exportedStateSchema, formatIssues } from './schema.js';
 import type {
   AgentEventRecord,
+  EventPosition,
   ExportedAgentState,
   ExportedCollapserState,
   IngestResult,
@@ -21,11 +22,24 @@ const MAX_STATE_CODE_LENGTH = 300;
 /** Default `dedupeWindow`. */
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
 
+/** Where an event sits in the stream (see {@link comparePosition}). */
+interface Position {
+  readonly timeMs: number;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
 /** What is known about one agent. */
 class AgentEntry {
-  /** Current (newest) state. */
+  /** Current state: the newest event's, or logged out while a `LOGOUT` waits for its `LOGIN`. */
   stateCode: string;
   stateDescription: string;
+  /** The state derived from the newest event (differs from the current one only while logged out). */
+  derivedCode: string;
+  derivedDescription: string;
+  /** The newest `LOGOUT` and `LOGIN` seen (tracked with `stayLoggedOutUntilLogin`). */
+  logout: Position | undefined = undefined;
+  login: Position | undefined = undefined;
   /** Position of the event that produced the current state; `hasPosition` false = none yet. */
   hasPosition = false;
   timeMs = 0;
@@ -46,6 +60,14 @@ class AgentEntry {
   ) {
     this.stateCode = stateCode;
     this.stateDescription = stateDescription;
+    this.derivedCode = stateCode;
+    this.derivedDescription = stateDescription;
+  }
+
+  /** Logged out by a `LOGOUT` with no later `LOGIN`. */
+  awaitingLogin(): boolean {
+    const { logout, login } = this;
+    return logout !== undefined && (login === undefined || comparePosition(login, logout) > 0);
   }
 
   isPending(): boolean {
@@ -67,18 +89,29 @@ class AgentEntry {
  * Total order of event positions: `EventTimestamp` first; on equal timestamps the higher shard
  * id (Kinesis gives a child shard a higher id than its parents, and resharding is how one agent's
  * events end up in two shards); within one shard the higher sequence number (as bigint).
- * Returns > 0 when (timeMs, shardId, sequenceNumber) is after the entry's position, 0 when equal.
+ * Returns > 0 when `b` is after `a`, 0 when equal, < 0 when before.
  */
-function comparePosition(
-  entry: AgentEntry,
-  timeMs: number,
-  shardId: string,
-  sequenceNumber: string,
-): number {
-  if (timeMs !== entry.timeMs) return timeMs > entry.timeMs ? 1 : -1;
-  if (shardId !== entry.shardId) return shardId > entry.shardId ? 1 : -1;
-  if (sequenceNumber === entry.sequenceNumber) return 0;
-  return BigInt(sequenceNumber) > BigInt(entry.sequenceNumber) ? 1 : -1;
+function comparePosition(a: Position, b: Position): number {
+  if (b.timeMs !== a.timeMs) return b.timeMs > a.timeMs ? 1 : -1;
+  if (b.shardId !== a.shardId) return b.shardId > a.shardId ? 1 : -1;
+  if (b.sequenceNumber === a.sequenceNumber) return 0;
+  return BigInt(b.sequenceNumber) > BigInt(a.sequenceNumber) ? 1 : -1;
+}
+
+function positionToJson(p: Position): EventPosition {
+  return {
+    eventTimestamp: new Date(p.timeMs).toISOString(),
+    shardId: p.shardId,
+    sequenceNumber: p.sequenceNumber,
+  };
+}
+
+function positionFromJson(p: EventPosition): Position {
+  return {
+    timeMs: Date.parse(p.eventTimestamp),
+    shardId: p.shardId,
+    sequenceNumber: p.sequenceNumber,
+  };
 }
 
 function byUserCode(a: RtaState, b: RtaState): number {
@@ -110,6 +143,8 @@ export class RtaDeltaCollapser {
   private ingestNumber = 0;
   private readonly recentIds: RecentIds;
   private readonly derive: CompiledDeriver;
+  private readonly stayLoggedOutUntilLogin: boolean;
+  private readonly loggedOut: { readonly stateCode: string; readonly stateDescription: string };
   private readonly onReject: ((rejection: RejectedRecord) => void) | undefined;
   private readonly logger: Logger | undefined;
 
@@ -120,8 +155,14 @@ export class RtaDeltaCollapser {
   constructor(options: RtaDeltaCollapserOptions = {}) {
     const parsed = collapserOptionsSchema.safeParse(options);
     if (!parsed.success) throw new RtaCollapserOptionsError(formatIssues(parsed.error));
-    const { dedupeWindow, onReject, logger, ...deriveOptions } = options;
+    const { dedupeWindow, stayLoggedOutUntilLogin, onReject, logger, ...deriveOptions } = options;
     this.derive = compileDeriver(deriveOptions);
+    this.stayLoggedOutUntilLogin = stayLoggedOutUntilLogin ?? true;
+    this.loggedOut = {
+      stateCode: deriveOptions.loggedOut?.stateCode ?? DEFAULT_LOGGED_OUT_STATE.stateCode,
+      stateDescription:
+        deriveOptions.loggedOut?.stateDescription ?? DEFAULT_LOGGED_OUT_STATE.stateDescription,
+    };
     this.recentIds = new RecentIds(dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
     this.onReject = onReject;
     this.logger = logger;
@@ -223,11 +264,27 @@ export class RtaDeltaCollapser {
     }
     const userCode = event.CurrentAgentSnapshot.Configuration.Username;
     let entry = this.agents.get(userCode);
+    const at: Position = { timeMs: parsed.eventTimeMs, shardId, sequenceNumber };
+    // A LOGOUT or LOGIN newer than the agent's last one of its kind counts for
+    // stayLoggedOutUntilLogin even when it arrives after a newer event (order-independent).
+    const type = event.EventType;
+    const mark =
+      this.stayLoggedOutUntilLogin && (type === 'LOGOUT' || type === 'LOGIN') ? type : undefined;
+    let newerMark = false;
+    if (mark !== undefined) {
+      const last = mark === 'LOGOUT' ? entry?.logout : entry?.login;
+      newerMark = last === undefined || comparePosition(last, at) > 0;
+    }
     if (entry?.hasPosition) {
-      const cmp = comparePosition(entry, parsed.eventTimeMs, shardId, sequenceNumber);
+      const cmp = comparePosition(entry, at);
       if (cmp <= 0) {
         if (cmp === 0) result.duplicates += 1;
         else result.stale += 1;
+        if (cmp < 0 && newerMark) {
+          if (mark === 'LOGOUT') entry.logout = at;
+          else entry.login = at;
+          this.settle(entry, result);
+        }
         return;
       }
     }
@@ -243,23 +300,36 @@ export class RtaDeltaCollapser {
       this.report(result, rejection);
       return;
     }
+    const isNew = entry === undefined;
     if (entry === undefined) {
       entry = new AgentEntry(userCode, state.stateCode, state.stateDescription);
       this.agents.set(userCode, entry);
-      this.changed(entry, result);
-    } else if (
-      entry.stateCode !== state.stateCode ||
-      entry.stateDescription !== state.stateDescription
-    ) {
-      entry.stateCode = state.stateCode;
-      entry.stateDescription = state.stateDescription;
-      this.changed(entry, result);
+    }
+    entry.derivedCode = state.stateCode;
+    entry.derivedDescription = state.stateDescription;
+    if (newerMark) {
+      if (mark === 'LOGOUT') entry.logout = at;
+      else entry.login = at;
     }
     entry.hasPosition = true;
-    entry.timeMs = parsed.eventTimeMs;
+    entry.timeMs = at.timeMs;
     entry.shardId = shardId;
     entry.sequenceNumber = sequenceNumber;
+    if (isNew) this.changed(entry, result);
+    else this.settle(entry, result);
     result.accepted += 1;
+  }
+
+  /** Sets the current state from the newest event's, or logged out while awaiting a LOGIN. */
+  private settle(entry: AgentEntry, result: IngestResult): void {
+    const out = entry.awaitingLogin();
+    const code = out ? this.loggedOut.stateCode : entry.derivedCode;
+    const description = out ? this.loggedOut.stateDescription : entry.derivedDescription;
+    if (entry.stateCode !== code || entry.stateDescription !== description) {
+      entry.stateCode = code;
+      entry.stateDescription = description;
+      this.changed(entry, result);
+    }
   }
 
   private changed(entry: AgentEntry, result: IngestResult): void {
@@ -374,13 +444,18 @@ export class RtaDeltaCollapser {
           entry.acceptedCode === undefined || entry.acceptedDescription === undefined
             ? null
             : { stateCode: entry.acceptedCode, stateDescription: entry.acceptedDescription },
-        position: entry.hasPosition
+        position: entry.hasPosition ? positionToJson(entry) : null,
+        ...(entry.derivedCode !== entry.stateCode ||
+        entry.derivedDescription !== entry.stateDescription
           ? {
-              eventTimestamp: new Date(entry.timeMs).toISOString(),
-              shardId: entry.shardId,
-              sequenceNumber: entry.sequenceNumber,
+              derived: {
+                stateCode: entry.derivedCode,
+                stateDescription: entry.derivedDescription,
+              },
             }
-          : null,
+          : {}),
+        ...(entry.logout === undefined ? {} : { lastLogout: positionToJson(entry.logout) }),
+        ...(entry.login === undefined ? {} : { lastLogin: positionToJson(entry.login) }),
       });
     }
     agents.sort((a, b) => (a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0));
@@ -425,6 +500,14 @@ export class RtaDeltaCollapser {
         entry.timeMs = Date.parse(agent.position.eventTimestamp);
         entry.shardId = agent.position.shardId;
         entry.sequenceNumber = agent.position.sequenceNumber;
+      }
+      if (agent.derived !== undefined) {
+        entry.derivedCode = agent.derived.stateCode;
+        entry.derivedDescription = agent.derived.stateDescription;
+      }
+      if (this.stayLoggedOutUntilLogin) {
+        if (agent.lastLogout !== undefined) entry.logout = positionFromJson(agent.lastLogout);
+        if (agent.lastLogin !== undefined) entry.login = positionFromJson(agent.lastLogin);
       }
       this.agents.set(agent.userCode, entry);
       if (entry.isPending()) this.markDirty(entry);

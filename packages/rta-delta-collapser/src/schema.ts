@@ -88,6 +88,7 @@ export const deriveOptionsSchema = z.strictObject(deriveOptionsShape);
 export const collapserOptionsSchema = z.strictObject({
   ...deriveOptionsShape,
   dedupeWindow: z.int().min(0).max(50_000_000).optional(),
+  stayLoggedOutUntilLogin: z.boolean().optional(),
   onReject: z.custom<unknown>((v) => typeof v === 'function', 'expected a function').optional(),
   logger: loggerSchema.optional(),
 });
@@ -101,6 +102,12 @@ const mappingSchema = z.strictObject({
 export const SEQUENCE_NUMBER_PATTERN = /^[0-9]{1,200}$/;
 
 /** The state written by `exportState()`, version 1. */
+const positionSchema = z.strictObject({
+  eventTimestamp: z.iso.datetime({ offset: true }),
+  shardId: z.string().min(1),
+  sequenceNumber: z.string().regex(SEQUENCE_NUMBER_PATTERN),
+});
+
 export const exportedStateSchema = z.strictObject({
   version: z.literal(1),
   agents: z.array(
@@ -108,13 +115,10 @@ export const exportedStateSchema = z.strictObject({
       userCode: z.string().min(1),
       current: mappingSchema,
       accepted: mappingSchema.nullable(),
-      position: z
-        .strictObject({
-          eventTimestamp: z.iso.datetime({ offset: true }),
-          shardId: z.string().min(1),
-          sequenceNumber: z.string().regex(SEQUENCE_NUMBER_PATTERN),
-        })
-        .nullable(),
+      position: positionSchema.nullable(),
+      derived: mappingSchema.optional(),
+      lastLogout: positionSchema.optional(),
+      lastLogin: positionSchema.optional(),
     }),
   ),
 });

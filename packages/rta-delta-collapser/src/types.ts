@@ -98,6 +98,16 @@ export interface RtaDeltaCollapserOptions extends DeriveOptions {
    * @default 100000
    */
   dedupeWindow?: number;
+  /**
+   * After a `LOGOUT`, keep the agent logged out until a `LOGIN` event: `HEART_BEAT`s (which
+   * Connect keeps sending for up to an hour after a logout) and `STATE_CHANGE`s (a configuration
+   * change, say) in between carry the agent's last status, which Connect does not reset at
+   * logout (an agent can log out while on `Break` and log back in on `Break`), and would
+   * otherwise report a logged-out agent as `Break` or `Available`. `false`: derive every event
+   * from its own snapshot.
+   * @default true
+   */
+  stayLoggedOutUntilLogin?: boolean;
   /** Called once for every record that is rejected (in addition to `IngestResult.rejected`). */
   onReject?: (rejection: RejectedRecord) => void;
   /** Receives a `warn` per rejected record and an `error` if `onReject` throws. */
@@ -167,7 +177,10 @@ export interface IngestResult {
    * exactly the position (timestamp, shard, sequence number) of the agent's current event.
    */
   duplicates: number;
-  /** Events older than the agent's current event (they never overwrite it). */
+  /**
+   * Events older than the agent's newest event (they never overwrite it; a late `LOGOUT` or
+   * `LOGIN` still counts for `stayLoggedOutUntilLogin`).
+   */
   stale: number;
   /** Agents whose current (code, description) changed in this batch. */
   changed: number;
@@ -193,8 +206,20 @@ export interface ExportedAgentState {
   current: StateMapping;
   /** What the WFM last accepted for the agent, or `null` if nothing yet. */
   accepted: StateMapping | null;
-  /** The position of the event that produced `current`, or `null` if none (set via `markAccepted`). */
+  /**
+   * The position of the agent's newest applied event (the one that produced `current`, or a later
+   * one that left it unchanged), or `null` if none (set via `markAccepted`).
+   */
   position: EventPosition | null;
+  /**
+   * The state derived from the newest event, when it differs from `current` (the agent is logged
+   * out by a `LOGOUT` that waits for a `LOGIN`, see `stayLoggedOutUntilLogin`).
+   */
+  derived?: StateMapping;
+  /** The newest `LOGOUT` seen (with `stayLoggedOutUntilLogin`). Absent in older files. */
+  lastLogout?: EventPosition;
+  /** The newest `LOGIN` seen (with `stayLoggedOutUntilLogin`). Absent in older files. */
+  lastLogin?: EventPosition;
 }
 
 /** The JSON-serialisable state of a collapser (`exportState()` / `importState()`). */

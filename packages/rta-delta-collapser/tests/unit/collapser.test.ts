@@ -196,28 +196,193 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
     expect(c.pendingDelta()).toEqual([]);
   });
 
-  it('derives a HEART_BEAT after a LOGOUT from its own snapshot (open question, see README)', () => {
-    const c = new RtaDeltaCollapser();
-    c.ingest([
-      record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Available', timestamp: at(1) }), 1),
-    ]);
-    c.markAccepted(c.pendingDelta());
-    c.ingest([
-      record(
-        ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Offline', timestamp: at(3) }),
-        2,
-      ),
-    ]);
-    expect(c.pendingDelta()).toEqual([]);
-    c.ingest([
-      record(
-        ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-        3,
-      ),
-    ]);
-    expect(c.pendingDelta()).toEqual([
-      { userCode: BEN, stateCode: 'Available', stateDescription: 'Available' },
-    ]);
+  describe('after a LOGOUT', () => {
+    const LOGGED_OFF = { userCode: BEN, stateCode: 'LOGGED-OFF', stateDescription: 'Logged out' };
+    const logout = (c: RtaDeltaCollapser) => {
+      c.ingest([
+        record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(1) }), 1),
+      ]);
+      c.markAccepted(c.pendingDelta());
+      expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
+    };
+
+    it('keeps the agent logged out through HEART_BEATs and STATE_CHANGEs carrying the last status', () => {
+      const c = new RtaDeltaCollapser();
+      logout(c);
+      const r = c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
+          2,
+        ),
+        record(
+          ev({ username: BEN, eventType: 'STATE_CHANGE', status: 'Available', timestamp: at(4) }),
+          3,
+        ),
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(6) }),
+          4,
+        ),
+      ]);
+      expect(counts(r)).toEqual({ accepted: 3, duplicates: 0, stale: 0, changed: 0, rejected: 0 });
+      expect(c.pendingDelta()).toEqual([]);
+      expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
+      // they still move the position: an older event arriving late is stale
+      const late = c.ingest([
+        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(5) }), 5),
+      ]);
+      expect(late.stale).toBe(1);
+    });
+
+    it('lets a LOGIN log the agent back in, and derives later events as usual', () => {
+      const c = new RtaDeltaCollapser();
+      logout(c);
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(2) }),
+          2,
+        ),
+        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Break', timestamp: at(3) }), 3),
+      ]);
+      expect(c.pendingDelta()).toEqual([
+        { userCode: BEN, stateCode: 'Break', stateDescription: 'Break' },
+      ]);
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+          4,
+        ),
+      ]);
+      expect(stateOf(c, BEN)?.stateCode).toBe('Available');
+    });
+
+    it('shows the agent logged out in a cold-start snapshot despite an hour of heartbeats', () => {
+      const c = new RtaDeltaCollapser();
+      const events = [
+        ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(0) }),
+        ev({ username: BEN, eventType: 'STATE_CHANGE', status: 'Lunch', timestamp: at(30) }),
+        ev({ username: BEN, eventType: 'LOGOUT', status: 'Lunch', timestamp: at(31) }),
+        ...Array.from({ length: 30 }, (_, i) =>
+          ev({
+            username: BEN,
+            eventType: 'HEART_BEAT',
+            status: 'Lunch',
+            timestamp: at(33 + 2 * i),
+          }),
+        ),
+      ];
+      c.ingest(events.map((e, i) => record(e, i + 1)));
+      expect(c.snapshot()).toEqual([LOGGED_OFF]);
+    });
+
+    it('keeps waiting for the LOGIN across exportState / importState', () => {
+      const c = new RtaDeltaCollapser();
+      logout(c);
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
+          2,
+        ),
+      ]);
+      const exported = c.exportState();
+      expect(exported.agents[0]).toMatchObject({
+        current: { stateCode: 'LOGGED-OFF' },
+        derived: { stateCode: 'Break', stateDescription: 'Break' },
+        lastLogout: { eventTimestamp: at(1) },
+      });
+      expect(exported.agents[0]?.lastLogin).toBeUndefined();
+      const restored = new RtaDeltaCollapser();
+      restored.importState(JSON.parse(JSON.stringify(exported)));
+      expect(restored.exportState()).toEqual(exported);
+      restored.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+          3,
+        ),
+      ]);
+      expect(restored.pendingDelta()).toEqual([]);
+      // a LOGIN older than the newest heartbeat but after the LOGOUT, arriving late (another
+      // shard), logs the agent in with the newest event's state
+      restored.ingest([
+        record(
+          ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(4) }),
+          1,
+          SHARD_1,
+        ),
+      ]);
+      expect(stateOf(restored, BEN)).toEqual({
+        userCode: BEN,
+        stateCode: 'Available',
+        stateDescription: 'Available',
+      });
+
+      // a file written before these fields existed imports as not waiting
+      const {
+        derived: _d,
+        lastLogout: _l,
+        ...old
+      } = exported.agents[0] as NonNullable<(typeof exported.agents)[0]>;
+      const fresh = new RtaDeltaCollapser();
+      fresh.importState({ version: 1, agents: [old] });
+      fresh.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+          3,
+        ),
+      ]);
+      expect(stateOf(fresh, BEN)?.stateCode).toBe('Available');
+    });
+
+    it('applies a LOGOUT that arrives after a newer heartbeat (order does not matter)', () => {
+      const c = new RtaDeltaCollapser();
+      c.ingest([
+        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(0) }), 1),
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+          1,
+          SHARD_1,
+        ),
+      ]);
+      expect(stateOf(c, BEN)?.stateCode).toBe('Available');
+      const r = c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'LOGOUT', status: 'Available', timestamp: at(3) }),
+          2,
+        ),
+      ]);
+      expect(counts(r)).toEqual({ accepted: 0, duplicates: 0, stale: 1, changed: 1, rejected: 0 });
+      expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
+    });
+
+    it('derives every event from its own snapshot with stayLoggedOutUntilLogin: false', () => {
+      const c = new RtaDeltaCollapser({ stayLoggedOutUntilLogin: false });
+      logout(c);
+      expect(c.exportState().agents[0]?.lastLogout).toBeUndefined();
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Offline', timestamp: at(3) }),
+          2,
+        ),
+      ]);
+      expect(c.pendingDelta()).toEqual([]);
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
+          3,
+        ),
+      ]);
+      expect(c.pendingDelta()).toEqual([
+        { userCode: BEN, stateCode: 'Available', stateDescription: 'Available' },
+      ]);
+    });
+
+    it('rejects a stayLoggedOutUntilLogin that is not a boolean', () => {
+      expect(
+        () =>
+          new RtaDeltaCollapser({
+            stayLoggedOutUntilLogin: 'yes',
+          } as unknown as RtaDeltaCollapserOptions),
+      ).toThrow(RtaCollapserOptionsError);
+    });
   });
 
   it('sends a state that changed and changed back before the poll only if it differs from accepted', () => {

@@ -46,6 +46,7 @@ type EventGen = fc.Arbitrary<{
 
 interface GeneratedEvent {
   userCode: string;
+  eventType: string;
   timeMs: number;
   shardId: string;
   sequenceNumber: string;
@@ -87,6 +88,7 @@ function scenarioArb(events: EventGen, distinctTimestamps: boolean) {
           const rec = record(event, nextSeq[spec.shard] ?? 0, shardId);
           generated.push({
             userCode,
+            eventType: spec.eventType,
             timeMs: Date.parse(timestamp),
             shardId,
             sequenceNumber: rec.sequenceNumber,
@@ -106,14 +108,27 @@ function isAfter(a: GeneratedEvent, b: GeneratedEvent): boolean {
   return BigInt(a.sequenceNumber) > BigInt(b.sequenceNumber);
 }
 
+/**
+ * The model: each agent's newest event decides its state, except that an agent whose newest
+ * LOGIN/LOGOUT is a LOGOUT is logged out (`stayLoggedOutUntilLogin`, the default).
+ */
 function expectedStates(events: GeneratedEvent[]): RtaState[] {
   const newest = new Map<string, GeneratedEvent>();
+  const newestMark = new Map<string, GeneratedEvent>();
   for (const e of events) {
     const current = newest.get(e.userCode);
     if (current === undefined || isAfter(e, current)) newest.set(e.userCode, e);
+    if (e.eventType === 'LOGIN' || e.eventType === 'LOGOUT') {
+      const mark = newestMark.get(e.userCode);
+      if (mark === undefined || isAfter(e, mark)) newestMark.set(e.userCode, e);
+    }
   }
   return [...newest.values()]
-    .map((e) => e.state)
+    .map((e) =>
+      newestMark.get(e.userCode)?.eventType === 'LOGOUT'
+        ? { userCode: e.userCode, stateCode: 'LOGGED-OFF', stateDescription: 'Logged out' }
+        : e.state,
+    )
     .sort((a, b) => (a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0));
 }
 
@@ -147,12 +162,12 @@ function batchesOf<T>(items: T[], sizes: number[]): T[][] {
 }
 
 describe('collapsing any interleaving of events (property)', () => {
-  it('ends with the state of the event with the greatest EventTimestamp for every agent', () => {
+  it('ends with the state of the event with the greatest EventTimestamp for every agent (stayLoggedOutUntilLogin: false)', () => {
     fc.assert(
       fc.property(
         withInterleaving(scenarioArb(eventArb(600_000), true)),
         ({ events, order, batchSizes }) => {
-          const c = new RtaDeltaCollapser();
+          const c = new RtaDeltaCollapser({ stayLoggedOutUntilLogin: false });
           const records = order.map((i) => events[i]?.record as AgentEventRecord);
           for (const batch of batchesOf(records, batchSizes)) c.ingest(batch);
           const greatest = new Map<string, GeneratedEvent>();
@@ -164,6 +179,21 @@ describe('collapsing any interleaving of events (property)', () => {
             expect(c.snapshot().find((s) => s.userCode === userCode)).toEqual(e.state);
           }
           expect(c.agentCount).toBe(greatest.size);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('ends with the newest event state, or logged out when the newest LOGIN/LOGOUT is a LOGOUT', () => {
+    fc.assert(
+      fc.property(
+        withInterleaving(scenarioArb(eventArb(600_000), true)),
+        ({ events, order, batchSizes }) => {
+          const c = new RtaDeltaCollapser();
+          const records = order.map((i) => events[i]?.record as AgentEventRecord);
+          for (const batch of batchesOf(records, batchSizes)) c.ingest(batch);
+          expect(c.snapshot()).toEqual(expectedStates(events));
         },
       ),
       { numRuns: 150 },
