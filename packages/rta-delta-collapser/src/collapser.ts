@@ -2,7 +2,12 @@ import { RecentIds } from './dedupe.js';
 import { type CompiledDeriver, compileDeriver, DEFAULT_LOGGED_OUT_STATE } from './derive.js';
 import { RtaCollapserOptionsError, RtaStateImportError } from './errors.js';
 import { parseAgentEvent } from './parse.js';
-import { collapserOptionsSchema, exportedStateSchema, formatIssues } from './schema.js';
+import {
+  type AgentEvent,
+  collapserOptionsSchema,
+  exportedStateSchema,
+  formatIssues,
+} from './schema.js';
 import type {
   AgentEventRecord,
   EventPosition,
@@ -40,7 +45,7 @@ class AgentEntry {
   /** The newest `LOGOUT` and `LOGIN` seen (tracked with `stayLoggedOutUntilLogin`). */
   logout: Position | undefined = undefined;
   login: Position | undefined = undefined;
-  /** Position of the event that produced the current state; `hasPosition` false = none yet. */
+  /** Position of the agent's newest applied event; `hasPosition` false = none yet. */
   hasPosition = false;
   timeMs = 0;
   shardId = '';
@@ -278,26 +283,23 @@ export class RtaDeltaCollapser {
     if (entry?.hasPosition) {
       const cmp = comparePosition(entry, at);
       if (cmp <= 0) {
-        if (cmp === 0) result.duplicates += 1;
-        else result.stale += 1;
-        if (cmp < 0 && newerMark) {
+        if (newerMark && this.usableMark(event, mark, shardId, sequenceNumber, result)) {
+          // A late LOGOUT/LOGIN still counts, and so does a replay of the newest event itself
+          // (a state file written before LOGOUT/LOGIN positions were exported).
           if (mark === 'LOGOUT') entry.logout = at;
           else entry.login = at;
           this.settle(entry, result);
+        } else if (newerMark) {
+          return; // rejected: its state code is not usable
         }
+        if (cmp === 0) result.duplicates += 1;
+        else result.stale += 1;
         return;
       }
     }
     const state = this.derive(event);
     if (state.stateCode.length > MAX_STATE_CODE_LENGTH) {
-      const rejection: RejectedRecord = {
-        shardId,
-        sequenceNumber,
-        kind: 'invalid-state-code',
-        reason: `derived state code for ${userCode} has ${state.stateCode.length} characters; the WFM accepts at most ${MAX_STATE_CODE_LENGTH} (shorten the status name or the mapping table code)`,
-      };
-      if (eventId != null) rejection.eventId = eventId;
-      this.report(result, rejection);
+      this.rejectLongCode(state, event, shardId, sequenceNumber, result);
       return;
     }
     const isNew = entry === undefined;
@@ -318,6 +320,42 @@ export class RtaDeltaCollapser {
     if (isNew) this.changed(entry, result);
     else this.settle(entry, result);
     result.accepted += 1;
+  }
+
+  /**
+   * Whether a LOGIN/LOGOUT older than the agent's newest event may count: only if the event
+   * itself is usable (a LOGIN whose derived state code is too long is rejected, as it is when it
+   * arrives in order, so the outcome does not depend on the arrival order).
+   */
+  private usableMark(
+    event: AgentEvent,
+    mark: 'LOGIN' | 'LOGOUT' | undefined,
+    shardId: string,
+    sequenceNumber: string,
+    result: IngestResult,
+  ): boolean {
+    if (mark !== 'LOGIN') return true;
+    const state = this.derive(event);
+    if (state.stateCode.length <= MAX_STATE_CODE_LENGTH) return true;
+    this.rejectLongCode(state, event, shardId, sequenceNumber, result);
+    return false;
+  }
+
+  private rejectLongCode(
+    state: RtaState,
+    event: AgentEvent,
+    shardId: string,
+    sequenceNumber: string,
+    result: IngestResult,
+  ): void {
+    const rejection: RejectedRecord = {
+      shardId,
+      sequenceNumber,
+      kind: 'invalid-state-code',
+      reason: `derived state code for ${state.userCode} has ${state.stateCode.length} characters; the WFM accepts at most ${MAX_STATE_CODE_LENGTH} (shorten the status name or the mapping table code)`,
+    };
+    if (event.EventId != null) rejection.eventId = event.EventId;
+    this.report(result, rejection);
   }
 
   /** Sets the current state from the newest event's, or logged out while awaiting a LOGIN. */
@@ -459,7 +497,7 @@ export class RtaDeltaCollapser {
       });
     }
     agents.sort((a, b) => (a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0));
-    return { version: 1, agents };
+    return { version: 2, agents };
   }
 
   /**
@@ -509,6 +547,11 @@ export class RtaDeltaCollapser {
         if (agent.lastLogout !== undefined) entry.logout = positionFromJson(agent.lastLogout);
         if (agent.lastLogin !== undefined) entry.login = positionFromJson(agent.lastLogin);
       }
+      // The current state follows from the rest under this collapser's options (a file written
+      // with other options, or by hand, may disagree).
+      const out = entry.awaitingLogin();
+      entry.stateCode = out ? this.loggedOut.stateCode : entry.derivedCode;
+      entry.stateDescription = out ? this.loggedOut.stateDescription : entry.derivedDescription;
       this.agents.set(agent.userCode, entry);
       if (entry.isPending()) this.markDirty(entry);
     }

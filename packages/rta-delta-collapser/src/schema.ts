@@ -101,15 +101,18 @@ const mappingSchema = z.strictObject({
 /** Sequence numbers are decimal strings (up to 129 digits); compared as bigint. */
 export const SEQUENCE_NUMBER_PATTERN = /^[0-9]{1,200}$/;
 
-/** The state written by `exportState()`, version 1. */
 const positionSchema = z.strictObject({
   eventTimestamp: z.iso.datetime({ offset: true }),
   shardId: z.string().min(1),
   sequenceNumber: z.string().regex(SEQUENCE_NUMBER_PATTERN),
 });
 
+/**
+ * The state written by `exportState()`: version 2 (with `derived`, `lastLogout`, `lastLogin`), or
+ * version 1 as written before those existed.
+ */
 export const exportedStateSchema = z.strictObject({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   agents: z.array(
     z.strictObject({
       userCode: z.string().min(1),

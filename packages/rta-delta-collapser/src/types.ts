@@ -224,8 +224,11 @@ export interface ExportedAgentState {
 
 /** The JSON-serialisable state of a collapser (`exportState()` / `importState()`). */
 export interface ExportedCollapserState {
-  /** Format version; only `1` exists. */
-  version: 1;
+  /**
+   * Format version: `exportState` writes `2`; `importState` also reads `1` (written before
+   * `derived`, `lastLogout` and `lastLogin` existed). Releases before version 2 cannot read it.
+   */
+  version: 1 | 2;
   /** Every known agent, sorted by `userCode`. */
   agents: ExportedAgentState[];
 }

@@ -1,4 +1,6 @@
 import {
+  type AgentEventRecord,
+  type ExportedAgentState,
   type IngestResult,
   type Logger,
   type RejectedRecord,
@@ -353,6 +355,83 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
     });
 
+    it('ignores a LOGIN rejected for its state code in whatever order it arrives', () => {
+      const long = 'x'.repeat(310);
+      const events = [
+        record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(0) }), 1),
+        record(ev({ username: BEN, eventType: 'LOGIN', status: long, timestamp: at(1) }), 2),
+        record(
+          ev({ username: BEN, eventType: 'STATE_CHANGE', status: 'Available', timestamp: at(2) }),
+          3,
+        ),
+      ];
+      for (const order of [
+        [0, 1, 2],
+        [0, 2, 1],
+        [2, 1, 0],
+      ]) {
+        const c = new RtaDeltaCollapser();
+        const r = c.ingest(order.map((i) => events[i] as AgentEventRecord));
+        expect({ order, state: stateOf(c, BEN)?.stateCode, rejected: r.rejected.length }).toEqual({
+          order,
+          state: 'LOGGED-OFF',
+          rejected: 1,
+        });
+        expect(r.rejected[0]?.kind).toBe('invalid-state-code');
+      }
+    });
+
+    it('counts a replayed LOGOUT read with a state file from before LOGOUT positions were kept', () => {
+      const c = new RtaDeltaCollapser();
+      const logoutRecord = record(
+        ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(1) }),
+        1,
+      );
+      c.ingest([logoutRecord]);
+      const { lastLogout: _, ...v1Agent } = c.exportState().agents[0] as ExportedAgentState;
+      const upgraded = new RtaDeltaCollapser();
+      upgraded.importState({ version: 1, agents: [v1Agent] });
+      // the reader resumes at the checkpoint: the LOGOUT comes again, then heartbeats
+      const replay = upgraded.ingest([logoutRecord]);
+      expect(replay.duplicates).toBe(1);
+      upgraded.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
+          2,
+        ),
+      ]);
+      expect(stateOf(upgraded, BEN)).toEqual(LOGGED_OFF);
+    });
+
+    it('sets the current state from the imported positions under the importing options', () => {
+      const c = new RtaDeltaCollapser();
+      logout(c);
+      c.ingest([
+        record(
+          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
+          2,
+        ),
+      ]);
+      const exported = c.exportState();
+      // a hand-edited file whose current state disagrees with its LOGOUT position
+      const edited = {
+        ...exported,
+        agents: [
+          { ...exported.agents[0], current: { stateCode: 'Break', stateDescription: 'Break' } },
+        ],
+      };
+      const strict = new RtaDeltaCollapser();
+      strict.importState(edited);
+      expect(stateOf(strict, BEN)).toEqual(LOGGED_OFF);
+      // imported by a collapser that derives every event on its own: the newest event's state
+      const literal = new RtaDeltaCollapser({ stayLoggedOutUntilLogin: false });
+      literal.importState(exported);
+      expect(literal.pendingDelta()).toEqual([
+        { userCode: BEN, stateCode: 'Break', stateDescription: 'Break' },
+      ]);
+      expect(literal.exportState().agents[0]).not.toHaveProperty('derived');
+    });
+
     it('derives every event from its own snapshot with stayLoggedOutUntilLogin: false', () => {
       const c = new RtaDeltaCollapser({ stayLoggedOutUntilLogin: false });
       logout(c);
@@ -642,7 +721,7 @@ describe('RtaDeltaCollapser: export and import', () => {
     const original = populated();
     const exported = original.exportState();
     expect(exported).toEqual({
-      version: 1,
+      version: 2,
       agents: [
         {
           userCode: ANA,
@@ -698,7 +777,7 @@ describe('RtaDeltaCollapser: export and import', () => {
   it('refuses a state of another version or shape, and stays unchanged', () => {
     const c = populated();
     const before = c.exportState();
-    expect(() => c.importState({ version: 2, agents: [] })).toThrow(RtaStateImportError);
+    expect(() => c.importState({ version: 3, agents: [] })).toThrow(RtaStateImportError);
     expect(() => c.importState({ version: 1, agents: [{ userCode: '' }] })).toThrow(/userCode/);
     const dup = { version: 1, agents: [before.agents[0], before.agents[0]] };
     expect(() => c.importState(dup)).toThrow(/duplicate userCode agent\.alvarez/);
