@@ -62,6 +62,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Upper bound of each step of the clean-up connection opened after a failed upload. */
 const CLEANUP_TIMEOUT_MS = 5000;
 
+const isNoSuchFile = (err: unknown): boolean =>
+  err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE;
+
+/** A clean-up failure for a log line (OperationError messages carry no secrets). */
+const describe = (err: unknown): string =>
+  err instanceof OperationError ? err.message : 'no connection for the clean-up';
+
 /** Whether the old final file may be at `.<name>.prev` (an interrupted replace). */
 interface MovedAside {
   value: boolean;
@@ -511,7 +518,10 @@ export class SftpUploader {
       try {
         await conn.rename(backup, finalPath);
         aside.value = false;
-      } catch {
+      } catch (back) {
+        // The connection is gone: whether the move back was carried out is unknown; a retry
+        // or the clean-up settles it (the clean-up puts the old file back).
+        if (!isStatus(back)) throw back;
         throw remoteFailure(
           'REMOTE_FAILURE',
           `renaming "${tempPath}" to "${finalPath}" failed (${err instanceof Error ? err.message : String(err)}) and the previous file, moved aside to "${backup}", could not be moved back`,
@@ -524,22 +534,64 @@ export class SftpUploader {
     return await this.#dropBackup(conn, target, aside);
   }
 
-  /** Removes `.<name>.prev` once the new file is in place (a failure is only logged). */
+  /**
+   * Removes `.<name>.prev` once the new file is in place. If the connection drops, over one
+   * short-lived new connection; a failure is only logged (the upload itself succeeded).
+   */
   async #dropBackup(
     conn: Connection,
     target: RemoteTarget,
     aside: MovedAside,
   ): Promise<'remove+rename'> {
     const backup = backupPath(target);
-    try {
-      await conn.remove(backup);
-    } catch (err) {
-      if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
-        this.#log.warn(`could not remove the previous version "${backup}"`, { path: backup });
-      }
+    const removed = await this.#onCleanupConnection(conn, (c) => c.remove(backup));
+    if (removed !== true && !isNoSuchFile(removed)) {
+      this.#log.warn(
+        `could not remove the previous version "${backup}" (${describe(removed)}); remove it on the server`,
+        { path: backup },
+      );
     }
     aside.value = false;
     return 'remove+rename';
+  }
+
+  /**
+   * Runs `step` over `conn` or, when that connection is gone (or drops during the step), over one
+   * short-lived new connection (each step bounded by {@link CLEANUP_TIMEOUT_MS}). Resolves `true`
+   * when the step succeeded, otherwise the last error (never rejects).
+   */
+  async #onCleanupConnection(
+    conn: Connection | undefined,
+    step: (c: Connection) => Promise<unknown>,
+  ): Promise<true | unknown> {
+    let last: unknown;
+    if (conn !== undefined && !conn.closed) {
+      try {
+        await step(conn);
+        return true;
+      } catch (err) {
+        if (err instanceof OperationError && err.kind === 'status') return err;
+        last = err;
+      }
+    }
+    let own: Connection | undefined;
+    try {
+      own = await openConnection(
+        {
+          ...this.#o,
+          connectTimeoutMs: Math.min(this.#o.connectTimeoutMs, CLEANUP_TIMEOUT_MS),
+          operationTimeoutMs: Math.min(this.#o.operationTimeoutMs, CLEANUP_TIMEOUT_MS),
+          keepaliveIntervalMs: 0,
+        },
+        { firstSeen: this.#firstSeen, onHostKey: () => {} },
+      );
+      await step(own);
+      return true;
+    } catch (err) {
+      return own === undefined && last !== undefined ? last : err;
+    } finally {
+      await own?.end();
+    }
   }
 
   async #upload(name: string, body: SftpBody): Promise<SftpPutResult> {
@@ -636,10 +688,11 @@ export class SftpUploader {
   }
 
   /**
-   * Removes the temporary file of a failed upload and, when an attempt had moved the old final
-   * file aside to `.<name>.prev`, puts it back (or removes it when the new file did arrive).
-   * When the upload's connection is gone, one short-lived connection is opened for it (each step
-   * bounded by {@link CLEANUP_TIMEOUT_MS}).
+   * Removes the temporary file of a failed upload. When an attempt had moved the old final file
+   * aside to `.<name>.prev`: if the temporary file is gone, the new file was published (perhaps
+   * picked up by the server since), so the backup is removed; otherwise the old file is put back
+   * under its name (or, when that name is taken, the stale backup removed). Runs over the
+   * upload's connection or one short-lived new one (see `#onCleanupConnection`).
    */
   async #cleanup(
     conn: Connection | undefined,
@@ -647,62 +700,41 @@ export class SftpUploader {
     movedAside: boolean,
   ): Promise<void> {
     const backup = backupPath(target);
-    const tempLeft = (why: string) =>
-      this.#log.warn(
-        `temporary file "${target.tempPath}" may remain on the server (${why}); the next upload of the same name overwrites it`,
-        { path: target.tempPath },
-      );
-    const backupLeft = (why: string) =>
-      this.#log.warn(
-        `the previous file may be at "${backup}" (${why}); if "${target.finalPath}" is missing, rename it back on the server`,
-        { path: backup },
-      );
-    let own: Connection | undefined;
-    try {
-      if (conn === undefined || conn.closed) {
-        try {
-          own = await openConnection(
-            {
-              ...this.#o,
-              connectTimeoutMs: Math.min(this.#o.connectTimeoutMs, CLEANUP_TIMEOUT_MS),
-              operationTimeoutMs: Math.min(this.#o.operationTimeoutMs, CLEANUP_TIMEOUT_MS),
-              keepaliveIntervalMs: 0,
-            },
-            { firstSeen: this.#firstSeen, onHostKey: () => {} },
-          );
-        } catch {
-          if (movedAside) backupLeft('no connection for the clean-up');
-          tempLeft('no connection for the clean-up');
-          return;
-        }
-      }
-      const c = own ?? (conn as Connection);
+    const outcome = await this.#onCleanupConnection(conn, async (c) => {
       if (movedAside) {
         try {
+          const published = (await c.statIfExists(target.tempPath)) === undefined;
           if ((await c.statIfExists(backup)) !== undefined) {
-            if ((await c.statIfExists(target.finalPath)) === undefined) {
+            if (!published && (await c.statIfExists(target.finalPath)) === undefined) {
               await c.rename(backup, target.finalPath);
               this.#log.info(`put the previous file back at ${target.finalPath}`, {
                 path: target.finalPath,
               });
             } else {
-              // Both renames were carried out: the new file is in place, the backup is stale.
               await c.remove(backup);
             }
           }
         } catch (err) {
-          backupLeft(err instanceof Error ? err.message : String(err));
+          if (!(err instanceof OperationError && err.kind === 'status')) throw err;
+          this.#log.warn(
+            `the previous file may be at "${backup}" (${err.message}); if "${target.finalPath}" is missing, rename it back on the server`,
+            { path: backup },
+          );
         }
       }
-      try {
-        await c.remove(target.tempPath);
-      } catch (err) {
-        if (!(err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE)) {
-          tempLeft(err instanceof Error ? err.message : String(err));
-        }
+      await c.remove(target.tempPath);
+    });
+    if (outcome !== true && !isNoSuchFile(outcome)) {
+      if (movedAside && !(outcome instanceof OperationError && outcome.kind === 'status')) {
+        this.#log.warn(
+          `the previous file may be at "${backup}" (${describe(outcome)}); if "${target.finalPath}" is missing, rename it back on the server`,
+          { path: backup },
+        );
       }
-    } finally {
-      await own?.end();
+      this.#log.warn(
+        `temporary file "${target.tempPath}" may remain on the server (${describe(outcome)}); the next upload of the same name overwrites it`,
+        { path: target.tempPath },
+      );
     }
   }
 

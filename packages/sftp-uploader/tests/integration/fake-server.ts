@@ -21,8 +21,13 @@ export interface FakeServerOptions {
   hangSftpInit?: boolean;
   /** SFTP status to answer a RENAME with (`undefined`: do the rename). */
   renameStatus?: (from: string, to: string) => number | undefined;
-  /** Carry out this RENAME, then drop the connection without answering (a lost reply). */
-  dropAfterRename?: (from: string, to: string) => boolean;
+  /**
+   * Carry out this RENAME, then drop the connection without answering (a lost reply). `files`
+   * may be changed by the hook (a server-side consumer picking the file up, say).
+   */
+  dropAfterRename?: (from: string, to: string, files: Map<string, Buffer>) => boolean;
+  /** Drop the connection on this REMOVE, without carrying it out. */
+  dropOnRemove?: (path: string) => boolean;
 }
 
 /** A running fake server: an in-memory file system under `/up`, password `pw`. */
@@ -97,7 +102,10 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
             handles.delete(h.toString());
             sftp.status(id, OK);
           });
-          sftp.on('REMOVE', (id, p) => sftp.status(id, files.delete(norm(p)) ? OK : NO_SUCH_FILE));
+          sftp.on('REMOVE', (id, p) => {
+            if (options.dropOnRemove?.(norm(p))) return client.end();
+            return sftp.status(id, files.delete(norm(p)) ? OK : NO_SUCH_FILE);
+          });
           sftp.on('RENAME', (id, a, b) => {
             const from = norm(a);
             const to = norm(b);
@@ -108,7 +116,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
             if (files.has(to) || dirs.has(to)) return sftp.status(id, FAILURE); // SFTPv3: no overwrite
             files.set(to, f);
             files.delete(from);
-            if (options.dropAfterRename?.(from, to)) return client.end();
+            if (options.dropAfterRename?.(from, to, files)) return client.end();
             return sftp.status(id, OK);
           });
           sftp.on('EXTENDED', (id) => sftp.status(id, OP_UNSUPPORTED));

@@ -144,4 +144,79 @@ describe('SftpUploader replacing a file without posix-rename', () => {
       await fake.close();
     }
   });
+
+  it('removes the backup over a new connection when the connection drops on its removal', async () => {
+    // the first REMOVE of the backup clears a stale one before the move aside; the second
+    // follows both renames
+    let removes = 0;
+    let drops = 0;
+    const fake = await startFakeServer({
+      dropOnRemove: (path) => {
+        if (path !== '/up/.keep.csv.prev' || ++removes !== 2) return false;
+        drops += 1;
+        return true;
+      },
+    });
+    const uploader = new SftpUploader(options(fake.port));
+    try {
+      fake.files.set('/up/keep.csv', Buffer.from('old'));
+      const replaced = await uploader.put('keep.csv', 'new!');
+      expect(drops).toBe(1);
+      expect(replaced).toMatchObject({ publishedWith: 'remove+rename', attempts: 1 });
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('new!');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
+
+  it('never puts the old file back once the new one was published and picked up', async () => {
+    const fake = await startFakeServer({
+      dropAfterRename: (from, to, files) => {
+        if (from !== '/up/.keep.csv.part' || to !== '/up/keep.csv') return false;
+        files.delete('/up/keep.csv'); // a consumer on the server takes the delivered file
+        return true;
+      },
+    });
+    const infos: string[] = [];
+    const uploader = new SftpUploader({
+      ...options(fake.port),
+      retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 20 },
+      logger: { debug() {}, info: (m: string) => infos.push(m), warn() {}, error() {} },
+    });
+    try {
+      fake.files.set('/up/keep.csv', Buffer.from('YESTERDAY'));
+      const err = await uploader.put('keep.csv', 'today').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpConnectionError); // the reply was lost
+      expect([...fake.files.keys()]).toEqual([]); // yesterday's file is not delivered again
+      expect(infos.filter((m) => m.includes('put the previous file back'))).toEqual([]);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
+
+  it('reports a lost connection, not a failed move back, when the move back reply is lost', async () => {
+    const fake = await startFakeServer({
+      renameStatus: (from, to) =>
+        from === '/up/.keep.csv.part' && to === '/up/keep.csv' ? 4 : undefined,
+      dropAfterRename: (from, to) => from === '/up/.keep.csv.prev' && to === '/up/keep.csv',
+    });
+    const uploader = new SftpUploader({
+      ...options(fake.port),
+      retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 20 },
+    });
+    try {
+      fake.files.set('/up/keep.csv', Buffer.from('OLD'));
+      const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpConnectionError);
+      expect((err as Error).message).not.toContain('could not be moved back');
+      expect(fake.files.get('/up/keep.csv')?.toString()).toBe('OLD');
+      expect([...fake.files.keys()]).toEqual(['/up/keep.csv']);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  });
 });
