@@ -200,10 +200,11 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
 
   describe('after a LOGOUT', () => {
     const LOGGED_OFF = { userCode: BEN, stateCode: 'LOGGED-OFF', stateDescription: 'Logged out' };
+    /** An event of BEN's with `status`, at minute `minute`, as record `seq` of a shard. */
+    const ben = (eventType: string, status: string, minute: number, seq: number, shard = SHARD_0) =>
+      record(ev({ username: BEN, eventType, status, timestamp: at(minute) }), seq, shard);
     const logout = (c: RtaDeltaCollapser) => {
-      c.ingest([
-        record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(1) }), 1),
-      ]);
+      c.ingest([ben('LOGOUT', 'Break', 1, 1)]);
       c.markAccepted(c.pendingDelta());
       expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
     };
@@ -212,48 +213,26 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       const c = new RtaDeltaCollapser();
       logout(c);
       const r = c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
-          2,
-        ),
-        record(
-          ev({ username: BEN, eventType: 'STATE_CHANGE', status: 'Available', timestamp: at(4) }),
-          3,
-        ),
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(6) }),
-          4,
-        ),
+        ben('HEART_BEAT', 'Break', 3, 2),
+        ben('STATE_CHANGE', 'Available', 4, 3),
+        ben('HEART_BEAT', 'Available', 6, 4),
       ]);
       expect(counts(r)).toEqual({ accepted: 3, duplicates: 0, stale: 0, changed: 0, rejected: 0 });
       expect(c.pendingDelta()).toEqual([]);
       expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
       // they still move the position: an older event arriving late is stale
-      const late = c.ingest([
-        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(5) }), 5),
-      ]);
+      const late = c.ingest([ben('LOGIN', 'Available', 5, 5)]);
       expect(late.stale).toBe(1);
     });
 
     it('lets a LOGIN log the agent back in, and derives later events as usual', () => {
       const c = new RtaDeltaCollapser();
       logout(c);
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(2) }),
-          2,
-        ),
-        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Break', timestamp: at(3) }), 3),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Break', 2, 2), ben('LOGIN', 'Break', 3, 3)]);
       expect(c.pendingDelta()).toEqual([
         { userCode: BEN, stateCode: 'Break', stateDescription: 'Break' },
       ]);
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-          4,
-        ),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Available', 5, 4)]);
       expect(stateOf(c, BEN)?.stateCode).toBe('Available');
     });
 
@@ -279,12 +258,7 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
     it('keeps waiting for the LOGIN across exportState / importState', () => {
       const c = new RtaDeltaCollapser();
       logout(c);
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
-          2,
-        ),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Break', 3, 2)]);
       const exported = c.exportState();
       expect(exported.agents[0]).toMatchObject({
         current: { stateCode: 'LOGGED-OFF' },
@@ -295,22 +269,11 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       const restored = new RtaDeltaCollapser();
       restored.importState(JSON.parse(JSON.stringify(exported)));
       expect(restored.exportState()).toEqual(exported);
-      restored.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-          3,
-        ),
-      ]);
+      restored.ingest([ben('HEART_BEAT', 'Available', 5, 3)]);
       expect(restored.pendingDelta()).toEqual([]);
       // a LOGIN older than the newest heartbeat but after the LOGOUT, arriving late (another
       // shard), logs the agent in with the newest event's state
-      restored.ingest([
-        record(
-          ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(4) }),
-          1,
-          SHARD_1,
-        ),
-      ]);
+      restored.ingest([ben('LOGIN', 'Available', 4, 1, SHARD_1)]);
       expect(stateOf(restored, BEN)).toEqual({
         userCode: BEN,
         stateCode: 'Available',
@@ -325,32 +288,15 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       } = exported.agents[0] as NonNullable<(typeof exported.agents)[0]>;
       const fresh = new RtaDeltaCollapser();
       fresh.importState({ version: 1, agents: [old] });
-      fresh.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-          3,
-        ),
-      ]);
+      fresh.ingest([ben('HEART_BEAT', 'Available', 5, 3)]);
       expect(stateOf(fresh, BEN)?.stateCode).toBe('Available');
     });
 
     it('applies a LOGOUT that arrives after a newer heartbeat (order does not matter)', () => {
       const c = new RtaDeltaCollapser();
-      c.ingest([
-        record(ev({ username: BEN, eventType: 'LOGIN', status: 'Available', timestamp: at(0) }), 1),
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-          1,
-          SHARD_1,
-        ),
-      ]);
+      c.ingest([ben('LOGIN', 'Available', 0, 1), ben('HEART_BEAT', 'Available', 5, 1, SHARD_1)]);
       expect(stateOf(c, BEN)?.stateCode).toBe('Available');
-      const r = c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'LOGOUT', status: 'Available', timestamp: at(3) }),
-          2,
-        ),
-      ]);
+      const r = c.ingest([ben('LOGOUT', 'Available', 3, 2)]);
       expect(counts(r)).toEqual({ accepted: 0, duplicates: 0, stale: 1, changed: 1, rejected: 0 });
       expect(stateOf(c, BEN)).toEqual(LOGGED_OFF);
     });
@@ -358,12 +304,9 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
     it('ignores a LOGIN rejected for its state code in whatever order it arrives', () => {
       const long = 'x'.repeat(310);
       const events = [
-        record(ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(0) }), 1),
+        ben('LOGOUT', 'Break', 0, 1),
         record(ev({ username: BEN, eventType: 'LOGIN', status: long, timestamp: at(1) }), 2),
-        record(
-          ev({ username: BEN, eventType: 'STATE_CHANGE', status: 'Available', timestamp: at(2) }),
-          3,
-        ),
+        ben('STATE_CHANGE', 'Available', 2, 3),
       ];
       for (const order of [
         [0, 1, 2],
@@ -383,10 +326,7 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
 
     it('counts a replayed LOGOUT read with a state file from before LOGOUT positions were kept', () => {
       const c = new RtaDeltaCollapser();
-      const logoutRecord = record(
-        ev({ username: BEN, eventType: 'LOGOUT', status: 'Break', timestamp: at(1) }),
-        1,
-      );
+      const logoutRecord = ben('LOGOUT', 'Break', 1, 1);
       c.ingest([logoutRecord]);
       const { lastLogout: _, ...v1Agent } = c.exportState().agents[0] as ExportedAgentState;
       const upgraded = new RtaDeltaCollapser();
@@ -394,24 +334,14 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       // the reader resumes at the checkpoint: the LOGOUT comes again, then heartbeats
       const replay = upgraded.ingest([logoutRecord]);
       expect(replay.duplicates).toBe(1);
-      upgraded.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
-          2,
-        ),
-      ]);
+      upgraded.ingest([ben('HEART_BEAT', 'Break', 3, 2)]);
       expect(stateOf(upgraded, BEN)).toEqual(LOGGED_OFF);
     });
 
     it('sets the current state from the imported positions under the importing options', () => {
       const c = new RtaDeltaCollapser();
       logout(c);
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Break', timestamp: at(3) }),
-          2,
-        ),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Break', 3, 2)]);
       const exported = c.exportState();
       // a hand-edited file whose current state disagrees with its LOGOUT position
       const edited = {
@@ -436,19 +366,9 @@ describe('RtaDeltaCollapser: delta and accepted states', () => {
       const c = new RtaDeltaCollapser({ stayLoggedOutUntilLogin: false });
       logout(c);
       expect(c.exportState().agents[0]?.lastLogout).toBeUndefined();
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Offline', timestamp: at(3) }),
-          2,
-        ),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Offline', 3, 2)]);
       expect(c.pendingDelta()).toEqual([]);
-      c.ingest([
-        record(
-          ev({ username: BEN, eventType: 'HEART_BEAT', status: 'Available', timestamp: at(5) }),
-          3,
-        ),
-      ]);
+      c.ingest([ben('HEART_BEAT', 'Available', 5, 3)]);
       expect(c.pendingDelta()).toEqual([
         { userCode: BEN, stateCode: 'Available', stateDescription: 'Available' },
       ]);
