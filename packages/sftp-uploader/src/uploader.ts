@@ -469,7 +469,9 @@ export class SftpUploader {
     try {
       await conn.rename(tempPath, finalPath);
       // An earlier attempt moved the old file aside and lost its connection before the rename.
-      return aside.value ? await this.#dropBackup(conn, target, aside) : 'rename';
+      if (aside.value) return await this.#dropBackup(conn, target, aside);
+      await this.#dropStaleBackup(conn, target);
+      return 'rename';
     } catch (err) {
       if (!(err instanceof OperationError) || err.kind !== 'status') throw err;
       // Refused outright: no workaround, and the existing file is left alone.
@@ -553,6 +555,29 @@ export class SftpUploader {
     }
     aside.value = false;
     return 'remove+rename';
+  }
+
+  /**
+   * After a plain rename published the file: removes a `.<name>.prev` that an earlier upload of
+   * the same name left when its clean-up could not reach the server (the final name was then
+   * missing, which is why the plain rename succeeded). The new file supersedes it. Costs one
+   * request per upload, and only on servers without `posix-rename`, the only ones that ever
+   * get a backup. Any failure is only logged: the upload itself has succeeded.
+   */
+  async #dropStaleBackup(conn: Connection, target: RemoteTarget): Promise<void> {
+    const backup = backupPath(target);
+    try {
+      await conn.remove(backup);
+      this.#log.info(`removed ${backup}, left by an earlier interrupted replacement`, {
+        path: backup,
+      });
+    } catch (err) {
+      if (isNoSuchFile(err)) return;
+      this.#log.warn(
+        `could not remove "${backup}", left by an earlier interrupted replacement (${describe(err)}); remove it on the server`,
+        { path: backup },
+      );
+    }
   }
 
   /**

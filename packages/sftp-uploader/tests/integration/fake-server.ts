@@ -28,6 +28,8 @@ export interface FakeServerOptions {
   dropAfterRename?: (from: string, to: string, files: Map<string, Buffer>) => boolean;
   /** Drop the connection on this REMOVE, without carrying it out. */
   dropOnRemove?: (path: string) => boolean;
+  /** SFTP status to answer a REMOVE with (`undefined`: do the remove). */
+  removeStatus?: (path: string) => number | undefined;
 }
 
 /** A running fake server: an in-memory file system under `/up`, password `pw`. */
@@ -104,6 +106,8 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
           });
           sftp.on('REMOVE', (id, p) => {
             if (options.dropOnRemove?.(norm(p))) return client.end();
+            const forced = options.removeStatus?.(norm(p));
+            if (forced !== undefined) return sftp.status(id, forced);
             return sftp.status(id, files.delete(norm(p)) ? OK : NO_SUCH_FILE);
           });
           sftp.on('RENAME', (id, a, b) => {

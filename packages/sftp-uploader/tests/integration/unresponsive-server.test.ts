@@ -162,6 +162,50 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     });
   });
 
+  /** An uploader on a fake server holding only the backup an earlier failed clean-up left. */
+  async function withStaleBackup(
+    fakeOptions: FakeServerOptions,
+    body: (fake: FakeServer, uploader: SftpUploader, logged: string[]) => Promise<void>,
+  ): Promise<void> {
+    const fake = await startFakeServer(fakeOptions);
+    fake.files.set(PREV, Buffer.from('old'));
+    const logged: string[] = [];
+    const log = (level: string) => (m: string) => logged.push(`${level}: ${m}`);
+    const uploader = new SftpUploader({
+      ...options(fake.port),
+      logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    try {
+      await body(fake, uploader, logged);
+    } finally {
+      await uploader.close();
+      await fake.close();
+    }
+  }
+
+  it('removes a backup left by an earlier failed clean-up once the new file is published', async () => {
+    await withStaleBackup({}, async (fake, uploader, logged) => {
+      const result = await uploader.put('keep.csv', 'new');
+      expect(result.publishedWith).toBe('rename');
+      expect(contents(fake)).toEqual({ [KEEP]: 'new' });
+      expect(logged).toContain(
+        'info: removed /up/.keep.csv.prev, left by an earlier interrupted replacement',
+      );
+    });
+  });
+
+  it('still reports success when that stale backup cannot be removed', async () => {
+    const removeStatus = (path: string) => (path === PREV ? 3 : undefined); // PERMISSION_DENIED
+    await withStaleBackup({ removeStatus }, async (fake, uploader, logged) => {
+      const result = await uploader.put('keep.csv', 'new');
+      expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
+      expect(contents(fake)).toEqual({ [KEEP]: 'new', [PREV]: 'old' });
+      expect(logged.filter((l) => l.includes('.keep.csv.prev'))).toEqual([
+        'warn: could not remove "/up/.keep.csv.prev", left by an earlier interrupted replacement (remove /up/.keep.csv.prev: Permission denied); remove it on the server',
+      ]);
+    });
+  });
+
   it('reports a lost connection, not a failed move back, when the move back reply is lost', async () => {
     const renameStatus = (from: string, to: string) =>
       from === PART && to === KEEP ? 4 : undefined;
