@@ -304,7 +304,7 @@ describe('RTA receiver (current API)', () => {
 
     await other.stop();
 
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3_000); // a stalled request would otherwise hold it until the test times out
     await expect(pending).rejects.toThrow();
   });
 
