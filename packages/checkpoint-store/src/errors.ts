@@ -3,7 +3,7 @@
  * string-literal `code`, so callers can branch on `err.code` or on `instanceof`.
  */
 
-import { redactCause } from './redact.js';
+import { stripAwsResponse } from '@connect-wfm/redact';
 
 /** Every code a {@link CheckpointStoreError} can carry. */
 export type CheckpointStoreErrorCode =
@@ -37,7 +37,7 @@ export class CheckpointStoreError extends Error {
     // The cause is kept without the SDK's hidden $response and request data (credentials).
     super(
       message,
-      options?.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+      options?.cause === undefined ? undefined : { cause: stripAwsResponse(options.cause) },
     );
     this.name = 'CheckpointStoreError';
     this.code = code;

@@ -3,7 +3,7 @@
  * with a string-literal `code`; the AWS SDK or checkpoint-store error that caused it is `cause`.
  */
 
-import { redactCause } from './redact.js';
+import { stripAwsResponse } from '@connect-wfm/redact';
 
 /** Every code a {@link KinesisShardReaderError} can carry. */
 export type KinesisShardReaderErrorCode =
@@ -33,7 +33,7 @@ export class KinesisShardReaderError extends Error {
     // The cause is kept without the SDK's hidden $response and request data (credentials).
     super(
       message,
-      options?.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+      options?.cause === undefined ? undefined : { cause: stripAwsResponse(options.cause) },
     );
     this.name = 'KinesisShardReaderError';
     this.code = code;

@@ -11,6 +11,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import type { Checkpoint } from '@connect-wfm/checkpoint-store';
+import { stripAwsResponse } from '@connect-wfm/redact';
 import { capAttempts, unwrapAttempts } from './attempt-cap.js';
 import { backoffDelay } from './backoff.js';
 import { classifyError, type ErrorKind } from './classify.js';
@@ -24,7 +25,6 @@ import {
 } from './errors.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { decideStart, type PlanContext } from './plan.js';
-import { redactCause } from './redact.js';
 import { compareSequenceNumbers, isSequenceNumber } from './sequence.js';
 import { streamParam } from './stream-ref.js';
 import type {
@@ -126,7 +126,7 @@ function errorName(err: unknown): string {
 }
 
 function asError(err: unknown): Error {
-  return err instanceof Error ? (redactCause(err) as Error) : new Error(String(err));
+  return err instanceof Error ? (stripAwsResponse(err) as Error) : new Error(String(err));
 }
 
 /**
