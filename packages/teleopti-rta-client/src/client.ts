@@ -1,4 +1,5 @@
 /** The Teleopti RTA HTTP client. */
+import { type RedactOptions, redactSecrets, sanitizeCause } from '@connect-wfm/redact';
 import { Agent, fetch } from 'undici';
 import { retryAfterMs, retryDelay } from './backoff.js';
 import {
@@ -14,7 +15,6 @@ import {
   UnknownSourceError,
 } from './errors.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
-import { redactSecret, sanitizeCause } from './redact.js';
 import type {
   RtaClientCounters,
   RtaLogger,
@@ -39,6 +39,16 @@ import {
   tlsCertificateCode,
   usersNamedNotFound,
 } from './wire.js';
+
+/**
+ * The authentication key is redacted wherever it occurs, whatever its length: the whole-token rule
+ * for short secrets (meant for one-letter test passwords) would leave a short key visible inside
+ * other text.
+ */
+const KEY_REDACTION: RedactOptions = { wholeTokenBelow: 0 };
+
+/** `text` with every raw, JSON-escaped and URL-encoded occurrence of `key` redacted. */
+const redactKey = (text: string, key: string): string => redactSecrets(text, [key], KEY_REDACTION);
 
 interface RequestSpec {
   kind: RtaRequestKind;
@@ -471,7 +481,7 @@ export class TeleoptiRtaClient {
           this.#onRetry(event);
         } catch (hookErr) {
           this.#logger.warn('onRetry hook threw; ignored', {
-            error: redactSecret(String(hookErr), this.#key),
+            error: redactKey(String(hookErr), this.#key),
           });
         }
       }
@@ -485,7 +495,7 @@ export class TeleoptiRtaClient {
       this.#onRequest(event);
     } catch (hookErr) {
       this.#logger.warn('onRequest hook threw; ignored', {
-        error: redactSecret(String(hookErr), this.#key),
+        error: redactKey(String(hookErr), this.#key),
       });
     }
   }
@@ -514,7 +524,7 @@ export class TeleoptiRtaClient {
       });
       const text = await res.text();
       if (res.status >= 200 && res.status < 300) return { ok: true };
-      const redact = (s: string): string => redactSecret(s, this.#key);
+      const redact = (s: string): string => redactKey(s, this.#key);
       if (res.status >= 300 && res.status < 400) {
         const location = res.headers.get('location');
         throw new RtaHttpError(
@@ -561,13 +571,13 @@ export class TeleoptiRtaClient {
       if (controller.signal.aborted && controller.signal.reason === timeout) {
         return { ok: false, reason: 'timeout', message: timeout.message, cause: timeout };
       }
-      const cause = sanitizeCause(err, this.#key);
+      const cause = sanitizeCause(err, [this.#key], KEY_REDACTION);
       const tlsCode = tlsCertificateCode(err);
       if (tlsCode !== undefined) throw new TlsCertificateError(this.#endpoint, tlsCode, cause);
       return {
         ok: false,
         reason: 'network',
-        message: redactSecret(describeTransportError(err), this.#key),
+        message: redactKey(describeTransportError(err), this.#key),
         cause,
       };
     } finally {

@@ -143,6 +143,17 @@ describe('typed errors and secrecy of the authentication key', () => {
     expectNoSecret(rejected, logger.lines);
   });
 
+  it('redacts a short key wherever it occurs, also inside a word', async () => {
+    const c = client({ authenticationKey: 'k3y' });
+    rta.failNext(1, 400, 'No person found for UserCode xk3yx (echo: k3y)');
+
+    const report = await c.sendStates(agents(1));
+
+    expect(report.rejected[0]?.serverMessage).toBe(
+      'No person found for UserCode x[redacted]x (echo: [redacted])',
+    );
+  });
+
   it('redacts an echoed key before cutting a long message, so no part of it shows', async () => {
     const logger = recordingLogger();
     const c = client({ logger });
