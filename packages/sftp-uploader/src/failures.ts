@@ -1,3 +1,4 @@
+import { redactSecrets, sanitizeCause } from '@connect-wfm/redact';
 import { ConnectError, OperationError, STATUS } from './connection.js';
 import {
   SftpAuthError,
@@ -219,44 +220,18 @@ export function classify(err: unknown): Failure {
   };
 }
 
-/** Secrets at least this long are redacted wherever they occur, shorter ones as whole tokens. */
-const SUBSTRING_REDACTION_MIN = 8;
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
- * Replaces every secret occurring in `text`. Secrets are never put into messages; this is a
- * second line of defence against text quoted from elsewhere (ssh2, the server). A short secret
- * (a one-letter test password) is replaced only where it stands as a whole token, so that it
- * neither garbles ordinary words ("U[redacted]load") nor hints at what the secret is.
+ * Replaces every secret occurring in `text` (raw, JSON-escaped and URL-encoded forms). Secrets are
+ * never put into messages; this is a second line of defence against text quoted from elsewhere
+ * (ssh2, the server). A short secret (a one-letter test password) is replaced only where it stands
+ * as a whole token, so that it neither garbles ordinary words ("U[redacted]load") nor hints at
+ * what the secret is. See `redactSecrets` in `@connect-wfm/redact`.
+ *
+ * @example
+ * redact('server said p', ['p']); // 'server said [redacted]'
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length === 0 || !out.includes(secret)) continue;
-    if (secret.length >= SUBSTRING_REDACTION_MIN) {
-      out = out.split(secret).join('[redacted]');
-    } else {
-      const token = new RegExp(
-        `(?<![\\p{L}\\p{N}_])${escapeRegExp(secret)}(?![\\p{L}\\p{N}_])`,
-        'gu',
-      );
-      out = out.replace(token, '[redacted]');
-    }
-  }
-  return out;
-}
-
-function sanitizeCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (!(cause instanceof Error)) {
-    return typeof cause === 'string' ? redact(cause, secrets) : cause;
-  }
-  const text = `${cause.message}\n${cause.stack ?? ''}`;
-  if (redact(text, secrets) === text) return cause;
-  const clean = new Error(redact(cause.message, secrets));
-  clean.name = cause.name;
-  return clean;
-}
+export const redact: (text: string, secrets: readonly string[]) => string = (text, secrets) =>
+  redactSecrets(text, secrets);
 
 /** Builds the public error for a failure of one file. */
 export function toPublicError(

@@ -121,6 +121,23 @@ describe('toPublicError', () => {
     expect(redact('axhunter2-long-secretx', ['hunter2-long-secret'])).toBe('ax[redacted]x');
   });
 
+  it('redacts JSON-escaped and URL-encoded secrets and the whole cause chain', () => {
+    const secret = 'p4ss"w0rd/secret';
+    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
+    failure.reason = `${failure.reason} (${JSON.stringify(secret)})`;
+    failure.cause = new Error('outer', {
+      cause: new Error(`login?pw=${encodeURIComponent(secret)}`, { cause: `said ${secret}` }),
+    });
+
+    const error = toPublicError(failure, ctx, [secret]);
+
+    expect(error.message).toContain('("[redacted]")');
+    const inner = (error.cause as Error).cause as Error;
+    expect(inner.message).toBe('login?pw=[redacted]');
+    expect(inner.cause).toBe('said [redacted]');
+    expect(String(inner.stack)).not.toContain(encodeURIComponent(secret));
+  });
+
   it('does not claim a retry happened when maxAttempts is 1', () => {
     const failure = classify(new ConnectError(netError('ECONNREFUSED'), undefined));
     const once = toPublicError(failure, { ...ctx, attempts: 1 }, []);
