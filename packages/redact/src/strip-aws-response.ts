@@ -63,6 +63,17 @@ export function stripAwsResponse(error: unknown): unknown {
         if (AWS_DROPPED_FIELDS.has(key)) continue;
         const desc = Object.getOwnPropertyDescriptor(node, key);
         if (desc === undefined || (key === 'cause' && 'value' in desc)) continue;
+        if (key === 'stack' && !('value' in desc)) {
+          // Node 22+ (V8 12) makes `stack` an accessor that formats the receiver's own captured
+          // trace: copied as is, it would show where the copy was made. Keep the original text.
+          Object.defineProperty(copy, key, {
+            value: (node as { stack?: unknown }).stack,
+            writable: true,
+            configurable: true,
+            enumerable: desc.enumerable ?? false,
+          });
+          continue;
+        }
         Object.defineProperty(copy, key, desc);
       }
       return copy;
