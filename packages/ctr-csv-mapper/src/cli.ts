@@ -541,13 +541,19 @@ async function openOutput(path: string, inputs: readonly string[]): Promise<Outp
   // Through a symbolic link, the file it points to is replaced, not the link.
   const target = existing === undefined ? path : await realpath(path);
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  // Registered before the file exists: an interrupt right after it is created still removes it.
+  pendingFiles.add(temp);
+  hookSignals();
   const stream = createWriteStream(temp, {
     flags: 'wx',
     mode: existing === undefined ? 0o666 : existing.mode & 0o777,
   });
-  await opened(stream);
-  pendingFiles.add(temp);
-  hookSignals();
+  try {
+    await opened(stream);
+  } catch (err) {
+    pendingFiles.delete(temp); // not created by this run (it may exist from another)
+    throw err;
+  }
   return {
     stream,
     commit: async () => {
