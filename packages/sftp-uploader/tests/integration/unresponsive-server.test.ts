@@ -62,24 +62,27 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     Object.fromEntries([...fake.files].map(([k, v]) => [k, v.toString()]));
 
   /**
-   * Runs `body` against a fake server holding `/up/keep.csv` = `old` and an uploader with
-   * `maxAttempts` attempts whose info lines are collected, then closes both.
+   * Runs `body` against a fake server holding `seed` (by default `/up/keep.csv` = `old`) and an
+   * uploader with `maxAttempts` attempts whose log lines are collected as `level: message`, then
+   * closes both.
    */
   async function replacing(
     fakeOptions: FakeServerOptions,
     maxAttempts: number,
-    body: (fake: FakeServer, uploader: SftpUploader, infos: string[]) => Promise<void>,
+    body: (fake: FakeServer, uploader: SftpUploader, logged: string[]) => Promise<void>,
+    seed: Record<string, string> = { [KEEP]: 'old' },
   ): Promise<void> {
     const fake = await startFakeServer(fakeOptions);
-    fake.files.set(KEEP, Buffer.from('old'));
-    const infos: string[] = [];
+    for (const [path, content] of Object.entries(seed)) fake.files.set(path, Buffer.from(content));
+    const logged: string[] = [];
+    const log = (level: string) => (m: string) => logged.push(`${level}: ${m}`);
     const uploader = new SftpUploader({
       ...options(fake.port),
       retry: { maxAttempts, baseDelayMs: 10, maxDelayMs: 20 },
-      logger: { debug() {}, info: (m: string) => infos.push(m), warn() {}, error() {} },
+      logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') },
     });
     try {
-      await body(fake, uploader, infos);
+      await body(fake, uploader, logged);
     } finally {
       await uploader.close();
       await fake.close();
@@ -116,11 +119,11 @@ describe('SftpUploader replacing a file without posix-rename', () => {
 
   it('puts the old file back when the upload fails after moving it aside', async () => {
     const dropAfterRename = (from: string, to: string) => from === KEEP && to === PREV;
-    await replacing({ dropAfterRename }, 1, async (fake, uploader, infos) => {
+    await replacing({ dropAfterRename }, 1, async (fake, uploader, logged) => {
       const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SftpConnectionError);
       expect(contents(fake)).toEqual({ [KEEP]: 'old' }); // no .part, no .prev
-      expect(infos).toContain('put the previous file back at /up/keep.csv');
+      expect(logged).toContain('info: put the previous file back at /up/keep.csv');
     });
   });
 
@@ -154,56 +157,48 @@ describe('SftpUploader replacing a file without posix-rename', () => {
       files.delete(KEEP); // a consumer on the server takes the delivered file
       return true;
     };
-    await replacing({ dropAfterRename }, 1, async (fake, uploader, infos) => {
+    await replacing({ dropAfterRename }, 1, async (fake, uploader, logged) => {
       const err = await uploader.put('keep.csv', 'today').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SftpConnectionError); // the reply was lost
       expect(contents(fake)).toEqual({}); // the old file is not delivered again
-      expect(infos.filter((m) => m.includes('put the previous file back'))).toEqual([]);
+      expect(logged.filter((m) => m.includes('put the previous file back'))).toEqual([]);
     });
   });
 
-  /** An uploader on a fake server holding only the backup an earlier failed clean-up left. */
-  async function withStaleBackup(
-    fakeOptions: FakeServerOptions,
-    body: (fake: FakeServer, uploader: SftpUploader, logged: string[]) => Promise<void>,
-  ): Promise<void> {
-    const fake = await startFakeServer(fakeOptions);
-    fake.files.set(PREV, Buffer.from('old'));
-    const logged: string[] = [];
-    const log = (level: string) => (m: string) => logged.push(`${level}: ${m}`);
-    const uploader = new SftpUploader({
-      ...options(fake.port),
-      logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') },
-    });
-    try {
-      await body(fake, uploader, logged);
-    } finally {
-      await uploader.close();
-      await fake.close();
-    }
-  }
+  /** What an earlier upload leaves when its clean-up cannot reach the server to move it back. */
+  const ONLY_BACKUP = { [PREV]: 'old' };
 
   it('removes a backup left by an earlier failed clean-up once the new file is published', async () => {
-    await withStaleBackup({}, async (fake, uploader, logged) => {
-      const result = await uploader.put('keep.csv', 'new');
-      expect(result.publishedWith).toBe('rename');
-      expect(contents(fake)).toEqual({ [KEEP]: 'new' });
-      expect(logged).toContain(
-        'info: removed /up/.keep.csv.prev, left by an earlier interrupted replacement',
-      );
-    });
+    await replacing(
+      {},
+      2,
+      async (fake, uploader, logged) => {
+        const result = await uploader.put('keep.csv', 'new');
+        expect(result.publishedWith).toBe('rename');
+        expect(contents(fake)).toEqual({ [KEEP]: 'new' });
+        expect(logged).toContain(
+          'info: removed /up/.keep.csv.prev, left by an earlier interrupted replacement',
+        );
+      },
+      ONLY_BACKUP,
+    );
   });
 
   it('still reports success when that stale backup cannot be removed', async () => {
     const removeStatus = (path: string) => (path === PREV ? 3 : undefined); // PERMISSION_DENIED
-    await withStaleBackup({ removeStatus }, async (fake, uploader, logged) => {
-      const result = await uploader.put('keep.csv', 'new');
-      expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
-      expect(contents(fake)).toEqual({ [KEEP]: 'new', [PREV]: 'old' });
-      expect(logged.filter((l) => l.includes('.keep.csv.prev'))).toEqual([
-        'warn: could not remove "/up/.keep.csv.prev", left by an earlier interrupted replacement (remove /up/.keep.csv.prev: Permission denied); remove it on the server',
-      ]);
-    });
+    await replacing(
+      { removeStatus },
+      2,
+      async (fake, uploader, logged) => {
+        const result = await uploader.put('keep.csv', 'new');
+        expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
+        expect(contents(fake)).toEqual({ [KEEP]: 'new', [PREV]: 'old' });
+        expect(logged.filter((l) => l.includes('.keep.csv.prev'))).toEqual([
+          'warn: could not remove "/up/.keep.csv.prev", left by an earlier interrupted replacement (remove /up/.keep.csv.prev: Permission denied); remove it on the server',
+        ]);
+      },
+      ONLY_BACKUP,
+    );
   });
 
   it('reports a lost connection, not a failed move back, when the move back reply is lost', async () => {
