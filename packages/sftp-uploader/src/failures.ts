@@ -220,19 +220,6 @@ export function classify(err: unknown): Failure {
   };
 }
 
-/**
- * Replaces every secret occurring in `text` (raw, JSON-escaped and URL-encoded forms). Secrets are
- * never put into messages; this is a second line of defence against text quoted from elsewhere
- * (ssh2, the server). A short secret (a one-letter test password) is replaced only where it stands
- * as a whole token, so that it neither garbles ordinary words ("U[redacted]load") nor hints at
- * what the secret is. See `redactSecrets` in `@connect-wfm/redact`.
- *
- * @example
- * redact('server said p', ['p']); // 'server said [redacted]'
- */
-export const redact: (text: string, secrets: readonly string[]) => string = (text, secrets) =>
-  redactSecrets(text, secrets);
-
 /** Builds the public error for a failure of one file. */
 export function toPublicError(
   failure: Failure,
@@ -244,7 +231,9 @@ export function toPublicError(
     failure.hint === RETRY_HINT && context.attempts <= 1
       ? 'It was not retried (retry.maxAttempts is 1); check that the server is up and reachable.'
       : failure.hint;
-  const message = redact(
+  // Secrets are never put into messages; this is a second line of defence against text quoted
+  // from elsewhere (ssh2, the server).
+  const message = redactSecrets(
     `Upload of "${context.file}" to sftp://${context.server}/${context.remotePath.replace(/^\//, '')} failed${tries}: ${failure.reason}.${hint ? ` ${hint}` : ''}`,
     secrets,
   );

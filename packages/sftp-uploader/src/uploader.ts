@@ -1,4 +1,6 @@
 // ssh2 is CommonJS: `utils` is not detectable as a named ESM export, so take it from the default.
+
+import { redactSecrets } from '@connect-wfm/redact';
 import ssh2 from 'ssh2';
 import { bodyFailure, type ChunkSource, chunkSource, discardBody, guardBody } from './body.js';
 import { type Connection, OperationError, openConnection, STATUS } from './connection.js';
@@ -9,7 +11,7 @@ import {
   SftpHostKeyError,
   SftpUploadError,
 } from './errors.js';
-import { classify, type Failure, FailureError, redact, toPublicError } from './failures.js';
+import { classify, type Failure, FailureError, toPublicError } from './failures.js';
 import { checkFileName, type ResolvedOptions, resolveOptions, silentLogger } from './options.js';
 import { backupPath, directoryChain, type RemoteTarget, remoteTarget } from './paths.js';
 import { backoffDelay } from './retry.js';
@@ -166,7 +168,7 @@ export class SftpUploader {
           'INVALID_PRIVATE_KEY',
           looksLikePath(this.#o.privateKey)
             ? 'Invalid SftpUploader options: privateKey looks like a file path, not a key. Pass the contents of the key file (for example `privateKey: await readFile(path)`).'
-            : redact(
+            : redactSecrets(
                 `Invalid SftpUploader options: privateKey cannot be used (${parsed.message}). Check the key format and passphrase.`,
                 this.#secrets,
               ),
@@ -692,7 +694,7 @@ export class SftpUploader {
         if (failure.retryable && attempts < this.#o.retry.maxAttempts) {
           const delay = backoffDelay(attempts, this.#o.retry);
           this.#log.warn(
-            redact(
+            redactSecrets(
               `upload of "${name}" hit a transient fault (${failure.code}: ${failure.reason}); retry ${attempts}/${this.#o.retry.maxAttempts - 1} in ${delay} ms`,
               this.#secrets,
             ),
