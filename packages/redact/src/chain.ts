@@ -3,7 +3,7 @@
  * not examined: a chain that goes on beyond it (for example a cycle through other objects) is cut
  * there.
  */
-export const MAX_CAUSE_DEPTH = 8;
+export const MAX_CAUSE_DEPTH = 32;
 
 /** How one kind of chain is walked and copied. */
 export interface ChainRules<T extends object> {

@@ -22,9 +22,16 @@ function formsOf(secret: string): string[] {
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `form` where it is neither preceded nor followed by a letter, digit or underscore. */
+/**
+ * `form` where it is neither preceded nor followed by a letter, digit or underscore. An escape
+ * just before it (`\n`, `\t`, `\u00e9` in JSON, `%20` in a URL) ends the previous token, so in
+ * `"line\npw"` the `pw` is still a token.
+ */
 const wholeToken = (form: string): RegExp =>
-  new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(form)}(?![\\p{L}\\p{N}_])`, 'gu');
+  new RegExp(
+    `(?:(?<![\\p{L}\\p{N}_])|(?<=\\\\[nrtbf]|\\\\u[0-9A-Fa-f]{4}|%[0-9A-Fa-f]{2}))${escapeRegExp(form)}(?![\\p{L}\\p{N}_])`,
+    'gu',
+  );
 
 /** Reads and checks {@link RedactOptions.wholeTokenBelow}. */
 export function wholeTokenBelowOf(options: RedactOptions | undefined): number {

@@ -21,6 +21,41 @@ function ownCause(node: object): { value: unknown } | undefined {
 }
 
 /**
+ * True when the copy's `name` and `message` can be read. They cannot on a copy of an object whose
+ * class keeps them in internal slots (`DOMException`, a class with private fields): its prototype's
+ * getters refuse any other receiver.
+ */
+function readable(copy: object): boolean {
+  try {
+    const { name, message } = copy as { name?: unknown; message?: unknown };
+    String(name);
+    String(message);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A plain `Error` with the original's name, message, stack and own fields, but those dropped. */
+function plainCopy(node: object): Error {
+  const original = node as { name?: unknown; message?: unknown; stack?: unknown };
+  const copy = new Error(String(original.message));
+  Object.defineProperty(copy, 'name', {
+    value: String(original.name),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  if (typeof original.stack === 'string') copy.stack = original.stack;
+  for (const key of Reflect.ownKeys(node)) {
+    if (AWS_DROPPED_FIELDS.has(key) || key === 'cause' || key === 'stack') continue;
+    const desc = Object.getOwnPropertyDescriptor(node, key);
+    if (desc !== undefined) Object.defineProperty(copy, key, desc);
+  }
+  return copy;
+}
+
+/**
  * Returns `error` without the fields that can hold requests, responses or credentials
  * ({@link AWS_DROPPED_FIELDS}), at any depth of its `cause` chain.
  *
@@ -76,7 +111,7 @@ export function stripAwsResponse(error: unknown): unknown {
         }
         Object.defineProperty(copy, key, desc);
       }
-      return copy;
+      return readable(copy) ? copy : plainCopy(node);
     },
     link: (copy, original, value) => {
       const desc = Object.getOwnPropertyDescriptor(original, 'cause');

@@ -57,6 +57,16 @@ describe('redactSecrets', () => {
     expect(redactSecrets('hunter_x 1hunter hunterX', ['hunter'])).toBe('hunter_x 1hunter hunterX');
   });
 
+  it('counts a JSON or URL escape just before a short secret as the end of the previous token', () => {
+    expect(redactSecrets(JSON.stringify({ msg: 'login failed\npw1234\nbye' }), ['pw1234'])).toBe(
+      '{"msg":"login failed\\n[redacted]\\nbye"}',
+    );
+    expect(redactSecrets('a\\tpw1234 b\\u00e9pw1234 c%20pw1234%21', ['pw1234'])).toBe(
+      'a\\t[redacted] b\\u00e9[redacted] c%20[redacted]%21',
+    );
+    expect(redactSecrets('xpw1234 pw1234y %2pw1234', ['pw1234'])).toBe('xpw1234 pw1234y %2pw1234');
+  });
+
   it('treats letters and digits of any script as part of a word next to a short secret', () => {
     expect(redactSecrets('épw pwß пwpw pw٣ 中pw', ['pw'])).toBe('épw pwß пwpw pw٣ 中pw');
     expect(redactSecrets('«pw» (pw) pw。pw—x', ['pw'])).toBe(

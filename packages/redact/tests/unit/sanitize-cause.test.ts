@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import { MAX_CAUSE_DEPTH, sanitizeCause } from '../../src/index.js';
 
@@ -144,6 +145,59 @@ describe('sanitizeCause', () => {
     );
     const clean = new Error('Upload done');
     expect(sanitizeCause(clean, ['p'])).toBe(clean);
+  });
+
+  /** Everything a reader of the error could print. */
+  const everything = (value: unknown) => inspect(value, { showHidden: true, depth: null });
+
+  it('finds a secret held only in a field, and keeps nothing below the copy unsearched', () => {
+    const config = { host: 'sftp.example', password: KEY };
+    const err = new Error('auth failed', { cause: config });
+
+    const safe = sanitizeCause(err, [KEY]) as Error;
+
+    expect(safe).not.toBe(err);
+    expect(typeof safe.cause).toBe('string'); // the object, as it prints, redacted
+    expect(safe.cause).toContain("password: '[redacted]'");
+    expect(safe.cause).toContain("host: 'sftp.example'");
+    expect(everything(safe)).not.toContain(KEY);
+    expect(everything(err)).toContain(KEY);
+  });
+
+  it('drops object fields of a copied error and keeps its primitive ones, redacted', () => {
+    const pem = `-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n${KEY}\n-----END ENCRYPTED PRIVATE KEY-----\n`;
+    const parse = Object.assign(new Error('Cannot parse privateKey'), {
+      input: pem,
+      options: { passphrase: 'hunter2-passphrase' },
+      level: 'client-authentication',
+      errno: -13,
+      fatal: true,
+    });
+    const err = new Error(`auth failed for ${KEY}`, { cause: parse });
+
+    const safe = sanitizeCause(err, [KEY, pem, 'hunter2-passphrase']) as Error;
+
+    const copied = safe.cause as Error & Record<string, unknown>;
+    expect(copied).not.toBe(parse);
+    expect(copied).toMatchObject({
+      message: 'Cannot parse privateKey',
+      input: '[redacted]',
+      level: 'client-authentication',
+      errno: -13,
+      fatal: true,
+    });
+    expect(copied.options).toBeUndefined();
+    const printed = everything(safe);
+    expect(printed).not.toContain('MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI');
+    expect(printed).not.toContain('hunter2-passphrase');
+    expect(printed).not.toContain(KEY);
+  });
+
+  it('returns a long chain that holds no secret as it is', () => {
+    const err = chainOf(MAX_CAUSE_DEPTH + 3, 'connect ECONNRESET');
+    Object.assign(causes(err).at(-1) as Error, { code: 'ECONNRESET', errno: -104 });
+
+    expect(sanitizeCause(err, [KEY])).toBe(err);
   });
 
   it('ignores empty secrets', () => {

@@ -144,6 +144,33 @@ describe('stripAwsResponse', () => {
     expect(links).toBe(MAX_CAUSE_DEPTH + 1);
   });
 
+  it('copies an error whose class keeps its fields in internal slots as a plain, readable error', () => {
+    const timeout = new DOMException('timed out', {
+      name: 'TimeoutError',
+      cause: sdkError(),
+    } as never);
+
+    const clean = stripAwsResponse(timeout) as Error;
+
+    expect(clean).not.toBe(timeout);
+    expect(clean.name).toBe('TimeoutError');
+    expect(clean.message).toBe('timed out');
+    expect(clean.stack).toBe(timeout.stack);
+    expect(inspect(clean, { showHidden: true, depth: null })).not.toContain('AKIA');
+    expect((clean.cause as Error).message).toBe('Requested resource not found');
+  });
+
+  it('returns a chain without AWS fields as it is, however long within MAX_CAUSE_DEPTH', () => {
+    let err: Error = Object.assign(new Error('connect ECONNRESET'), {
+      code: 'ECONNRESET',
+      errno: -104,
+    });
+    for (let i = 0; i < MAX_CAUSE_DEPTH - 1; i++)
+      err = new RangeError(`level ${i}`, { cause: err });
+
+    expect(stripAwsResponse(err)).toBe(err);
+  });
+
   it('keeps a cycle, pointing it at the copies', () => {
     const a = sdkError();
     const b = new Error('b', { cause: a });

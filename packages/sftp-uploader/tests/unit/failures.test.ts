@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { ConnectError, OperationError, STATUS } from '../../src/connection.js';
 import { SftpConnectionError, SftpHostKeyError, SftpRemoteError } from '../../src/errors.js';
 import { classify, toPublicError } from '../../src/failures.js';
@@ -131,6 +132,19 @@ describe('toPublicError', () => {
     expect(inner.message).toBe('login?pw=[redacted]');
     expect(inner.cause).toBe('said [redacted]');
     expect(String(inner.stack)).not.toContain(encodeURIComponent(secret));
+  });
+
+  it('keeps no secret held in the fields of a cause, however deep', () => {
+    const password = 'p4ssw0rd-secret';
+    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
+    failure.cause = new Error(`auth failed for ${password}`, {
+      cause: Object.assign(new Error('parse failed'), { config: { password }, level: 'auth' }),
+    });
+
+    const error = toPublicError(failure, ctx, [password]);
+
+    expect(inspect(error, { showHidden: true, depth: null })).not.toContain(password);
+    expect(((error.cause as Error).cause as Error & { level: string }).level).toBe('auth');
   });
 
   it('does not claim a retry happened when maxAttempts is 1', () => {
