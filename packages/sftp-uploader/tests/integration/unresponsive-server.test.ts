@@ -40,15 +40,17 @@ describe('SftpUploader against a server that never opens the SFTP session', () =
     ['the sftp subsystem', { hangSftpInit: true }],
   ])('times out when %s is never answered, retries, then fails with TIMEOUT', async (_, how) => {
     fake = await startFakeServer(how);
-    const uploader = new SftpUploader(options(fake.port));
+    // Long enough for the SSH handshake on a loaded machine, short enough to keep the test quick.
+    const uploader = new SftpUploader({ ...options(fake.port), connectTimeoutMs: 1500 });
     const started = Date.now();
-    const outcome = await within(uploader.put('a.txt', 'hello'), 5000);
+    const outcome = await within(uploader.put('a.txt', 'hello'), 15_000);
     expect(outcome).toBeInstanceOf(SftpConnectionError);
     expect(outcome).toMatchObject({ code: 'TIMEOUT', retryable: true, attempts: 2 });
-    expect((outcome as Error).message).toContain('did not open the SFTP session within 400 ms');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect((outcome as Error).message).toContain('did not open the SFTP session within 1500 ms');
+    // Two attempts of 1.5 s each, not the default 30 s: the timeout, not a hang, ended them.
+    expect(Date.now() - started).toBeLessThan(10_000);
     // The queue is not blocked: close() finishes too.
-    expect(await within(uploader.close(), 3000)).toBeUndefined();
+    expect(await within(uploader.close(), 5000)).toBeUndefined();
   });
 });
 
@@ -78,6 +80,10 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     const log = (level: string) => (m: string) => logged.push(`${level}: ${m}`);
     const uploader = new SftpUploader({
       ...options(fake.port),
+      // Drops here are immediate; generous timeouts keep a slow machine from adding failures
+      // of its own (the clean-up's new connection is bounded by these too).
+      connectTimeoutMs: 10_000,
+      operationTimeoutMs: 10_000,
       retry: { maxAttempts, baseDelayMs: 10, maxDelayMs: 20 },
       logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') },
     });
