@@ -125,14 +125,15 @@ describe('KinesisShardReader under injected faults', () => {
   it('retries dropped connections and requests that hang past requestTimeoutMs', async () => {
     const { name, all } = await stream(20, 1);
     proxy.inject({ kind: 'dropConnection', times: 2 });
-    proxy.inject({ kind: 'delay', ms: 1_000 });
+    // The delayed request always outlasts the timeout; 500 ms leaves the others room on a busy machine.
+    proxy.inject({ kind: 'delay', ms: 2_000 });
     const reader = new KinesisShardReader({
       client: proxy.client(),
       stream: name,
       checkpointStore: memoryStore(name),
       initialPosition: { type: 'TRIM_HORIZON' },
       getRecordsMaxAttempts: 1,
-      requestTimeoutMs: 200,
+      requestTimeoutMs: 500,
       ...fast,
     });
     const retries: RetryingEvent[] = [];

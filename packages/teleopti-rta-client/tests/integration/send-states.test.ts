@@ -121,7 +121,8 @@ describe('sendStates against the testkit RTA receiver', () => {
     const retries: RtaRetryEvent[] = [];
     rta.stall(1);
 
-    const report = await client({ timeoutMs: 200, onRetry: (e) => retries.push(e) }).sendStates(
+    // The stalled first attempt always times out; 1 s leaves the second one room on a busy machine.
+    const report = await client({ timeoutMs: 1_000, onRetry: (e) => retries.push(e) }).sendStates(
       agents(3),
     );
 
