@@ -1,6 +1,5 @@
-// ssh2 is CommonJS: `utils` is not detectable as a named ESM export, so take it from the default.
-
 import { redactSecrets } from '@connect-wfm/redact';
+// ssh2 is CommonJS: `utils` is not detectable as a named ESM export, so take it from the default.
 import ssh2 from 'ssh2';
 import { bodyFailure, type ChunkSource, chunkSource, discardBody, guardBody } from './body.js';
 import { type Connection, OperationError, openConnection, STATUS } from './connection.js';
@@ -470,10 +469,6 @@ export class SftpUploader {
     }
     try {
       await conn.rename(tempPath, finalPath);
-      // An earlier attempt moved the old file aside and lost its connection before the rename.
-      if (aside.value) return await this.#dropBackup(conn, target, aside);
-      await this.#dropStaleBackup(conn, target);
-      return 'rename';
     } catch (err) {
       if (!(err instanceof OperationError) || err.kind !== 'status') throw err;
       // Refused outright: no workaround, and the existing file is left alone.
@@ -484,6 +479,11 @@ export class SftpUploader {
       // Plain SFTP rename refuses to overwrite: replace the old file (not atomic).
       return await this.#replace(conn, target, err, aside);
     }
+    // Published. An earlier attempt moved the old file aside and lost its connection before the
+    // rename, or an earlier upload's clean-up could not reach the server: a backup may be left.
+    if (aside.value) return await this.#dropBackup(conn, target, aside);
+    await this.#dropStaleBackup(conn, target);
+    return 'rename';
   }
 
   /**
@@ -575,6 +575,13 @@ export class SftpUploader {
       });
     } catch (err) {
       if (isNoSuchFile(err)) return;
+      if (!(err instanceof OperationError) || err.kind !== 'status') {
+        // The connection went away: whether a backup is there is unknown, and usually none is.
+        this.#log.debug(`could not look for a stale ${backup} (${describe(err)})`, {
+          path: backup,
+        });
+        return;
+      }
       this.#log.warn(
         `could not remove "${backup}", left by an earlier interrupted replacement (${describe(err)}); remove it on the server`,
         { path: backup },

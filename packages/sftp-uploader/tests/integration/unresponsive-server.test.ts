@@ -207,6 +207,23 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     );
   });
 
+  it('reports success without a warning when the connection drops while looking for a stale backup', async () => {
+    const dropOnRemove = (path: string) => path === PREV;
+    await replacing(
+      { dropOnRemove },
+      1,
+      async (fake, uploader, logged) => {
+        const result = await uploader.put('keep.csv', 'new');
+        expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
+        expect(contents(fake)).toEqual({ [KEEP]: 'new' });
+        expect(logged.filter((l) => l.startsWith('warn: ') && !l.includes('not pinned'))).toEqual(
+          [],
+        );
+      },
+      {},
+    );
+  });
+
   it('reports a lost connection, not a failed move back, when the move back reply is lost', async () => {
     const renameStatus = (from: string, to: string) =>
       from === PART && to === KEEP ? 4 : undefined;
