@@ -1,5 +1,14 @@
-export { MAX_CAUSE_DEPTH } from './chain.js';
-export { REDACTED, redactSecrets, SUBSTRING_REDACTION_MIN } from './redact-secrets.js';
-export { sanitizeCause } from './sanitize-cause.js';
-export { AWS_DROPPED_FIELDS, stripAwsResponse } from './strip-aws-response.js';
-export type { RedactOptions } from './types.js';
+/**
+ * Deprecated: these functions now live in `@connect-wfm/core`; this entry re-exports them so that
+ * existing imports keep working. Import from `@connect-wfm/core` instead.
+ */
+export {
+  AWS_DROPPED_FIELDS,
+  MAX_CAUSE_DEPTH,
+  REDACTED,
+  type RedactOptions,
+  redactSecrets,
+  SUBSTRING_REDACTION_MIN,
+  sanitizeCause,
+  stripAwsResponse,
+} from '@connect-wfm/core';

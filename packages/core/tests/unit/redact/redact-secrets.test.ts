@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { REDACTED, redactSecrets, SUBSTRING_REDACTION_MIN } from '../../src/index.js';
+import { REDACTED, redactSecrets, SUBSTRING_REDACTION_MIN } from '../../../src/index.js';
 
 const secretArb = fc
   .string({ minLength: 6, maxLength: 40 })

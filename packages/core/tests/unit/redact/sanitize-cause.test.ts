@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { runInNewContext } from 'node:vm';
-import { MAX_CAUSE_DEPTH, sanitizeCause } from '../../src/index.js';
+import { MAX_CAUSE_DEPTH, sanitizeCause } from '../../../src/index.js';
 
 const KEY = 's3cr3t-key';
 

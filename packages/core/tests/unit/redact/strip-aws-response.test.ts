@@ -1,5 +1,5 @@
 import { inspect, types } from 'node:util';
-import { AWS_DROPPED_FIELDS, MAX_CAUSE_DEPTH, stripAwsResponse } from '../../src/index.js';
+import { AWS_DROPPED_FIELDS, MAX_CAUSE_DEPTH, stripAwsResponse } from '../../../src/index.js';
 
 const SIGNED = 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEKEYID/20240101/eu-west-1';
 
