@@ -29,6 +29,8 @@ const config = {
     extensionsToTreatAsEsm: ['.ts'],
     moduleNameMapper: {
       '^@connect-wfm/([a-z0-9-]+)$': join(root, 'packages', '$1', 'src', 'index.ts'),
+      // Subpath entries (`@connect-wfm/checkpoint-store/dynamodb`) resolve to `src/<subpath>.ts`.
+      '^@connect-wfm/([a-z0-9-]+)/([a-z0-9-]+)$': join(root, 'packages', '$1', 'src', '$2.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {
