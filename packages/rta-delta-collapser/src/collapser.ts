@@ -1,6 +1,6 @@
 import { RecentIds } from './dedupe.js';
 import { type CompiledDeriver, compileDeriver, DEFAULT_LOGGED_OUT_STATE } from './derive.js';
-import { RtaCollapserOptionsError, RtaStateImportError } from './errors.js';
+import { RtaCollapserOptionsError, RtaDeliveryStateError, RtaStateImportError } from './errors.js';
 import { parseAgentEvent } from './parse.js';
 import {
   type AgentEvent,
@@ -10,15 +10,19 @@ import {
 } from './schema.js';
 import type {
   AgentEventRecord,
+  BeginDeliveryOptions,
   EventPosition,
   ExportedAgentState,
   ExportedCollapserState,
   IngestResult,
   Logger,
   RejectedRecord,
+  RtaDelivery,
   RtaDeltaCollapserOptions,
   RtaState,
   ShardBatchLike,
+  ShardPosition,
+  UnknownEventTypeRecord,
 } from './types.js';
 
 /** Teleopti rejects (HTTP 500, retried forever) a state code longer than this. */
@@ -119,6 +123,39 @@ function positionFromJson(p: EventPosition): Position {
   };
 }
 
+/** The event types Connect documents for the agent event stream. */
+const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'LOGIN',
+  'LOGOUT',
+  'STATE_CHANGE',
+  'HEART_BEAT',
+]);
+
+function emptyResult(): IngestResult {
+  return {
+    accepted: 0,
+    duplicates: 0,
+    stale: 0,
+    changed: 0,
+    rejected: [],
+    unknownEventTypes: [],
+  };
+}
+
+/** `a > b` for sequence numbers without leading zeros (longer is larger), without a bigint. */
+function sequenceAfter(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/** Kinesis sequence numbers: decimal digits without leading zeros. */
+const CANONICAL_SEQUENCE = /^(?:0|[1-9][0-9]{0,199})$/;
+
+/** Mutable per-shard ingest position. */
+interface ShardProgress {
+  lastSequenceNumber: string | null;
+  shardEnded: boolean;
+}
+
 function byUserCode(a: RtaState, b: RtaState): number {
   return a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0;
 }
@@ -134,11 +171,16 @@ function byUserCode(a: RtaState, b: RtaState): number {
  * const collapser = new RtaDeltaCollapser({ includeChannel: true });
  * const result = collapser.ingestShardBatch({ shardId, records }); // SDK `_Record`s
  * for (const r of result.rejected) logger.warn('skipped record', r);
- * const delta = collapser.pendingDelta();
- * if (delta.length > 0) {
- *   await rtaClient.postStates(delta); // throws if the WFM did not answer 200
- *   collapser.markAccepted(delta);    // only after success: a failed POST stays pending
+ * // Every poll: take the delta AND the state to commit at the same instant, then post.
+ * const delivery = collapser.beginDelivery({ exportState: commitDue });
+ * try {
+ *   if (delivery.states.length > 0) await rtaClient.sendStates(delivery.states); // teleopti-rta-client
+ *   collapser.completeDelivery(delivery); // the WFM answered 200
+ * } catch (err) {
+ *   collapser.abandonDelivery(delivery); // nothing marked: the next poll sends the newest states
+ *   throw err;
  * }
+ * if (delivery.state) await reader.checkpoint(delivery.positions, { state: delivery.state });
  */
 export class RtaDeltaCollapser {
   private readonly agents = new Map<string, AgentEntry>();
@@ -152,6 +194,11 @@ export class RtaDeltaCollapser {
   private readonly loggedOut: { readonly stateCode: string; readonly stateDescription: string };
   private readonly onReject: ((rejection: RejectedRecord) => void) | undefined;
   private readonly logger: Logger | undefined;
+  /** Per shard, the last sequence number ingested (bad records included) and SHARD_END. */
+  private readonly shards = new Map<string, ShardProgress>();
+  /** The delivery taken by `beginDelivery` and not yet completed or abandoned. */
+  private inFlightDelivery: RtaDelivery | undefined = undefined;
+  private deliveries = 0;
 
   /**
    * @param options Derivation, de-duplication and reporting options; validated (unknown keys
@@ -190,7 +237,7 @@ export class RtaDeltaCollapser {
    * ]);
    */
   ingest(records: Iterable<AgentEventRecord>): IngestResult {
-    const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
+    const result = emptyResult();
     this.ingestNumber += 1;
     for (const record of records) {
       if (typeof record !== 'object' || record === null) {
@@ -202,6 +249,7 @@ export class RtaDeltaCollapser {
         });
         continue;
       }
+      this.advance(record.shardId, record.sequenceNumber);
       this.ingestOne(record.shardId, record.sequenceNumber, record.data, result);
     }
     return result;
@@ -221,33 +269,69 @@ export class RtaDeltaCollapser {
     const list: readonly ShardBatchLike[] = Array.isArray(batches)
       ? (batches as readonly ShardBatchLike[])
       : [batches as ShardBatchLike];
-    const result: IngestResult = { accepted: 0, duplicates: 0, stale: 0, changed: 0, rejected: [] };
+    const result = emptyResult();
     this.ingestNumber += 1;
     for (const batch of list) {
+      const shardId = batch.shardId;
       for (const record of batch.records) {
         if (typeof record !== 'object' || record === null) {
           this.report(result, {
-            shardId: batch.shardId,
+            shardId,
             sequenceNumber: '',
             kind: 'missing-data',
             reason: 'Kinesis record is not an object',
           });
           continue;
         }
-        const sequenceNumber = record.SequenceNumber ?? '';
-        if (record.Data == null) {
+        // The reader's records (`sequenceNumber`/`data`) or AWS SDK `_Record`s (`SequenceNumber`/`Data`).
+        const r = record as { sequenceNumber?: unknown; data?: unknown } & {
+          SequenceNumber?: unknown;
+          Data?: unknown;
+        };
+        const seq = r.sequenceNumber ?? r.SequenceNumber;
+        const sequenceNumber = typeof seq === 'string' ? seq : '';
+        const data = r.data !== undefined ? r.data : r.Data;
+        this.advance(shardId, sequenceNumber);
+        if (data == null) {
           this.report(result, {
-            shardId: batch.shardId,
+            shardId,
             sequenceNumber,
             kind: 'missing-data',
-            reason: 'Kinesis record has no Data',
+            reason: 'Kinesis record has no data',
           });
           continue;
         }
-        this.ingestOne(batch.shardId, sequenceNumber, record.Data, result);
+        this.ingestOne(shardId, sequenceNumber, data as Uint8Array, result);
+      }
+      if (typeof batch.lastSequenceNumber === 'string') {
+        this.advance(shardId, batch.lastSequenceNumber);
+      }
+      if (batch.shardEnded === true) {
+        const progress = this.progressOf(shardId);
+        progress.shardEnded = true;
       }
     }
     return result;
+  }
+
+  private progressOf(shardId: string): ShardProgress {
+    let progress = this.shards.get(shardId);
+    if (progress === undefined) {
+      progress = { lastSequenceNumber: null, shardEnded: false };
+      this.shards.set(shardId, progress);
+    }
+    return progress;
+  }
+
+  /** Moves a shard's ingest position forward (never back); ignores malformed sequence numbers. */
+  private advance(shardId: string, sequenceNumber: string): void {
+    if (typeof shardId !== 'string' || shardId === '') return;
+    if (typeof sequenceNumber !== 'string' || !CANONICAL_SEQUENCE.test(sequenceNumber)) return;
+    const progress = this.progressOf(shardId);
+    const last = progress.lastSequenceNumber;
+    if (last === null || sequenceAfter(sequenceNumber, last)) {
+      progress.lastSequenceNumber = sequenceNumber;
+    }
   }
 
   private ingestOne(
@@ -263,6 +347,9 @@ export class RtaDeltaCollapser {
     }
     const event = parsed.event;
     const eventId = event.EventId;
+    if (!KNOWN_EVENT_TYPES.has(event.EventType)) {
+      this.reportUnknownType(event, shardId, sequenceNumber, result);
+    }
     if (eventId != null && !this.recentIds.add(eventId)) {
       result.duplicates += 1;
       return;
@@ -370,6 +457,25 @@ export class RtaDeltaCollapser {
     }
   }
 
+  private reportUnknownType(
+    event: AgentEvent,
+    shardId: string,
+    sequenceNumber: string,
+    result: IngestResult,
+  ): void {
+    const notice: UnknownEventTypeRecord = {
+      shardId,
+      sequenceNumber,
+      eventType: event.EventType.slice(0, 100),
+    };
+    if (event.EventId != null) notice.eventId = event.EventId;
+    result.unknownEventTypes.push(notice);
+    this.logger?.warn(
+      'rta-delta-collapser: event of an unknown EventType; derived from its CurrentAgentSnapshot',
+      { ...notice },
+    );
+  }
+
   private changed(entry: AgentEntry, result: IngestResult): void {
     if (entry.changedInIngest !== this.ingestNumber) {
       entry.changedInIngest = this.ingestNumber;
@@ -464,6 +570,112 @@ export class RtaDeltaCollapser {
   }
 
   /**
+   * Starts a delivery, the safe way to post and persist (docs/rta-state-rules.md#delivery-and-commit):
+   * takes, at one instant, the states to post (the delta, or with `snapshot: true` every known
+   * agent), the shard positions they were derived from, and (unless `exportState: false`) the
+   * collapser state in which these states already count as accepted. Post `states`; after the
+   * WFM answered 200 call `completeDelivery`, then commit `positions` with `state`. On failure call
+   * `abandonDelivery`: nothing is marked and the next delivery carries the newest states.
+   *
+   * Because `state` is taken before the POST, events ingested while the POST is in flight are not
+   * in it and their records are not covered by `positions`: after a crash they are read again,
+   * never restored as "pending" from an older state. One delivery at a time.
+   *
+   * @throws RtaDeliveryStateError when an earlier delivery was neither completed nor abandoned.
+   * @example
+   * const delivery = collapser.beginDelivery({ exportState: commitDue });
+   * try {
+   *   if (delivery.states.length > 0) await client.sendStates(delivery.states);
+   *   collapser.completeDelivery(delivery);
+   * } catch (err) {
+   *   collapser.abandonDelivery(delivery);
+   *   throw err;
+   * }
+   * if (delivery.state !== undefined) {
+   *   await reader.checkpoint(delivery.positions, { state: delivery.state });
+   * }
+   */
+  beginDelivery(options: BeginDeliveryOptions = {}): RtaDelivery {
+    if (this.inFlightDelivery !== undefined) {
+      throw new RtaDeliveryStateError(
+        `delivery ${this.inFlightDelivery.id} is still in flight: call completeDelivery() after the WFM accepted it, or abandonDelivery() when the POST failed, before beginning another`,
+      );
+    }
+    const kind = options.snapshot === true ? 'snapshot' : 'delta';
+    const states = kind === 'snapshot' ? this.snapshot() : this.pendingDelta();
+    const positions = this.shardPositions();
+    let state: ExportedCollapserState | undefined;
+    if (options.exportState !== false) {
+      state = this.exportState();
+      if (states.length > 0) {
+        const delivered = new Map<string, RtaState>();
+        for (const st of states) delivered.set(st.userCode, st);
+        for (const agent of state.agents) {
+          const st = delivered.get(agent.userCode);
+          if (st !== undefined) {
+            agent.accepted = { stateCode: st.stateCode, stateDescription: st.stateDescription };
+          }
+        }
+      }
+    }
+    this.deliveries += 1;
+    const delivery: RtaDelivery = { id: this.deliveries, kind, states, positions, state };
+    this.inFlightDelivery = delivery;
+    return delivery;
+  }
+
+  /** The delivery begun and not yet completed or abandoned, if any. */
+  get deliveryInFlight(): RtaDelivery | undefined {
+    return this.inFlightDelivery;
+  }
+
+  /**
+   * Records that the WFM accepted a delivery (it answered 200; users it set aside as unknown count
+   * as accepted too, so they are sent again only when their state changes). Agents that changed
+   * again since `beginDelivery` stay pending with their newer state.
+   *
+   * @throws RtaDeliveryStateError when `delivery` is not the one in flight.
+   * @example
+   * collapser.completeDelivery(delivery);
+   */
+  completeDelivery(delivery: RtaDelivery): void {
+    if (this.inFlightDelivery !== delivery) {
+      throw new RtaDeliveryStateError(
+        `delivery ${delivery.id} is not in flight (completed or abandoned already, or from another collapser)`,
+      );
+    }
+    this.inFlightDelivery = undefined;
+    this.markAccepted(delivery.states);
+  }
+
+  /**
+   * Ends a delivery the WFM did not accept: nothing is marked accepted, and its states (or newer
+   * ones) are in the next delta. Do not commit its `state`. Does nothing for a delivery that is
+   * not in flight.
+   *
+   * @example
+   * collapser.abandonDelivery(delivery);
+   */
+  abandonDelivery(delivery: RtaDelivery): void {
+    if (this.inFlightDelivery === delivery) this.inFlightDelivery = undefined;
+  }
+
+  /**
+   * Per shard, the last sequence number ingested so far (bad records included) and whether its
+   * final batch was ingested, sorted by shard id. Positions move forward only.
+   *
+   * @example
+   * for (const p of collapser.shardPositions()) console.log(p.shardId, p.lastSequenceNumber);
+   */
+  shardPositions(): ShardPosition[] {
+    const out: ShardPosition[] = [];
+    for (const [shardId, p] of this.shards) {
+      out.push({ shardId, lastSequenceNumber: p.lastSequenceNumber, shardEnded: p.shardEnded });
+    }
+    return out.sort((a, b) => (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0));
+  }
+
+  /**
    * A JSON-serialisable copy of the state to persist: per agent the current state, the last
    * accepted state and the position of the event behind the current state (so ordering survives
    * a restart). Recent `EventId`s are not exported: after a restart a replayed event is dropped
@@ -523,6 +735,7 @@ export class RtaDeltaCollapser {
     this.agents.clear();
     this.dirty = [];
     this.recentIds.clear();
+    this.inFlightDelivery = undefined;
     for (const agent of parsed.data.agents) {
       const entry = new AgentEntry(
         agent.userCode,

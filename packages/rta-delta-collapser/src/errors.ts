@@ -1,5 +1,5 @@
 /** Codes of the errors this package throws. Bad records are never thrown; see `RejectedRecord`. */
-export type RtaCollapserErrorCode = 'INVALID_OPTIONS' | 'INVALID_IMPORTED_STATE';
+export type RtaCollapserErrorCode = 'INVALID_OPTIONS' | 'INVALID_IMPORTED_STATE' | 'DELIVERY_STATE';
 
 /**
  * Base class of the errors thrown by `@connect-wfm/rta-delta-collapser`. Only programming and
@@ -65,5 +65,20 @@ export class RtaStateImportError extends RtaCollapserError {
     );
     this.name = 'RtaStateImportError';
     this.problems = problems;
+  }
+}
+
+/**
+ * `beginDelivery` while another delivery is in flight, or `completeDelivery` with a delivery that
+ * is not the one in flight: a programming mistake in the caller's loop.
+ *
+ * @example
+ * collapser.beginDelivery();
+ * collapser.beginDelivery(); // throws RtaDeliveryStateError
+ */
+export class RtaDeliveryStateError extends RtaCollapserError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DELIVERY_STATE', `rta-delta-collapser: ${message}.`, options);
+    this.name = 'RtaDeliveryStateError';
   }
 }

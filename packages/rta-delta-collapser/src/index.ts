@@ -14,6 +14,7 @@ export {
   RtaCollapserError,
   type RtaCollapserErrorCode,
   RtaCollapserOptionsError,
+  RtaDeliveryStateError,
   RtaStateImportError,
 } from './errors.js';
 export {
@@ -26,6 +27,7 @@ export {
 export { type AgentEvent, agentEventSchema } from './schema.js';
 export type {
   AgentEventRecord,
+  BeginDeliveryOptions,
   ContactActivity,
   DeriveOptions,
   EventPosition,
@@ -34,10 +36,14 @@ export type {
   IngestResult,
   KinesisRecordLike,
   Logger,
+  ReaderRecordLike,
   RejectedRecord,
   RejectionKind,
+  RtaDelivery,
   RtaDeltaCollapserOptions,
   RtaState,
   ShardBatchLike,
+  ShardPosition,
   StateMapping,
+  UnknownEventTypeRecord,
 } from './types.js';

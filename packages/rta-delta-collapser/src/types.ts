@@ -136,12 +136,96 @@ export interface KinesisRecordLike {
   ApproximateArrivalTimestamp?: Date | undefined;
 }
 
-/** A batch of SDK records from one shard, as `@connect-wfm/kinesis-shard-reader` yields it. */
+/**
+ * A record as `@connect-wfm/kinesis-shard-reader` yields it (`sequenceNumber`, `data`; its other
+ * fields are not read).
+ */
+export interface ReaderRecordLike {
+  /** The record's sequence number. */
+  readonly sequenceNumber?: string | undefined;
+  /** The record's data (one agent event as UTF-8 JSON). */
+  readonly data?: Uint8Array | undefined;
+}
+
+/**
+ * A batch from one shard: a `ShardBatch` of `@connect-wfm/kinesis-shard-reader` (records with
+ * `sequenceNumber`/`data`, plus `lastSequenceNumber` and `shardEnded`), or `{ shardId, records }`
+ * with AWS SDK `_Record`s (`SequenceNumber`/`Data`). Both record shapes may be mixed.
+ */
 export interface ShardBatchLike {
   /** The shard the records were read from. */
-  shardId: string;
+  readonly shardId: string;
   /** The records, in shard order. */
-  records: readonly KinesisRecordLike[];
+  readonly records: readonly (ReaderRecordLike | KinesisRecordLike)[];
+  /**
+   * The reader's last sequence number of the batch (for an empty final batch, the last one read
+   * before). When absent, the last record's sequence number is used.
+   */
+  readonly lastSequenceNumber?: string | null | undefined;
+  /** True for a shard's final batch (the reader's `shardEnded`). @default false */
+  readonly shardEnded?: boolean | undefined;
+}
+
+/**
+ * How far the collapser has ingested one shard: the checkpoint position to store together with
+ * a delivery's state (it has the fields of the reader's `CheckpointPosition`).
+ */
+export interface ShardPosition {
+  /** The shard. */
+  readonly shardId: string;
+  /** The last sequence number ingested from it (bad records included), or null when none. */
+  readonly lastSequenceNumber: string | null;
+  /** True once the shard's final batch was ingested. */
+  readonly shardEnded: boolean;
+}
+
+/** Options of `beginDelivery`. */
+export interface BeginDeliveryOptions {
+  /**
+   * `true`: the delivery is a snapshot (every known agent, for one `IsSnapshot: true` request);
+   * `false`: only the agents whose state differs from what the WFM last accepted.
+   * @default false
+   */
+  readonly snapshot?: boolean;
+  /**
+   * Also take the state to commit once the WFM accepted the delivery (`delivery.state`). It costs
+   * a copy of every agent, so ask for it when a commit is due, not at every poll.
+   * @default true
+   */
+  readonly exportState?: boolean;
+}
+
+/**
+ * What one POST must carry and what to commit once the WFM accepted it, taken at one instant
+ * (`beginDelivery`): the states, the shard positions they were derived from, and the collapser
+ * state in which these states already count as accepted.
+ */
+export interface RtaDelivery {
+  /** Number of this delivery (1, 2, ...), for logs. */
+  readonly id: number;
+  /** `'snapshot'`: post `states` as one `IsSnapshot: true` request; `'delta'`: an ordinary batch. */
+  readonly kind: 'snapshot' | 'delta';
+  /** The states to post, one per agent, sorted by `userCode`. May be empty. */
+  readonly states: readonly RtaState[];
+  /** Per shard, how far the records behind `states` reach: checkpoint these with `state`. */
+  readonly positions: readonly ShardPosition[];
+  /**
+   * The collapser state to commit together with `positions` after the WFM accepted `states`
+   * (these states count as accepted in it); `undefined` when not asked for.
+   */
+  readonly state: ExportedCollapserState | undefined;
+}
+
+/** An event whose `EventType` is not one Connect documents; it was still applied. */
+export interface UnknownEventTypeRecord {
+  /** The shard the record came from. */
+  shardId: string;
+  /** Its sequence number. */
+  sequenceNumber: string;
+  /** The event's `EventId`, when it has one. */
+  eventId?: string;
+  /** The `EventType` found (at most 100 characters of it). */
+  eventType: string;
 }
 
 /** Why a record was rejected. */
@@ -186,6 +270,12 @@ export interface IngestResult {
   changed: number;
   /** Records that are not usable agent events, in input order. */
   rejected: RejectedRecord[];
+  /**
+   * Usable events whose `EventType` is not `LOGIN`, `LOGOUT`, `STATE_CHANGE` or `HEART_BEAT`.
+   * They are derived from their `CurrentAgentSnapshot` like any event (and counted in `accepted`,
+   * `duplicates` or `stale`); this list is for reporting.
+   */
+  unknownEventTypes: UnknownEventTypeRecord[];
 }
 
 /** Where the event that produced an agent's current state sits in the stream. */

@@ -572,7 +572,7 @@ describe('RtaDeltaCollapser: Kinesis shard batches', () => {
         shardId: SHARD_1,
         sequenceNumber: '6',
         kind: 'missing-data',
-        reason: 'Kinesis record has no Data',
+        reason: 'Kinesis record has no data',
       },
     ]);
     expect(stateOf(c, ANA)?.stateCode).toBe('Lunch');
