@@ -1,1 +1,22 @@
-export {};
+export { type CfnLintResult, findOnPath, runCfnLint } from './lint.js';
+export {
+  expandList,
+  externalManagedPolicies,
+  type FoundStatement,
+  type PolicyKind,
+  policyStatements,
+  render,
+} from './policies.js';
+export {
+  type CfnOutput,
+  type CfnParameter,
+  type CfnResource,
+  type CfnTemplate,
+  type CfnValue,
+  cloudFormationTags,
+  loadTemplate,
+  parseTemplate,
+  resource,
+  resourcesOfType,
+  TemplateParseError,
+} from './template.js';
