@@ -1,6 +1,8 @@
 import {
+  RTA_DUPLICATE_USER_CODE_MESSAGE,
   RTA_INVALID_KEY_MESSAGE,
   RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
+  RTA_NULL_REFERENCE_MESSAGE,
   RTA_SNAPSHOT_LOGGED_OUT_STATE,
   type RtaReceiver,
   startRtaReceiver,
@@ -93,33 +95,34 @@ describe('RTA receiver (current API)', () => {
     expect(rta.stateOf('agent.a')).toBeUndefined();
   });
 
-  it('answers 400 for a missing or unknown source id', async () => {
-    const missing = await post(rta, '/Rta/State/Batch', batch([], { SourceId: '' }));
-    const unknown = await post(rta, '/Rta/State/Batch', batch([], { SourceId: '42' }));
+  it('accepts a missing or unknown source id with 200; the worker drops its states and records them', async () => {
+    const missing = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')], { SourceId: '' }));
+    const unknown = await post(rta, '/Rta/State/Batch', batch([st('b', 'B')], { SourceId: '42' }));
 
-    expect(missing.status).toBe(400);
-    expect(missing.json).toEqual({ Message: 'Source id is required' });
-    expect(unknown.status).toBe(400);
-    expect(unknown.json).toEqual({ Message: 'Source id "42" not found' });
+    expect(missing.status).toBe(200);
+    expect(unknown.status).toBe(200);
+    expect(rta.batches).toHaveLength(0);
+    expect(rta.dropped).toEqual([
+      expect.objectContaining({ userCode: 'a', sourceId: '', reason: 'unknown-source' }),
+      expect.objectContaining({ userCode: 'b', sourceId: '42', reason: 'unknown-source' }),
+    ]);
   });
 
-  it('answers 400 for malformed bodies and 415 for a non-JSON content type', async () => {
+  it('answers 500 for invalid JSON and a missing States (a null reference), 415 for a non-JSON content type', async () => {
     const notJson = await post(rta, '/Rta/State/Batch', '{"AuthenticationKey":');
-    const noStates = await post(rta, '/Rta/State/Batch', batch([], { States: 'x' }));
-    const noUser = await post(rta, '/Rta/State/Batch', batch([{ UserCode: '', StateCode: 'A' }]));
-    const badSnapshot = await post(rta, '/Rta/State/Batch', batch([], { IsSnapshot: 'yes' }));
+    const noStates = await post(rta, '/Rta/State/Batch', batch([], { States: undefined }));
+    const badStates = await post(rta, '/Rta/State/Batch', batch([], { States: 'x' }));
     const text = await post(rta, '/Rta/State/Batch', batch([]), { contentType: 'text/plain' });
 
-    expect(notJson.status).toBe(400);
-    expect(noStates.status).toBe(400);
-    expect(noStates.json).toEqual({ Message: 'The request is invalid: States must be an array' });
-    expect(noUser.status).toBe(400);
-    expect(badSnapshot.status).toBe(400);
+    expect(notJson.status).toBe(500);
+    expect(notJson.json).toMatchObject({ ExceptionMessage: RTA_NULL_REFERENCE_MESSAGE });
+    expect(noStates.status).toBe(500);
+    expect(badStates.status).toBe(500);
     expect(text.status).toBe(415);
     expect(rta.batches).toHaveLength(0);
   });
 
-  it('answers 500 for a missing state code and for one over 300 characters', async () => {
+  it('answers 500 for a missing state code and for one over 300 characters, and accepts an empty one', async () => {
     const missing = await post(rta, '/Rta/State/Batch', batch([{ UserCode: 'agent.a' }]));
     const empty = await post(rta, '/Rta/State/Batch', batch([st('agent.a', '')]));
     const huge = await post(rta, '/Rta/State/Batch', batch([st('agent.a', 'x'.repeat(301))]));
@@ -127,7 +130,8 @@ describe('RTA receiver (current API)', () => {
 
     expect(missing.status).toBe(500);
     expect(missing.json).toMatchObject({ ExceptionMessage: 'State code is required' });
-    expect(empty.status).toBe(500);
+    expect(empty.status).toBe(200);
+    expect(rta.historyOf('agent.a')[0]?.stateCode).toBe('');
     expect(huge.status).toBe(500);
     expect(huge.json).toMatchObject({
       ExceptionMessage: expect.stringContaining('can not exceed 300 characters'),
@@ -308,56 +312,40 @@ describe('RTA receiver (current API)', () => {
     await expect(pending).rejects.toThrow();
   });
 
-  it('rejects unknown users with 400 "No person found" when asked to behave as an older server', async () => {
-    const old = await startRtaReceiver({
-      authenticationKey: KEY,
-      knownUsers: ['agent.a'],
-      rejectUnknownUsers: true,
-    });
+  it('accepts unknown users with 200 and records their states as dropped by the worker', async () => {
+    const cur = await startRtaReceiver({ authenticationKey: KEY, knownUsers: ['Agent.A'] });
     try {
       const res = await post(
-        old,
+        cur,
         '/Rta/State/Batch',
-        batch([st('agent.a', 'A'), st('ghost', 'A')]),
+        batch([st('agent.a', 'A'), st('ghost', 'G')]),
       );
 
-      expect(res.status).toBe(400);
-      expect(res.json).toEqual({ Message: 'No person found for UserCode ghost, SourceId 1' });
-      expect(old.batches).toHaveLength(0);
+      expect(res.status).toBe(200);
+      expect(cur.stateOf('AGENT.A')?.userCode).toBe('Agent.A');
+      expect(cur.dropped).toEqual([
+        expect.objectContaining({ userCode: 'ghost', stateCode: 'G', reason: 'unknown-user' }),
+      ]);
     } finally {
-      await old.stop();
+      await cur.stop();
     }
   });
 
-  it('fails closing a snapshot with "No Logged out StateGroup found" when no logged-out state group is configured', async () => {
+  it('applies a snapshot and logs nobody out, answering 200, when no logged-out state group is configured', async () => {
     const bare = await startRtaReceiver({ authenticationKey: KEY, loggedOutStateCodes: [] });
     try {
       await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
 
-      const nobodyOut = await post(
-        bare,
-        '/Rta/State/Batch',
-        batch([st('agent.a', 'A'), st('agent.b', 'B')], { IsSnapshot: true }),
-      );
-      const someoneOut = await post(
+      const res = await post(
         bare,
         '/Rta/State/Batch',
         batch([st('agent.a', 'Break')], { IsSnapshot: true }),
       );
 
-      expect(nobodyOut.status).toBe(200);
-      expect(someoneOut.status).toBe(500);
-      expect(someoneOut.json).toMatchObject({
-        Message: 'An error has occurred.',
-        ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
-      });
-      expect(bare.batches).toHaveLength(2);
-      expect(bare.stateOf('agent.a')?.stateCode).toBe('A');
+      expect(res.status).toBe(200);
+      expect(bare.stateOf('agent.a')?.stateCode).toBe('Break');
       expect(bare.stateOf('agent.b')?.stateCode).toBe('B');
-      expect(bare.requests.at(-1)).toMatchObject({
-        status: 500,
-        message: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
-      });
+      expect(bare.batches.at(-1)?.loggedOut).toEqual([]);
     } finally {
       await bare.stop();
     }
@@ -391,8 +379,267 @@ describe('RTA receiver (current API)', () => {
   });
 });
 
-describe('RTA receiver (legacy mode)', () => {
+describe('RTA receiver (current mode: queue and worker)', () => {
+  it('applies queued batches out of order when asked, and records each user history in applied order', async () => {
+    const cur = await startRtaReceiver({
+      authenticationKey: KEY,
+      worker: { intervalMs: 60_000, order: 'reverse' },
+    });
+    try {
+      cur.pauseWorker();
+      await post(cur, '/Rta/State/Batch', batch([st('agent.a', 'Old')]));
+      await post(cur, '/Rta/State/Batch', batch([st('agent.a', 'New')]));
+      expect(cur.queuedBatches()).toBe(2);
+      expect(cur.stateOf('agent.a')).toBeUndefined();
+
+      cur.resumeWorker();
+      cur.pauseWorker();
+      cur.resumeWorker();
+      await cur.stop(); // applies what is still queued
+      const history = cur.historyOf('AGENT.A');
+
+      expect(history.map((h) => h.stateCode)).toEqual(['New', 'Old']);
+      expect(cur.stateOf('agent.a')?.stateCode).toBe('Old');
+      expect(history[0]?.appliedAt).toBeInstanceOf(Date);
+      expect(history[0]?.receivedAt.getTime()).toBeGreaterThanOrEqual(
+        history[1]?.receivedAt.getTime() ?? 0,
+      );
+    } finally {
+      await cur.stop();
+    }
+  });
+
+  it('settles once the worker has applied every queued batch', async () => {
+    const cur = await startRtaReceiver({ authenticationKey: KEY, worker: { intervalMs: 30 } });
+    try {
+      await post(cur, '/Rta/State/Batch', batch([st('agent.a', 'A')]));
+      expect(cur.queuedBatches()).toBe(1);
+
+      await cur.settled(5000);
+
+      expect(cur.finalView()).toEqual(new Map([['agent.a', 'A']]));
+      cur.pauseWorker();
+      await post(cur, '/Rta/State/Batch', batch([st('agent.a', 'B')]));
+      await expect(cur.settled(50)).rejects.toThrow(/still queued .*paused/);
+    } finally {
+      await cur.stop();
+    }
+  });
+
+  it('answers "State queue is flooded" once 100 batches are queued, re-checking the queue every interval', async () => {
+    const cur = await startRtaReceiver({ authenticationKey: KEY, floodCheckIntervalMs: 0 });
+    try {
+      cur.pauseWorker();
+      for (let i = 0; i < 100; i++) {
+        expect((await post(cur, '/Rta/State/Batch', batch([st(`a${i}`, 'A')]))).status).toBe(200);
+      }
+      const flooded = await post(cur, '/Rta/State/Batch', batch([st('x', 'A')]));
+      expect(flooded.status).toBe(500);
+      expect(flooded.json).toMatchObject({
+        ExceptionMessage: 'State queue is flooded with 100 batches',
+      });
+
+      cur.resumeWorker();
+      await cur.settled();
+      expect((await post(cur, '/Rta/State/Batch', batch([st('x', 'A')]))).status).toBe(200);
+    } finally {
+      await cur.stop();
+    }
+  });
+
+  it('keeps the flood answer until the next check of the queue', async () => {
+    const cur = await startRtaReceiver({
+      authenticationKey: KEY,
+      floodThreshold: 1,
+      floodCheckIntervalMs: 60_000,
+    });
+    try {
+      // The first request checks an empty queue; the answer holds for the whole interval.
+      cur.pauseWorker();
+      expect((await post(cur, '/Rta/State/Batch', batch([st('a', 'A')]))).status).toBe(200);
+      expect((await post(cur, '/Rta/State/Batch', batch([st('b', 'A')]))).status).toBe(200);
+      expect(cur.queuedBatches()).toBe(2);
+    } finally {
+      await cur.stop();
+    }
+  });
+
+  it('matches user codes case-insensitively against the known users', async () => {
+    const cur = await startRtaReceiver({ authenticationKey: KEY, knownUsers: ['agent.a'] });
+    try {
+      await post(cur, '/Rta/State/Batch', batch([st('AGENT.A', 'Available')]));
+      await post(cur, '/Rta/State/Batch', batch([st('Agent.a', 'available')]));
+
+      expect([...cur.states().keys()]).toEqual(['agent.a']);
+      expect(cur.historyOf('agent.a').map((h) => h.stateCode)).toEqual(['Available', 'Available']);
+      expect(cur.dropped).toEqual([]);
+    } finally {
+      await cur.stop();
+    }
+  });
+});
+
+describe('RTA receiver fault switches', () => {
   let rta: RtaReceiver;
+
+  beforeAll(async () => {
+    rta = await startRtaReceiver({ authenticationKey: KEY });
+  });
+  afterAll(async () => {
+    await rta.stop();
+  });
+  beforeEach(() => {
+    rta.reset();
+  });
+
+  it('answers 500 to everything for a while, then accepts again', async () => {
+    rta.failFor(60_000);
+    const during = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+    rta.failFor(0);
+    const after = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+
+    expect(during.status).toBe(500);
+    expect(after.status).toBe(200);
+    expect(rta.historyOf('a')).toHaveLength(1);
+  });
+
+  it('refuses connections, then listens again on the same port and url', async () => {
+    const before = rta.url;
+    await rta.refuseConnections();
+
+    await expect(post(rta, '/Rta/State/Batch', batch([st('a', 'A')]))).rejects.toThrow();
+
+    await rta.acceptConnections();
+    const res = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+    expect(rta.url).toBe(before);
+    expect(res.status).toBe(200);
+    expect(rta.stateOf('a')?.stateCode).toBe('A');
+  });
+
+  it('delays every answer by the configured time', async () => {
+    rta.setAnswerDelay(300);
+    const started = performance.now();
+    const res = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+    const waited = performance.now() - started;
+    rta.setAnswerDelay(0);
+
+    expect(res.status).toBe(200);
+    // A lower bound only: the delay is a minimum, the machine may add to it.
+    expect(waited).toBeGreaterThanOrEqual(290);
+  });
+
+  it('answers the bad-key 400 to every request while the bad-key switch is on', async () => {
+    rta.setBadKey(true);
+    const bad = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+    rta.setBadKey(false);
+    const good = await post(rta, '/Rta/State/Batch', batch([st('a', 'A')]));
+
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({ Message: RTA_INVALID_KEY_MESSAGE });
+    expect(good.status).toBe(200);
+  });
+});
+
+describe('RTA receiver (synchronous mode)', () => {
+  let rta: RtaReceiver;
+
+  beforeAll(async () => {
+    rta = await startRtaReceiver({
+      authenticationKey: KEY,
+      mode: 'synchronous',
+      sourceIds: ['1'],
+      dataSourceIds: { '1': 7 },
+      knownUsers: ['agent.a', 'agent.b', '7'],
+    });
+  });
+  afterAll(async () => {
+    await rta.stop();
+  });
+  beforeEach(() => {
+    rta.reset();
+  });
+
+  it('answers 400 for a missing or unknown source id', async () => {
+    const missing = await post(rta, '/Rta/State/Batch', batch([], { SourceId: '' }));
+    const unknown = await post(rta, '/Rta/State/Batch', batch([], { SourceId: '42' }));
+
+    expect(missing.status).toBe(400);
+    expect(missing.json).toEqual({ Message: 'Source id is required' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toEqual({ Message: 'Source id "42" not found' });
+  });
+
+  it('applies the known users, then answers 400 "No person found … DataSourceId N, SourceId S"', async () => {
+    const res = await post(
+      rta,
+      '/Rta/State/Batch',
+      batch([st('agent.a', 'A'), st('ghost', 'G'), st('7', 'Break')]),
+    );
+
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({
+      Message: 'No person found for UserCode ghost, DataSourceId 7, SourceId 1',
+    });
+    expect(rta.stateOf('agent.a')?.stateCode).toBe('A');
+    expect(rta.stateOf('7')?.stateCode).toBe('Break');
+    expect(rta.stateOf('ghost')).toBeUndefined();
+    expect(rta.batches[0]?.status).toBe(400);
+  });
+
+  it('applies a snapshot, then answers 500 "No Logged out StateGroup found" without a logged-out state group', async () => {
+    const bare = await startRtaReceiver({
+      authenticationKey: KEY,
+      mode: 'synchronous',
+      loggedOutStateCodes: [],
+    });
+    try {
+      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
+
+      const nobodyOut = await post(
+        bare,
+        '/Rta/State/Batch',
+        batch([st('agent.a', 'Break'), st('agent.b', 'B')], { IsSnapshot: true }),
+      );
+
+      expect(nobodyOut.status).toBe(500);
+      expect(nobodyOut.json).toMatchObject({
+        Message: 'An error has occurred.',
+        ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
+      });
+      expect(bare.stateOf('agent.a')?.stateCode).toBe('Break');
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('fails a batch that carries one user code twice with 500, applying nothing', async () => {
+    const res = await post(
+      rta,
+      '/Rta/State/Batch',
+      batch([st('agent.a', 'A'), st('AGENT.A', 'B')]),
+    );
+
+    expect(res.status).toBe(500);
+    expect(res.json).toMatchObject({ ExceptionMessage: RTA_DUPLICATE_USER_CODE_MESSAGE });
+    expect(rta.stateOf('agent.a')).toBeUndefined();
+  });
+
+  it('logs out the agents a snapshot leaves out, in the same request', async () => {
+    await post(rta, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
+    const res = await post(
+      rta,
+      '/Rta/State/Batch',
+      batch([st('agent.a', 'A')], { IsSnapshot: true }),
+    );
+
+    expect(res.status).toBe(200);
+    expect(rta.stateOf('agent.b')?.stateCode).toBe(RTA_SNAPSHOT_LOGGED_OUT_STATE);
+  });
+});
+
+describe('RTA receiver (snapshot-id mode)', () => {
+  let rta: RtaReceiver;
+  const ID = '2024-05-01T08:00:00.000Z';
 
   beforeAll(async () => {
     rta = await startRtaReceiver({
@@ -408,97 +655,86 @@ describe('RTA receiver (legacy mode)', () => {
     rta.reset();
   });
 
-  it('rejects a batch of more than 50 states with 400 and accepts 50', async () => {
+  const close = (r: RtaReceiver, SnapshotId: unknown, key = KEY) =>
+    post(r, '/Rta/State/CloseSnapshot', { AuthenticationKey: key, SourceId: '1', SnapshotId });
+
+  it('is the mode legacy: true selects, and has no 50-state limit', async () => {
     const states = Array.from({ length: 51 }, (_, i) => st(`agent.${i}`, 'A'));
 
-    const tooMany = await post(rta, '/Rta/State/Batch', batch(states));
-    const fifty = await post(rta, '/Rta/State/Batch', batch(states.slice(0, 50)));
+    const res = await post(rta, '/Rta/State/Batch', batch(states));
 
-    expect(tooMany.status).toBe(400);
-    expect(tooMany.json).toEqual({
-      Message: 'The request is invalid: a batch may hold at most 50 states, this one has 51',
-    });
-    expect(fifty.status).toBe(200);
+    expect(rta.mode).toBe('snapshot-id');
+    expect(res.status).toBe(200);
   });
 
-  it('closes a snapshot on CloseSnapshot, logging out the agents not seen in that SnapshotId', async () => {
+  it('closes a snapshot on CloseSnapshot (204), logging out the agents not seen with the top-level SnapshotId', async () => {
     await post(rta, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
     await post(
       rta,
       '/Rta/State/Batch',
-      batch([st('agent.a', 'Break', { SnapshotId: '2024-05-01T08:00:00Z' })], { IsSnapshot: true }),
+      batch([st('agent.a', 'Break')], { SnapshotId: ID, IsSnapshot: undefined }),
     );
 
     expect(rta.stateOf('agent.b')?.stateCode).toBe('B');
 
+    // The same instant written differently is the same snapshot: the id is read as a date-time.
     const res = await post(rta, '/rta/state/closesnapshot', {
       AuthenticationKey: KEY,
       SourceId: '1',
       SnapshotId: '2024-05-01T08:00:00Z',
     });
 
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(204);
     expect(rta.stateOf('agent.a')?.stateCode).toBe('Break');
     expect(rta.stateOf('agent.b')?.stateCode).toBe(RTA_SNAPSHOT_LOGGED_OUT_STATE);
     expect(rta.closedSnapshots).toEqual([
       expect.objectContaining({ snapshotId: '2024-05-01T08:00:00Z', loggedOut: ['agent.b'] }),
     ]);
-    expect(rta.batches[1]?.states[0]?.snapshotId).toBe('2024-05-01T08:00:00Z');
+    expect(rta.batches[1]?.states[0]?.snapshotId).toBe(ID);
   });
 
-  it('fails CloseSnapshot with "No Logged out StateGroup found" without a logged-out state group, keeping the snapshot open', async () => {
+  it('ignores a per-state SnapshotId, so closing logs those agents out too', async () => {
+    await post(
+      rta,
+      '/Rta/State/Batch',
+      batch([st('agent.a', 'A', { SnapshotId: ID }), st('agent.b', 'B', { SnapshotId: ID })]),
+    );
+
+    const res = await close(rta, ID);
+
+    expect(res.status).toBe(204);
+    expect(rta.closedSnapshots[0]?.loggedOut).toEqual(['agent.a', 'agent.b']);
+  });
+
+  it('answers CloseSnapshot errors, the key included, with 500', async () => {
+    const wrongKey = await close(rta, ID, 'x');
+    const noId = await close(rta, undefined);
+    const notADate = await close(rta, 'snapshot-1');
+
+    expect(wrongKey.status).toBe(500);
+    expect(wrongKey.json).toMatchObject({ ExceptionMessage: RTA_INVALID_KEY_MESSAGE });
+    expect(noId.status).toBe(500);
+    expect(notADate.status).toBe(500);
+    expect(rta.closedSnapshots).toHaveLength(0);
+  });
+
+  it('fails CloseSnapshot with 500 "No Logged out StateGroup found" without a logged-out state group', async () => {
     const bare = await startRtaReceiver({
       authenticationKey: KEY,
-      legacy: true,
+      mode: 'snapshot-id',
       loggedOutStateCodes: [],
     });
     try {
-      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A'), st('agent.b', 'B')]));
-      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'Break', { SnapshotId: 's1' })]));
-      await post(
-        bare,
-        '/Rta/State/Batch',
-        batch([st('agent.a', 'A', { SnapshotId: 's2' }), st('agent.b', 'B', { SnapshotId: 's2' })]),
-      );
-      const close = (SnapshotId: string) =>
-        post(bare, '/Rta/State/CloseSnapshot', {
-          AuthenticationKey: KEY,
-          SourceId: '1',
-          SnapshotId,
-        });
+      await post(bare, '/Rta/State/Batch', batch([st('agent.a', 'A')], { SnapshotId: ID }));
 
-      const failed = await close('s1');
-      const nobodyOut = await close('s2');
-      const again = await close('s1');
+      const res = await close(bare, ID);
 
-      expect(failed.status).toBe(500);
-      expect(failed.json).toMatchObject({
-        ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE,
-      });
-      expect(again.status).toBe(500);
-      expect(nobodyOut.status).toBe(200);
-      expect(bare.closedSnapshots.map((c) => c.snapshotId)).toEqual(['s2']);
-      expect(bare.stateOf('agent.b')?.stateCode).toBe('B');
+      expect(res.status).toBe(500);
+      expect(res.json).toMatchObject({ ExceptionMessage: RTA_NO_LOGGED_OUT_STATE_GROUP_MESSAGE });
+      expect(bare.closedSnapshots).toHaveLength(0);
     } finally {
       await bare.stop();
     }
-  });
-
-  it('validates CloseSnapshot: key, then snapshot id', async () => {
-    const wrongKey = await post(rta, '/Rta/State/CloseSnapshot', {
-      AuthenticationKey: 'x',
-      SourceId: '1',
-      SnapshotId: 's',
-    });
-    const noId = await post(rta, '/Rta/State/CloseSnapshot', {
-      AuthenticationKey: KEY,
-      SourceId: '1',
-    });
-
-    expect(wrongKey.status).toBe(400);
-    expect(wrongKey.json).toEqual({ Message: RTA_INVALID_KEY_MESSAGE });
-    expect(noId.status).toBe(400);
-    expect(rta.closedSnapshots).toHaveLength(0);
   });
 
   it('serves the endpoints under the configured base path only', async () => {
