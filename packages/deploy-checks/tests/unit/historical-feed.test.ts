@@ -1,0 +1,214 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${...} placeholders, not template literals
+import {
+  type CfnValue,
+  expandList,
+  policyStatements,
+  render,
+  resourcesOfType,
+} from '../../src/index.js';
+import { prop, template } from '../support.js';
+
+const t = template('historical-feed.yaml');
+const conditionOf = (id: string) => t.Resources[id]?.Condition;
+
+describe('historical-feed.yaml: bucket and notifications', () => {
+  it('creates the bucket unless an existing one is named', () => {
+    expect(t.Conditions?.CreateBucket).toEqual({
+      'Fn::Equals': [{ Ref: 'ExistingBucketName' }, ''],
+    });
+    expect(conditionOf('Bucket')).toBe('CreateBucket');
+    expect(t.Resources.Bucket?.DeletionPolicy).toBe('Retain');
+    expect(prop(t, 'Bucket', 'PublicAccessBlockConfiguration')).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('notifies the queue of new objects under the CTR and report prefixes only', () => {
+    const config = prop(t, 'Bucket', 'NotificationConfiguration') as {
+      QueueConfigurations: CfnValue[];
+    };
+    expect(config.QueueConfigurations).toEqual(
+      ['CtrPrefix', 'ReportPrefix'].map((p) => ({
+        Event: 's3:ObjectCreated:*',
+        Queue: { 'Fn::GetAtt': ['Queue', 'Arn'] },
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: { Ref: p } }] } },
+      })),
+    );
+    // S3 checks the destination's policy when the notification is set
+    expect(t.Resources.Bucket?.DependsOn).toBe('QueuePolicy');
+  });
+
+  it('lets only the feed bucket (and, for an existing bucket, its EventBridge rule) send to the queue', () => {
+    const sends = policyStatements(t).filter((s) => s.resourceId === 'QueuePolicy');
+    expect(sends.map((s) => [s.sid, s.actions, s.resources])).toEqual([
+      ['OnlyTheFeedBucket', ['sqs:SendMessage'], ['${Queue.Arn}']],
+      ['OnlyTheExistingBucketRule', ['sqs:SendMessage'], ['${Queue.Arn}']],
+    ]);
+    const [bucket, rule] = sends;
+    expect(bucket?.statement.Principal).toEqual({ Service: 's3.amazonaws.com' });
+    const sourceArn = (bucket?.statement.Condition as { ArnEquals: { 'aws:SourceArn': CfnValue } })
+      .ArnEquals['aws:SourceArn'];
+    // the same name as the bucket's BucketName (built the same way, since the bucket depends on this policy)
+    const bucketNames = render(prop(t, 'Bucket', 'BucketName'));
+    expect(render(sourceArn)).toEqual([
+      ...bucketNames.map((n) => `arn:\${AWS::Partition}:s3:::${n}`),
+      'arn:${AWS::Partition}:s3:::${ExistingBucketName}',
+    ]);
+    expect(rule?.statement.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(rule?.statement.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ExistingBucketRule', 'Arn'] } },
+    });
+    expect(conditionOf('ExistingBucketRule')).toBe('UseExistingBucket');
+  });
+
+  it('routes an existing bucket\'s "Object Created" events for the two prefixes to the queue', () => {
+    const pattern = prop(t, 'ExistingBucketRule', 'EventPattern') as Record<string, CfnValue>;
+    expect(pattern['detail-type']).toEqual(['Object Created']);
+    expect(JSON.stringify(pattern.detail)).toBe(
+      JSON.stringify({
+        bucket: { name: [{ Ref: 'ExistingBucketName' }] },
+        object: { key: [{ prefix: { Ref: 'CtrPrefix' } }, { prefix: { Ref: 'ReportPrefix' } }] },
+      }),
+    );
+  });
+});
+
+describe('historical-feed.yaml: queue, DLQ, functions', () => {
+  it('moves a message to the DLQ after MaxReceiveCount receives', () => {
+    expect(prop(t, 'Queue', 'RedrivePolicy')).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
+      maxReceiveCount: { Ref: 'MaxReceiveCount' },
+    });
+    expect(t.Parameters?.MaxReceiveCount?.Default).toBe(5);
+    expect(prop(t, 'DeadLetterQueue', 'MessageRetentionPeriod')).toBe(1209600);
+  });
+
+  it('keeps a visibility timeout of at least six function timeouts by default', () => {
+    expect(prop(t, 'Queue', 'VisibilityTimeout')).toEqual({ Ref: 'QueueVisibilityTimeoutSeconds' });
+    const visibility = Number(t.Parameters?.QueueVisibilityTimeoutSeconds?.Default);
+    const timeout = Number(t.Parameters?.FunctionTimeoutSeconds?.Default);
+    expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('runs index.handler and index.drain on a current Node.js runtime', () => {
+    const fns = resourcesOfType(t, 'AWS::Lambda::Function');
+    expect(fns.map(([id, f]) => [id, f.Properties?.Handler])).toEqual([
+      ['DeliveryFunction', 'index.handler'],
+      ['DrainFunction', 'index.drain'],
+    ]);
+    const runtimes = t.Parameters?.Runtime;
+    expect(runtimes?.Default).toBe('nodejs22.x');
+    for (const r of runtimes?.AllowedValues ?? [])
+      expect(Number(/^nodejs(\d+)\.x$/.exec(String(r))?.[1])).toBeGreaterThanOrEqual(22);
+    expect(t.Parameters?.Architecture?.AllowedValues).toEqual(['arm64', 'x86_64']);
+    for (const [, f] of fns) {
+      expect(f.Properties?.Runtime).toEqual({ Ref: 'Runtime' });
+      expect(f.Properties?.Architectures).toEqual([{ Ref: 'Architecture' }]);
+    }
+  });
+
+  it('maps the queue to index.handler with partial batch failures', () => {
+    expect(conditionOf('DeliveryMapping')).toBe('UseSqsMapping');
+    expect(prop(t, 'DeliveryMapping', 'FunctionName')).toEqual({ Ref: 'DeliveryFunction' });
+    expect(prop(t, 'DeliveryMapping', 'EventSourceArn')).toEqual({
+      'Fn::GetAtt': ['Queue', 'Arn'],
+    });
+    expect(prop(t, 'DeliveryMapping', 'FunctionResponseTypes')).toEqual([
+      'ReportBatchItemFailures',
+    ]);
+  });
+
+  it('calls index.drain every 30 minutes when the schedule is on', () => {
+    expect(conditionOf('DrainSchedule')).toBe('UseSchedule');
+    expect(prop(t, 'DrainSchedule', 'ScheduleExpression')).toBe('rate(30 minutes)');
+    expect(prop(t, 'DrainSchedule', 'Targets')).toEqual([
+      { Id: 'drain', Arn: { 'Fn::GetAtt': ['DrainFunction', 'Arn'] } },
+    ]);
+    expect(prop(t, 'DrainSchedulePermission', 'SourceArn')).toEqual({
+      'Fn::GetAtt': ['DrainSchedule', 'Arn'],
+    });
+    expect(t.Parameters?.TriggerMode?.AllowedValues).toEqual(['sqs', 'schedule', 'both']);
+  });
+
+  it('gives both functions the same environment, with the queue URL for the drain', () => {
+    const env = (id: string) =>
+      (prop(t, id, 'Environment') as { Variables: Record<string, CfnValue> }).Variables;
+    expect(env('DrainFunction')).toEqual(env('DeliveryFunction'));
+    expect(env('DrainFunction').QUEUE_URL).toEqual({ Ref: 'Queue' });
+  });
+
+  it('logs to its own log groups with a retention', () => {
+    for (const [id, group] of resourcesOfType(t, 'AWS::Logs::LogGroup')) {
+      expect([id, group.Properties?.RetentionInDays]).toEqual([id, { Ref: 'LogRetentionDays' }]);
+    }
+    expect(
+      (prop(t, 'DeliveryFunction', 'LoggingConfig') as Record<string, CfnValue>).LogGroup,
+    ).toEqual({
+      Ref: 'DeliveryLogGroup',
+    });
+    expect(
+      (prop(t, 'DrainFunction', 'LoggingConfig') as Record<string, CfnValue>).LogGroup,
+    ).toEqual({
+      Ref: 'DrainLogGroup',
+    });
+  });
+
+  it('puts the functions in a VPC only when subnets are given', () => {
+    for (const id of ['DeliveryFunction', 'DrainFunction']) {
+      expect(prop(t, id, 'VpcConfig')).toEqual({
+        'Fn::If': [
+          'UseVpc',
+          { SubnetIds: { Ref: 'SubnetIds' }, SecurityGroupIds: { Ref: 'SecurityGroupIds' } },
+          { Ref: 'AWS::NoValue' },
+        ],
+      });
+    }
+  });
+
+  it('uses the KMS key only when one is given', () => {
+    expect(t.Conditions?.UseKms).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KmsKeyArn' }, ''] }],
+    });
+    expect(prop(t, 'SftpSecret', 'KmsKeyId')).toEqual({
+      'Fn::If': ['UseKms', { Ref: 'KmsKeyArn' }, { Ref: 'AWS::NoValue' }],
+    });
+    expect(t.Parameters?.KmsKeyArn?.Default).toBe('');
+  });
+
+  it('keeps the SFTP secret in Secrets Manager, created empty or given by ARN', () => {
+    expect(conditionOf('SftpSecret')).toBe('CreateSecret');
+    expect(t.Resources.SftpSecret?.Type).toBe('AWS::SecretsManager::Secret');
+    expect(t.Parameters?.SftpHostKey?.AllowedPattern).toBe('^SHA256:[A-Za-z0-9+/]{43}=?$');
+  });
+});
+
+describe('historical-feed.yaml: alarms', () => {
+  const alarms = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([id, a]) => ({
+    id,
+    metric: `${String(a.Properties?.Namespace)}/${String(a.Properties?.MetricName)}`,
+    on: render((expandList(a.Properties?.Dimensions)[0] as { Value: CfnValue }).Value)[0],
+  }));
+
+  it('alarms on messages in the DLQ and on the age of the oldest message', () => {
+    expect(alarms).toContainEqual({
+      id: 'DeadLetterQueueAlarm',
+      metric: 'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      on: '${DeadLetterQueue.QueueName}',
+    });
+    expect(alarms).toContainEqual({
+      id: 'OldestMessageAlarm',
+      metric: 'AWS/SQS/ApproximateAgeOfOldestMessage',
+      on: '${Queue.QueueName}',
+    });
+  });
+
+  it('alarms on errors of both functions', () => {
+    expect(alarms.filter((a) => a.metric === 'AWS/Lambda/Errors').map((a) => a.on)).toEqual([
+      '${DeliveryFunction}',
+      '${DrainFunction}',
+    ]);
+  });
+});
