@@ -31,6 +31,7 @@ export {
   InvalidSnapshotError,
 } from './errors.js';
 export { DEFAULT_MAX_RECORD_BYTES, readFirehoseBatches, readFirehoseRecords } from './reader.js';
+export { DEFAULT_MAX_BAD_BYTES } from './scanner.js';
 export { ctrSchema } from './schema.js';
 export {
   AGENT_QUEUE_STATS_COLUMNS,

@@ -18,6 +18,7 @@ export const readOptionsSchema = z.strictObject({
   sourceName: z.string().optional(),
   maxRecordBytes: z.number().int().min(2).optional(),
   compression: z.enum(['auto', 'gzip', 'none']).optional(),
+  maxBadBytes: z.number().int().nonnegative().optional(),
   onBadRecord: fn.optional(),
   onProgress: fn.optional(),
   logger: loggerSchema.optional(),

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { InputFailedError, InvalidOptionsError } from './errors.js';
 import { checkOptions, readOptionsSchema } from './options.js';
-import { FirehoseScanner, type ScanSink } from './scanner.js';
+import { DEFAULT_MAX_BAD_BYTES, FirehoseScanner, type ScanSink } from './scanner.js';
 import type { ByteSource, FirehoseItem, ReadFirehoseOptions } from './types.js';
 
 /** Default bound on one record's size (Firehose records are at most 1000 KiB). */
@@ -153,6 +153,7 @@ export class FirehoseInput {
     this.scanner = new FirehoseScanner({
       sourceName,
       maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      maxBadBytes: options.maxBadBytes ?? DEFAULT_MAX_BAD_BYTES,
       byteStrings,
     });
     const onBad = options.onBadRecord;
@@ -360,8 +361,11 @@ export class FirehoseInput {
       this.reporting.bad({
         kind: 'bad',
         offset: at,
+        end: at,
         length: 0,
         preview: '',
+        bytes: Buffer.alloc(0),
+        truncated: false,
         reason: 'corrupt-gzip',
         detail: `GZIP stream corrupt or truncated after ${at} decompressed bytes (${gzipError.message}); the rest of the object could not be read`,
         sourceName: this.sourceName,

@@ -67,6 +67,8 @@ const CONCATENATED = 1;
 const NEWLINE = 2;
 const INVALID = -2;
 const PREVIEW_BYTES = 200;
+/** Default bound on the bytes a bad item carries. */
+export const DEFAULT_MAX_BAD_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CAT = Buffer.from('}{');
 const ESC_U = Buffer.from('\\u');
@@ -82,6 +84,8 @@ export interface ScannerOptions {
    * strings of a record with any non-ASCII character would otherwise all be two-byte.
    */
   readonly byteStrings?: boolean;
+  /** Most bytes of each bad item copied into {@link FirehoseBadItem.bytes} (0: none). @default 1048576 */
+  readonly maxBadBytes?: number;
 }
 
 /**
@@ -172,12 +176,37 @@ export class FirehoseScanner {
   private badStart = -1;
   private badReason: BadRecordReason = 'invalid-json';
   private badDetail = '';
-  private badPreview: Buffer = EMPTY;
+  /** The bad region's first bytes, copied while they are buffered (up to `captureBytes`). */
+  private badParts: Buffer[] = [];
+  private badCaptured = 0;
+  /** Most bytes a bad item carries, and most copied of a bad region (at least the preview). */
+  private readonly maxBadBytes: number;
+  private readonly captureBytes: number;
+
+  /**
+   * Open objects of failed attempts, by stream offset, each with the failure it shares (an index
+   * into {@link deadWhy}). An attempt at one of them would meet the same failure at the same
+   * byte, so it is not scanned again: this keeps recovery linear (see {@link failAttempt}).
+   */
+  private readonly dead = new Map<number, number>();
+  private readonly deadWhy: Array<{ reason: BadRecordReason; detail: string }> = [];
+  /** Stream offsets of the `{` still open in the current attempt, outermost first from `stackBottom`. */
+  private stack: number[] = [];
+  private pruneAt = 4096;
+  private stackBottom = 0;
+
+  /**
+   * Bytes examined by the byte scanner and by `JSON.parse` on the slow path, in total: a measure
+   * of work that a test can compare across input sizes (recovery must stay linear).
+   */
+  workBytes = 0;
 
   constructor(options: ScannerOptions) {
     this.sourceName = options.sourceName;
     this.maxRecordBytes = options.maxRecordBytes;
     this.byteStrings = options.byteStrings === true;
+    this.maxBadBytes = options.maxBadBytes ?? DEFAULT_MAX_BAD_BYTES;
+    this.captureBytes = Math.max(PREVIEW_BYTES, this.maxBadBytes);
   }
 
   /** Good records delivered so far. */
@@ -329,6 +358,7 @@ export class FirehoseScanner {
             this.pos = i + 1;
             continue;
           }
+          if (this.dead.size > 0 && this.isDead(i)) continue;
           const fast = this.fastRecord(buf, n, i, eof, out);
           if (fast === FAST_DONE) continue;
           if (fast === FAST_WAIT && !noWait) {
@@ -337,6 +367,7 @@ export class FirehoseScanner {
           }
         } else {
           i = buf.indexOf(OPEN, i);
+          while (i >= 0 && this.dead.size > 0 && this.isDead(i)) i = buf.indexOf(OPEN, i + 1);
           if (i < 0) {
             this.pos = n;
             break;
@@ -347,24 +378,23 @@ export class FirehoseScanner {
         this.depth = 0;
         this.inStr = false;
         this.prev = 0;
+        this.stack.length = 0;
+        this.stackBottom = 0;
       }
       const end = this.scan(buf, n);
       if (end === NEED_MORE) {
         if (eof) {
-          this.fail('truncated', 'the input ended inside this record');
+          this.failAttempt('truncated', 'the input ended inside this record');
           continue;
         }
         if (n - this.attempt > this.maxRecordBytes) {
-          this.fail(
-            'too-large',
-            `no record end within maxRecordBytes (${this.maxRecordBytes} bytes)`,
-          );
+          this.tooLarge();
           continue;
         }
         break;
       }
       if (end === INVALID) {
-        this.fail('invalid-json', this.failDetail);
+        this.failAttempt('invalid-json', this.failDetail);
         continue;
       }
       this.complete(buf, end, out);
@@ -448,6 +478,9 @@ export class FirehoseScanner {
   /** Advances the current attempt. Returns the end index (exclusive), NEED_MORE or INVALID. */
   private scan(buf: Buffer, n: number): number {
     let i = this.pos;
+    const from = i;
+    const stack = this.stack;
+    const base = this.base;
     let depth = this.depth;
     let inStr = this.inStr;
     let prev = this.prev;
@@ -471,25 +504,33 @@ export class FirehoseScanner {
       if (c === QUOTE) {
         if (prev !== OPEN && prev !== COMMA && prev !== COLON && prev !== LBRACK) {
           this.failDetail = `unexpected '"' at byte ${this.base + i}`;
+          this.workBytes += i + 1 - from;
           return INVALID;
         }
         inStr = true;
       } else if (c === OPEN) {
         if (depth > 0 && prev !== COLON && prev !== COMMA && prev !== LBRACK) {
           this.failDetail = `unexpected '{' at byte ${this.base + i}`;
+          this.workBytes += i + 1 - from;
           return INVALID;
         }
         depth++;
+        stack.push(base + i);
         prev = c;
       } else if (c === CLOSE) {
         depth--;
-        if (depth === 0) return i + 1;
+        stack.pop();
+        if (depth === 0) {
+          this.workBytes += i + 1 - from;
+          return i + 1;
+        }
         prev = c;
       } else if (WS[c] !== 1) {
         prev = c;
       }
       i++;
     }
+    this.workBytes += i - from;
     this.pos = i;
     this.depth = depth;
     this.inStr = inStr;
@@ -505,26 +546,111 @@ export class FirehoseScanner {
     this.pos = start + 1;
   }
 
+  /**
+   * The byte scanner found the current attempt malformed at the byte it stopped on (or the input
+   * ended inside it). Every `{` still open inside the attempt starts an object that would meet
+   * the same byte in the same state, so it would fail the same way: it is marked dead and never
+   * scanned again. Without this, unclosed nesting (`{"a":{"a":...`) was rescanned from each of
+   * its `{`, quadratic in its length. Objects that closed inside the attempt, and `{` inside its
+   * strings, are still tried (docs/historical-formats.md#recovery).
+   */
+  private failAttempt(reason: BadRecordReason, detail: string): void {
+    const stack = this.stack;
+    if (stack.length - this.stackBottom > 1) {
+      const why = this.deadWhy.length;
+      this.deadWhy.push({ reason, detail });
+      for (let k = this.stackBottom + 1; k < stack.length; k++) {
+        this.dead.set(stack[k] as number, why);
+      }
+    }
+    stack.length = 0;
+    this.stackBottom = 0;
+    this.fail(reason, detail);
+  }
+
+  /**
+   * The current attempt grew past maxRecordBytes. Its outermost `{` fails; the next `{` still
+   * open inside it (if any) continues the same scan as the new attempt, with one level less,
+   * instead of being rescanned from its start.
+   */
+  private tooLarge(): void {
+    const detail = `no record end within maxRecordBytes (${this.maxRecordBytes} bytes)`;
+    const start = this.attempt;
+    if (this.badStart < 0) this.enterBad(start, 'too-large', detail);
+    const stack = this.stack;
+    if (stack.length - this.stackBottom > 1) {
+      this.stackBottom++;
+      this.attempt = (stack[this.stackBottom] as number) - this.base;
+      this.depth--;
+      return;
+    }
+    stack.length = 0;
+    this.stackBottom = 0;
+    this.attempt = -1;
+    this.pos = start + 1;
+  }
+
+  /**
+   * Whether the `{` at buffer index `i` is dead (see {@link failAttempt}); if so, it opens or
+   * extends the bad region, and the search moves past it.
+   */
+  private isDead(i: number): boolean {
+    const at = this.base + i;
+    const why = this.dead.get(at);
+    if (why === undefined) {
+      if (this.dead.size > this.pruneAt) this.pruneDead(at);
+      return false;
+    }
+    this.dead.delete(at);
+    if (this.badStart < 0) {
+      const w = this.deadWhy[why] as { reason: BadRecordReason; detail: string };
+      this.enterBad(i, w.reason, w.detail);
+    }
+    this.pos = i + 1;
+    if (this.dead.size === 0) this.deadWhy.length = 0;
+    return true;
+  }
+
+  /** Forgets dead marks before stream offset `at` (they can no longer be met). */
+  private pruneDead(at: number): void {
+    for (const k of this.dead.keys()) if (k < at) this.dead.delete(k);
+    if (this.dead.size === 0) this.deadWhy.length = 0;
+    // Pruning again only after the map has doubled keeps it linear in total.
+    this.pruneAt = Math.max(4096, 2 * this.dead.size);
+  }
+
+  /**
+   * A complete span that is not a record (invalid JSON or UTF-8): the whole span is bad. Its inner
+   * objects are not tried one by one (parsing each nested level again is quadratic).
+   */
+  private failSpan(end: number, reason: BadRecordReason, detail: string): void {
+    const start = this.attempt;
+    if (this.badStart < 0) this.enterBad(start, reason, detail);
+    this.attempt = -1;
+    this.pos = end;
+  }
+
   private complete(buf: Buffer, end: number, out: ScanSink): void {
     const start = this.attempt;
     const slice = buf.subarray(start, end);
     if (end > this.utf8ValidTo && !isUtf8(slice)) {
-      this.fail('invalid-utf8', 'the record is not valid UTF-8');
+      this.failSpan(end, 'invalid-utf8', 'the record is not valid UTF-8');
       return;
     }
     const bytes = this.byteStrings && slice.indexOf(ESC_U) < 0;
+    this.workBytes += end - start;
     let parsed: unknown;
     try {
       parsed = JSON.parse(slice.toString(bytes ? 'latin1' : 'utf8'));
     } catch (err) {
-      this.fail('invalid-json', err instanceof Error ? err.message : String(err));
+      this.failSpan(end, 'invalid-json', err instanceof Error ? err.message : String(err));
       return;
     }
     const obj = parsed as Record<string, unknown>;
     this.attempt = -1;
     if (this.badStart >= 0 && !Object.hasOwn(obj, 'ContactId')) {
-      // A fragment of the bad region (e.g. a nested object of a truncated record).
-      this.pos = start + 1;
+      // A fragment of the bad region (e.g. a nested object of a truncated record), skipped whole.
+      this.pos = end;
       return;
     }
     this.pos = end;
@@ -583,50 +709,68 @@ export class FirehoseScanner {
     this.badStart = this.base + index;
     this.badReason = reason;
     this.badDetail = detail;
-    this.badPreview = Buffer.from(
-      this.buf.subarray(index, Math.min(index + PREVIEW_BYTES, this.buf.length)),
-    );
+    this.badParts = [];
+    this.badCaptured = 0;
+    this.extendPreview();
   }
 
-  /** Copies more of the bad region's first 200 bytes while they are still buffered. */
+  /**
+   * Copies more of the bad region's first bytes (up to `captureBytes`) while they are still
+   * buffered: the bytes a bad item carries are bounded, and the reader never holds the region.
+   */
   private extendPreview(): void {
-    const have = this.badPreview.length;
-    if (have >= PREVIEW_BYTES) return;
+    const have = this.badCaptured;
+    if (have >= this.captureBytes) return;
     const from = this.badStart + have - this.base;
-    const to = Math.min(this.buf.length, from + PREVIEW_BYTES - have);
+    const to = Math.min(this.buf.length, from + this.captureBytes - have);
     if (from < 0 || to <= from) return;
-    this.badPreview = Buffer.concat([this.badPreview, this.buf.subarray(from, to)]);
+    this.badParts.push(Buffer.from(this.buf.subarray(from, to)));
+    this.badCaptured += to - from;
   }
 
   private emitBad(upTo: number, out: ScanSink): void {
     this.extendPreview();
     const length = upTo - this.badStart;
+    const parts = this.badParts;
+    const captured = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     out.bad(
       this.badItem(
         this.badStart,
         length,
-        this.badPreview.subarray(0, Math.min(length, PREVIEW_BYTES)),
+        captured.subarray(0, Math.min(length, captured.length)),
         this.badReason,
         this.badDetail,
+        false,
       ),
     );
     this.badStart = -1;
-    this.badPreview = EMPTY;
+    this.badParts = [];
+    this.badCaptured = 0;
   }
 
+  /**
+   * A bad item. `bytes` are its first bytes (at least the preview's, at most `captureBytes`);
+   * `copy` says they still lie in the input buffer and must be copied before they are kept.
+   */
   private badItem(
     offset: number,
     length: number,
     bytes: Buffer,
     reason: BadRecordReason,
     detail: string,
+    copy = true,
   ): FirehoseBadItem {
     this.badRecords++;
+    const kept = Math.min(length, this.maxBadBytes);
+    const held = bytes.subarray(0, kept);
     return {
       kind: 'bad',
       offset,
+      end: offset + length,
       length,
       preview: bytes.subarray(0, PREVIEW_BYTES).toString('utf8'),
+      bytes: kept === 0 ? EMPTY : copy ? Buffer.from(held) : held,
+      truncated: kept < length,
       reason,
       detail,
       sourceName: this.sourceName,

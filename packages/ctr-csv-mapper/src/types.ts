@@ -118,12 +118,22 @@ export type BadRecordReason =
 export interface FirehoseBadItem {
   /** Discriminant. */
   readonly kind: 'bad';
-  /** Byte offset of the first bad byte in the decompressed stream. */
+  /** Byte offset of the first bad byte in the decompressed stream (inclusive). */
   readonly offset: number;
+  /** Byte offset just after the last bad byte in the decompressed stream (`offset + length`). */
+  readonly end: number;
   /** Number of bad bytes (up to the next good record or the end of input). */
   readonly length: number;
   /** The first 200 bytes, decoded as UTF-8 (invalid sequences shown as U+FFFD). */
   readonly preview: string;
+  /**
+   * The bad bytes themselves, exactly as they were in the decompressed stream, up to
+   * `maxBadBytes` of them (the first ones). Copied out of the reader's buffer: safe to keep.
+   * Empty for `corrupt-gzip` (the damage is in the compressed bytes) and when `maxBadBytes` is 0.
+   */
+  readonly bytes: Buffer;
+  /** True when `bytes` holds fewer than `length` bytes (the region was longer than `maxBadBytes`). */
+  readonly truncated: boolean;
   /** Machine-readable reason. */
   readonly reason: BadRecordReason;
   /** Human-readable detail (the JSON error, the zod issues...). */
@@ -161,6 +171,11 @@ export interface ReadFirehoseOptions {
    * disables it. @default 'auto'
    */
   readonly compression?: 'auto' | 'gzip' | 'none' | undefined;
+  /**
+   * Most bytes of each bad item copied into {@link FirehoseBadItem.bytes} (for a quarantine copy).
+   * Bounds memory per bad item whatever its length; 0 copies none. @default 1048576 (1 MiB)
+   */
+  readonly maxBadBytes?: number | undefined;
   /** Called with each bad item as it is found (in addition to yielding it). */
   readonly onBadRecord?: ((bad: FirehoseBadItem) => void) | undefined;
   /** Called after each input chunk with running totals (for progress displays). */

@@ -137,8 +137,11 @@ describe('raw CTR CSV (data-mapping §2)', () => {
     const bad: FirehoseBadItem = {
       kind: 'bad',
       offset: 5,
+      end: 8,
       length: 3,
       preview: 'xyz',
+      bytes: Buffer.from('xyz'),
+      truncated: false,
       reason: 'invalid-json',
       detail: 'd',
       sourceName: 't',
