@@ -10,6 +10,7 @@ import {
   LeaseHeldError,
   LeaseLostError,
   StoreClosedError,
+  StoreCorruptError,
 } from './errors.js';
 import type {
   AcquireLeaseOptions,
@@ -18,6 +19,7 @@ import type {
   CheckpointStoreBaseOptions,
   CheckpointStoreLogger,
   CheckpointUpdate,
+  CommittedState,
   Lease,
 } from './types.js';
 
@@ -40,10 +42,23 @@ export interface LeaseRecord {
   expiresAt: number;
 }
 
+/**
+ * The last `commit()` of a scope: its state and the checkpoints right after it. `state` is the
+ * state's JSON text (memory and file backends) or a backend's reference to where that text is
+ * kept (the DynamoDB backend's chunk items).
+ */
+export interface CommittedRecord {
+  state: string;
+  shards: Record<string, ShardRecord>;
+  writtenAt: number;
+}
+
 /** Everything stored for one (application, stream). */
 export interface ScopeState {
   shards: Record<string, ShardRecord>;
   lease: LeaseRecord | null;
+  /** The last commit, when one was made. */
+  committed?: CommittedRecord | undefined;
 }
 
 /** The lease this store instance believes it holds; writes must match it. */
@@ -190,11 +205,68 @@ export function emptyShards(): Record<string, ShardRecord> {
   return Object.create(null) as Record<string, ShardRecord>;
 }
 
+/** Copy of a shard table. */
+export function cloneShards(source: Record<string, ShardRecord>): Record<string, ShardRecord> {
+  const shards = emptyShards();
+  for (const [id, rec] of Object.entries(source)) shards[id] = { ...rec };
+  return shards;
+}
+
 /** Deep copy of a scope state. */
 export function cloneScope(state: ScopeState): ScopeState {
-  const shards = emptyShards();
-  for (const [id, rec] of Object.entries(state.shards)) shards[id] = { ...rec };
-  return { shards, lease: state.lease === null ? null : { ...state.lease } };
+  const copy: ScopeState = {
+    shards: cloneShards(state.shards),
+    lease: state.lease === null ? null : { ...state.lease },
+  };
+  if (state.committed !== undefined) {
+    copy.committed = { ...state.committed, shards: cloneShards(state.committed.shards) };
+  }
+  return copy;
+}
+
+/**
+ * The JSON text of a state given to `commit()`; refuses what JSON cannot carry (undefined, a
+ * function, a bigint, a cycle) with an error naming the scope.
+ */
+export function serializeState(scope: string, state: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(state);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `the state given to commit() on ${scope} cannot be written as JSON (${err instanceof Error ? err.message : String(err)}); give plain data (objects, arrays, strings, numbers, booleans, null).`,
+      { cause: err },
+    );
+  }
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(
+      `the state given to commit() on ${scope} must be a JSON value (object, array, string, number, boolean or null), got ${typeof state}`,
+    );
+  }
+  return text;
+}
+
+/** The public shape of a stored commit; `stateJson` is its state's JSON text. */
+export function toCommittedState(
+  scope: string,
+  record: CommittedRecord,
+  stateJson: string,
+  where: string,
+): CommittedState {
+  let state: unknown;
+  try {
+    state = JSON.parse(stateJson);
+  } catch (err) {
+    throw new StoreCorruptError(
+      `the committed state of ${scope} in ${where} is not valid JSON (${stateJson.length} characters); restore the store from a backup or commit a new state.`,
+      { cause: err },
+    );
+  }
+  return {
+    state,
+    checkpoints: toCheckpointMap({ shards: record.shards, lease: null }),
+    writtenAt: new Date(record.writtenAt),
+  };
 }
 
 /** Converts a stored record to the public shape. */
@@ -267,6 +339,23 @@ export function applyUpdate(
     shardEnd: (current?.shardEnd ?? false) || update.shardEnd,
     updatedAt: now,
   };
+}
+
+/**
+ * Applies a commit to `state`: checks the fence, applies every update (refusing regressions),
+ * then records `stateRef` with a copy of the resulting checkpoints. Mutates `state`.
+ */
+export function applyCommit(
+  state: ScopeState,
+  scope: string,
+  updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+  stateRef: string,
+  fence: Fence | undefined,
+  now: number,
+): void {
+  assertFence(state, scope, fence);
+  for (const [shardId, update] of updates) applyUpdate(state, scope, shardId, update, now);
+  state.committed = { state: stateRef, shards: cloneShards(state.shards), writtenAt: now };
 }
 
 /** Takes the lease when free, expired, or already held by the same owner. Mutates `state`. */
@@ -345,6 +434,12 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
     updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
     fence: Fence | undefined,
   ): Promise<void>;
+  protected abstract doCommit(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    stateJson: string,
+    fence: Fence | undefined,
+  ): Promise<void>;
+  protected abstract doGetState(): Promise<CommittedState | undefined>;
   protected abstract doDelete(shardId: string, fence: Fence | undefined): Promise<void>;
   protected abstract doAcquire(owner: string, ttlMs: number): Promise<Lease>;
   protected abstract doRenew(fence: Fence, ttlMs: number): Promise<Lease>;
@@ -367,19 +462,48 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
 
   async putMany(updates: Iterable<readonly [string, CheckpointUpdate]>): Promise<void> {
     this.assertOpen();
+    const list = this.normalizeAll('putMany', updates);
+    if (list.length === 0) return;
+    this.assertNotReleased();
+    await this.doPut(list, this.fence);
+  }
+
+  async commit(
+    updates: Iterable<readonly [string, CheckpointUpdate]>,
+    state: unknown,
+  ): Promise<void> {
+    this.assertOpen();
+    const list = this.normalizeAll('commit', updates);
+    const stateJson = serializeState(this.scope, state);
+    this.assertNotReleased();
+    await this.doCommit(list, stateJson, this.fence);
+  }
+
+  async getState(): Promise<CommittedState | undefined> {
+    this.assertOpen();
+    return await this.doGetState();
+  }
+
+  private normalizeAll(
+    method: string,
+    updates: Iterable<readonly [string, CheckpointUpdate]>,
+  ): Array<readonly [string, NormalizedUpdate]> {
+    if (updates === null || typeof updates !== 'object' || !(Symbol.iterator in updates)) {
+      throw new InvalidArgumentError(
+        `${method} on ${this.scope} takes an iterable of [shardId, update] pairs, got ${describe(updates)}`,
+      );
+    }
     const list: Array<readonly [string, NormalizedUpdate]> = [];
     for (const entry of updates) {
       if (!Array.isArray(entry) || entry.length !== 2) {
         throw new InvalidArgumentError(
-          `putMany on ${this.scope} takes [shardId, update] pairs, got ${describe(entry)}`,
+          `${method} on ${this.scope} takes [shardId, update] pairs, got ${describe(entry)}`,
         );
       }
       const shardId = validateShardId(this.scope, entry[0]);
       list.push([shardId, normalizeUpdate(this.scope, shardId, entry[1])]);
     }
-    if (list.length === 0) return;
-    this.assertNotReleased();
-    await this.doPut(list, this.fence);
+    return list;
   }
 
   async delete(shardId: string): Promise<void> {
@@ -506,6 +630,26 @@ export abstract class StateCheckpointStore extends BaseCheckpointStore {
       return { result: undefined, changed: true };
     });
   }
+
+  protected async doCommit(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    stateJson: string,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    await this.transact((state, now) => {
+      applyCommit(state, this.scope, updates, stateJson, fence, now);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  protected async doGetState(): Promise<CommittedState | undefined> {
+    const committed = (await this.readState()).committed;
+    if (committed === undefined) return undefined;
+    return toCommittedState(this.scope, committed, committed.state, this.describeBackend());
+  }
+
+  /** Where the data lives, for error messages ("the file /x", "DynamoDB table t"). */
+  protected abstract describeBackend(): string;
 
   protected async doDelete(shardId: string, fence: Fence | undefined): Promise<void> {
     await this.transact((state) => {

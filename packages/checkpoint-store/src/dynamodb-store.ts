@@ -1,18 +1,28 @@
+import { createHash, randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
+  type DeleteRequest,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   type TableDescription,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
+  applyCommit,
+  type CommittedRecord,
   emptyShards,
+  type Fence,
+  type NormalizedUpdate,
   type ScopeState,
   SEQUENCE_NUMBER_PATTERN,
   SHARD_ID_PATTERN,
   StateCheckpointStore,
+  toCommittedState,
 } from './core.js';
 import {
   BackendError,
@@ -21,7 +31,65 @@ import {
   InvalidArgumentError,
   StoreCorruptError,
 } from './errors.js';
-import type { DynamoDbCheckpointStoreOptions } from './types.js';
+import type { CommittedState, DynamoDbCheckpointStoreOptions } from './types.js';
+
+/**
+ * Bytes of committed state per chunk item: under DynamoDB's 400 KB item limit with room for the
+ * key (a pk of up to 2,305 characters) and the other attributes.
+ */
+const STATE_CHUNK_BYTES = 350_000;
+/** Chunk items written or read at once. */
+const CHUNK_CONCURRENCY = 4;
+/** Chunk items of an abandoned commit (a crash between chunks and flip) older than this are removed. */
+const ORPHAN_CHUNK_AGE_MS = 15 * 60_000;
+/** Reads of a committed state retried when a concurrent commit replaced it mid-read. */
+const STATE_READ_ATTEMPTS = 5;
+
+/** Where a commit's state is kept: `chunks` items `state#<gen>#<index>`. */
+interface StateRef {
+  readonly gen: string;
+  readonly chunks: number;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+function parseRef(text: string): StateRef | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<StateRef>;
+    if (
+      typeof v.gen === 'string' &&
+      /^[a-z0-9-]{1,64}$/.test(v.gen) &&
+      Number.isSafeInteger(v.chunks) &&
+      Number.isSafeInteger(v.bytes) &&
+      typeof v.sha256 === 'string'
+    ) {
+      return v as StateRef;
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+function chunkSortKey(gen: string, index: number): string {
+  return `state#${gen}#${String(index).padStart(6, '0')}`;
+}
+
+/** Runs `fn` on every index below `count`, at most `limit` at a time. */
+async function forEachLimited(
+  count: number,
+  limit: number,
+  fn: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
 
 /** Sort key of the item holding a scope's checkpoints and lease. */
 export const DYNAMODB_SCOPE_SORT_KEY = 'scope';
@@ -159,28 +227,19 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     version: number | undefined,
     leaseBefore: ScopeState['lease'],
   ): Promise<void> {
-    // a list, not a map keyed by shard id: a shard named __proto__ stays an ordinary entry
-    const shards: AttributeValue[] = Object.keys(state.shards)
-      .sort()
-      .map((id) => {
-        const rec = state.shards[id];
-        return {
-          M: {
-            id: { S: id },
-            seq: rec?.sequenceNumber == null ? { NULL: true } : { S: rec.sequenceNumber },
-            end: { BOOL: rec?.shardEnd ?? false },
-            at: { N: String(rec?.updatedAt ?? 0) },
-          },
-        };
-      });
     const item: Record<string, AttributeValue> = {
       ...this.#key,
       application: { S: this.application },
       stream: { S: this.stream },
       v: { N: String((version ?? 0) + 1) },
-      shards: { L: shards },
+      shards: { L: shardList(state.shards) },
       updatedAt: { S: new Date(this.clock()).toISOString() },
     };
+    if (state.committed !== undefined) {
+      item.stateRef = { S: state.committed.state };
+      item.stateAt = { N: String(state.committed.writtenAt) };
+      item.stateShards = { L: shardList(state.committed.shards) };
+    }
     if (state.lease !== null) {
       item.leaseToken = { N: String(state.lease.token) };
       item.leaseExpiresAt = { N: String(state.lease.expiresAt) };
@@ -225,8 +284,37 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
       );
     const version = Number(item.v?.N);
     if (!Number.isSafeInteger(version) || version < 1) throw corrupt('no version number v');
+    const shards = this.#parseShards(item.shards?.L, corrupt);
+    let lease: ScopeState['lease'] = null;
+    if (item.leaseToken !== undefined) {
+      const token = Number(item.leaseToken.N);
+      const expiresAt = Number(item.leaseExpiresAt?.N);
+      const owner = item.leaseOwner?.S ?? null;
+      if (!Number.isSafeInteger(token) || !Number.isFinite(expiresAt))
+        throw corrupt('malformed lease');
+      lease = { owner, token, expiresAt };
+    }
+    const state: ScopeState = { shards, lease };
+    if (item.stateRef !== undefined) {
+      const ref = item.stateRef.S;
+      const at = Number(item.stateAt?.N);
+      if (ref === undefined || parseRef(ref) === undefined || !Number.isFinite(at)) {
+        throw corrupt('malformed stateRef');
+      }
+      state.committed = {
+        state: ref,
+        shards: this.#parseShards(item.stateShards?.L, corrupt),
+        writtenAt: at,
+      };
+    }
+    return { state, version };
+  }
+
+  #parseShards(
+    list: AttributeValue[] | undefined,
+    corrupt: (what: string) => Error,
+  ): ScopeState['shards'] {
     const shards = emptyShards();
-    const list = item.shards?.L;
     if (list === undefined) throw corrupt('no shards list');
     for (const value of list) {
       const m = value.M;
@@ -246,16 +334,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
       }
       shards[id] = { sequenceNumber, shardEnd: end, updatedAt: at };
     }
-    let lease: ScopeState['lease'] = null;
-    if (item.leaseToken !== undefined) {
-      const token = Number(item.leaseToken.N);
-      const expiresAt = Number(item.leaseExpiresAt?.N);
-      const owner = item.leaseOwner?.S ?? null;
-      if (!Number.isSafeInteger(token) || !Number.isFinite(expiresAt))
-        throw corrupt('malformed lease');
-      lease = { owner, token, expiresAt };
-    }
-    return { state: { shards, lease }, version };
+    return shards;
   }
 
   #ensureTable(): Promise<void> {
@@ -340,7 +419,204 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     );
   }
 
+  protected describeBackend(): string {
+    return `DynamoDB table ${this.tableName}`;
+  }
+
+  /**
+   * A commit's state can far exceed the 400 KB item limit, so it is written first as chunk
+   * items of a new generation (`sk = state#<gen>#<index>`), then the scope item is flipped to
+   * point at them (with the checkpoints) by the same fenced conditional write as `putMany`. A
+   * crash before the flip leaves only unreferenced chunks (removed later); the previous
+   * generation's chunks are removed after the flip.
+   */
+  protected override async doCommit(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    stateJson: string,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    await this.#ensureTable();
+    const payload = Buffer.from(stateJson, 'utf8');
+    const ref: StateRef = {
+      gen: `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`,
+      chunks: Math.max(1, Math.ceil(payload.length / STATE_CHUNK_BYTES)),
+      bytes: payload.length,
+      sha256: createHash('sha256').update(payload).digest('base64'),
+    };
+    const at = String(Date.now());
+    try {
+      await forEachLimited(ref.chunks, CHUNK_CONCURRENCY, async (i) => {
+        await this.#client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: this.#key.pk as AttributeValue,
+              sk: { S: chunkSortKey(ref.gen, i) },
+              d: { B: payload.subarray(i * STATE_CHUNK_BYTES, (i + 1) * STATE_CHUNK_BYTES) },
+              at: { N: at },
+            },
+          }),
+        );
+      });
+    } catch (err) {
+      await this.#deleteChunks(ref.gen, ref.chunks);
+      throw this.#wrap('write the committed state of', err);
+    }
+    const previous: { ref: StateRef | undefined } = { ref: undefined };
+    try {
+      await this.transact((state, now) => {
+        previous.ref = state.committed === undefined ? undefined : parseRef(state.committed.state);
+        applyCommit(state, this.scope, updates, JSON.stringify(ref), fence, now);
+        return { result: undefined, changed: true };
+      });
+    } catch (err) {
+      await this.#deleteChunks(ref.gen, ref.chunks);
+      throw err;
+    }
+    if (previous.ref !== undefined) await this.#deleteChunks(previous.ref.gen, previous.ref.chunks);
+    await this.#removeOrphanChunks(ref.gen);
+  }
+
+  protected override async doGetState(): Promise<CommittedState | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const committed = (await this.#read()).state.committed;
+      if (committed === undefined) return undefined;
+      const text = await this.#readChunks(committed, attempt >= STATE_READ_ATTEMPTS);
+      if (text !== undefined) {
+        return toCommittedState(this.scope, committed, text, this.describeBackend());
+      }
+      // a commit replaced the state (and removed its chunks) while we read: read again
+    }
+  }
+
+  /** The state's text; undefined when a chunk is missing and `final` is false. */
+  async #readChunks(committed: CommittedRecord, final: boolean): Promise<string | undefined> {
+    const corrupt = (what: string) =>
+      new StoreCorruptError(
+        `the committed state of ${this.scope} in DynamoDB table ${this.tableName} cannot be read back (${what}); commit a new state, or restore the table from a backup.`,
+      );
+    const ref = parseRef(committed.state);
+    if (ref === undefined) throw corrupt('malformed reference');
+    const parts = new Array<Uint8Array>(ref.chunks);
+    let missing = false;
+    try {
+      await forEachLimited(ref.chunks, CHUNK_CONCURRENCY * 2, async (i) => {
+        if (missing) return;
+        const out = await this.#client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { pk: this.#key.pk as AttributeValue, sk: { S: chunkSortKey(ref.gen, i) } },
+            ConsistentRead: true,
+          }),
+        );
+        const data = out.Item?.d?.B;
+        if (data === undefined) missing = true;
+        else parts[i] = data;
+      });
+    } catch (err) {
+      throw this.#wrap('read the committed state of', err);
+    }
+    if (missing) {
+      if (final) throw corrupt(`a chunk of generation ${ref.gen} is missing`);
+      return undefined;
+    }
+    const payload = Buffer.concat(parts);
+    if (
+      payload.length !== ref.bytes ||
+      createHash('sha256').update(payload).digest('base64') !== ref.sha256
+    ) {
+      throw corrupt(`the chunks of generation ${ref.gen} do not match their checksum`);
+    }
+    return payload.toString('utf8');
+  }
+
+  /** Removes chunk items; failures are logged, not thrown (the commit itself succeeded). */
+  async #deleteChunks(gen: string, chunks: number): Promise<void> {
+    const keys = Array.from({ length: chunks }, (_, i) => chunkSortKey(gen, i));
+    await this.#deleteKeys(keys);
+  }
+
+  async #deleteKeys(sortKeys: readonly string[]): Promise<void> {
+    try {
+      for (let i = 0; i < sortKeys.length; i += 25) {
+        let requests: WriteRequest[] = sortKeys.slice(i, i + 25).map((sk) => ({
+          DeleteRequest: {
+            Key: { pk: this.#key.pk as AttributeValue, sk: { S: sk } },
+          } satisfies DeleteRequest,
+        }));
+        for (let attempt = 0; requests.length > 0; attempt++) {
+          if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+          if (attempt >= 8) throw new Error('unprocessed deletes after 8 attempts');
+          const out = await this.#client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
+          );
+          requests = out.UnprocessedItems?.[this.tableName] ?? [];
+        }
+      }
+    } catch (err) {
+      this.logger.warn('could not remove old committed-state chunks; they are removed later', {
+        tableName: this.tableName,
+        chunks: sortKeys.length,
+        error: errorText(err),
+      });
+    }
+  }
+
+  /** Removes chunks of generations other than `current` left by commits that never flipped. */
+  async #removeOrphanChunks(current: string): Promise<void> {
+    const stale: string[] = [];
+    const cutoff = Date.now() - ORPHAN_CHUNK_AGE_MS;
+    try {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await this.#client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': this.#key.pk as AttributeValue,
+              ':prefix': { S: 'state#' },
+            },
+            ProjectionExpression: 'sk, #at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          const sk = item.sk?.S;
+          if (sk === undefined || sk.startsWith(`state#${current}#`)) continue;
+          if (Number(item.at?.N) < cutoff) stale.push(sk);
+        }
+        start = out.LastEvaluatedKey;
+      } while (start !== undefined);
+    } catch (err) {
+      this.logger.warn('could not look for abandoned committed-state chunks', {
+        tableName: this.tableName,
+        error: errorText(err),
+      });
+      return;
+    }
+    if (stale.length > 0) await this.#deleteKeys(stale);
+  }
+
   protected async doClose(): Promise<void> {
     if (this.#ownsClient) this.#client.destroy();
   }
+}
+
+/** The shard table as a DynamoDB list (not a map: a shard named __proto__ stays ordinary). */
+function shardList(shards: ScopeState['shards']): AttributeValue[] {
+  return Object.keys(shards)
+    .sort()
+    .map((id) => {
+      const rec = shards[id];
+      return {
+        M: {
+          id: { S: id },
+          seq: rec?.sequenceNumber == null ? { NULL: true } : { S: rec.sequenceNumber },
+          end: { BOOL: rec?.shardEnd ?? false },
+          at: { N: String(rec?.updatedAt ?? 0) },
+        },
+      };
+    });
 }

@@ -14,13 +14,27 @@ import type { FileCheckpointStoreOptions } from './types.js';
 
 /** `format` value of a checkpoint file. */
 export const FILE_FORMAT = 'connect-wfm-checkpoints';
-/** Layout version written by this release. */
-export const FILE_VERSION = 1;
+/**
+ * Newest layout version this release reads and writes. Version 2 adds a scope's `committed`
+ * state (written by `commit()`); a file is written as version 1 while no scope holds one, so
+ * older releases keep reading it.
+ */
+export const FILE_VERSION = 2;
 
 const isoDate = z.iso.datetime();
+const sequenceNumber = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,128})$/)
+  .nullable();
+const checkpointEntry = z.strictObject({
+  shardId: z.string(),
+  sequenceNumber,
+  shardEnd: z.boolean(),
+  updatedAt: isoDate,
+});
 const fileSchema = z.strictObject({
   format: z.literal(FILE_FORMAT),
-  version: z.literal(FILE_VERSION),
+  version: z.union([z.literal(1), z.literal(FILE_VERSION)]),
   scopes: z.array(
     z.strictObject({
       application: z.string(),
@@ -32,17 +46,15 @@ const fileSchema = z.strictObject({
           expiresAt: isoDate,
         })
         .nullable(),
-      checkpoints: z.array(
-        z.strictObject({
-          shardId: z.string(),
-          sequenceNumber: z
-            .string()
-            .regex(/^(0|[1-9][0-9]{0,128})$/)
-            .nullable(),
-          shardEnd: z.boolean(),
-          updatedAt: isoDate,
-        }),
-      ),
+      checkpoints: z.array(checkpointEntry),
+      /** The last commit(): its state as JSON text, and the checkpoints right after it. */
+      committed: z
+        .strictObject({
+          writtenAt: isoDate,
+          checkpoints: z.array(checkpointEntry),
+          state: z.string(),
+        })
+        .optional(),
     }),
   ),
 });
@@ -153,7 +165,8 @@ export class FileCheckpointStore extends StateCheckpointStore {
             ? compareText(a.stream, b.stream)
             : compareText(a.application, b.application),
         );
-        await this.#writeDocument({ format: FILE_FORMAT, version: FILE_VERSION, scopes });
+        const version = scopes.some((s) => s.committed !== undefined) ? FILE_VERSION : 1;
+        await this.#writeDocument({ format: FILE_FORMAT, version, scopes });
       }
       return result;
     } finally {
@@ -166,7 +179,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return { format: FILE_FORMAT, version: FILE_VERSION, scopes: [] };
+      if (isErrno(err, 'ENOENT')) return { format: FILE_FORMAT, version: 1, scopes: [] };
       throw new BackendError(`could not read the checkpoint file ${this.path}: ${errorText(err)}`, {
         cause: err,
       });
@@ -249,6 +262,10 @@ export class FileCheckpointStore extends StateCheckpointStore {
     }
   }
 
+  protected describeBackend(): string {
+    return `the checkpoint file ${this.path}`;
+  }
+
   protected async doClose(): Promise<void> {}
 }
 
@@ -279,16 +296,37 @@ function findScope(doc: FileDocument, application: string, stream: string): File
   return doc.scopes.find((s) => s.application === application && s.stream === stream);
 }
 
-function toScopeState(scope: FileScope | undefined): ScopeState {
+type FileCheckpoint = FileScope['checkpoints'][number];
+
+function toShards(entries: readonly FileCheckpoint[]): ScopeState['shards'] {
   const shards = emptyShards();
-  if (scope === undefined) return { shards, lease: null };
-  for (const cp of scope.checkpoints) {
+  for (const cp of entries) {
     shards[cp.shardId] = {
       sequenceNumber: cp.sequenceNumber,
       shardEnd: cp.shardEnd,
       updatedAt: Date.parse(cp.updatedAt),
     };
   }
+  return shards;
+}
+
+function fromShards(shards: ScopeState['shards']): FileCheckpoint[] {
+  return Object.keys(shards)
+    .sort(compareText)
+    .map((shardId) => {
+      const rec = shards[shardId];
+      return {
+        shardId,
+        sequenceNumber: rec?.sequenceNumber ?? null,
+        shardEnd: rec?.shardEnd ?? false,
+        updatedAt: new Date(rec?.updatedAt ?? 0).toISOString(),
+      };
+    });
+}
+
+function toScopeState(scope: FileScope | undefined): ScopeState {
+  if (scope === undefined) return { shards: emptyShards(), lease: null };
+  const shards = toShards(scope.checkpoints);
   const lease =
     scope.lease === null
       ? null
@@ -297,11 +335,19 @@ function toScopeState(scope: FileScope | undefined): ScopeState {
           token: scope.lease.token,
           expiresAt: Date.parse(scope.lease.expiresAt),
         };
-  return { shards, lease };
+  const state: ScopeState = { shards, lease };
+  if (scope.committed !== undefined) {
+    state.committed = {
+      state: scope.committed.state,
+      shards: toShards(scope.committed.checkpoints),
+      writtenAt: Date.parse(scope.committed.writtenAt),
+    };
+  }
+  return state;
 }
 
 function fromScopeState(application: string, stream: string, state: ScopeState): FileScope {
-  return {
+  const scope: FileScope = {
     application,
     stream,
     lease:
@@ -312,16 +358,14 @@ function fromScopeState(application: string, stream: string, state: ScopeState):
             token: state.lease.token,
             expiresAt: new Date(state.lease.expiresAt).toISOString(),
           },
-    checkpoints: Object.keys(state.shards)
-      .sort(compareText)
-      .map((shardId) => {
-        const rec = state.shards[shardId];
-        return {
-          shardId,
-          sequenceNumber: rec?.sequenceNumber ?? null,
-          shardEnd: rec?.shardEnd ?? false,
-          updatedAt: new Date(rec?.updatedAt ?? 0).toISOString(),
-        };
-      }),
+    checkpoints: fromShards(state.shards),
   };
+  if (state.committed !== undefined) {
+    scope.committed = {
+      writtenAt: new Date(state.committed.writtenAt).toISOString(),
+      checkpoints: fromShards(state.committed.shards),
+      state: state.committed.state,
+    };
+  }
+  return scope;
 }

@@ -70,5 +70,9 @@ export class MemoryCheckpointStore extends StateCheckpointStore {
     return result;
   }
 
+  protected describeBackend(): string {
+    return 'a memory table';
+  }
+
   protected async doClose(): Promise<void> {}
 }

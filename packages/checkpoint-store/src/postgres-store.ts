@@ -1,10 +1,14 @@
 import pg from 'pg';
 import {
   BaseCheckpointStore,
+  emptyShards,
   type Fence,
   lostError,
   type NormalizedUpdate,
+  SEQUENCE_NUMBER_PATTERN,
+  SHARD_ID_PATTERN,
   toCheckpoint,
+  toCommittedState,
 } from './core.js';
 import {
   BackendError,
@@ -12,8 +16,17 @@ import {
   CheckpointStoreError,
   InvalidArgumentError,
   LeaseHeldError,
+  StoreCorruptError,
 } from './errors.js';
-import type { Checkpoint, Lease, PostgresCheckpointStoreOptions } from './types.js';
+import type { Checkpoint, CommittedState, Lease, PostgresCheckpointStoreOptions } from './types.js';
+
+/** One checkpoint as kept in `checkpoint_store_states.checkpoints` (jsonb). */
+interface StoredCheckpoint {
+  shardId: string;
+  sequenceNumber: string | null;
+  shardEnd: boolean;
+  updatedAt: string;
+}
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -45,6 +58,19 @@ const MIGRATIONS: readonly Migration[] = [
         owner       text NULL,
         token       bigint NOT NULL,
         expires_at  timestamptz NOT NULL,
+        PRIMARY KEY (application, stream)
+      );`,
+  },
+  {
+    version: 2,
+    name: 'create committed states',
+    sql: (s) => `
+      CREATE TABLE IF NOT EXISTS ${s}.checkpoint_store_states (
+        application text NOT NULL,
+        stream      text NOT NULL,
+        state       text NOT NULL,
+        checkpoints jsonb NOT NULL,
+        written_at  timestamptz NOT NULL,
         PRIMARY KEY (application, stream)
       );`,
   },
@@ -175,6 +201,7 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
   readonly #ownsPool: boolean;
   readonly #cp: string;
   readonly #leases: string;
+  readonly #states: string;
   #ready: Promise<void> | undefined;
 
   constructor(options: PostgresCheckpointStoreOptions) {
@@ -208,6 +235,7 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
     }
     this.#cp = `${quoteIdent(schema)}.checkpoint_store_checkpoints`;
     this.#leases = `${quoteIdent(schema)}.checkpoint_store_leases`;
+    this.#states = `${quoteIdent(schema)}.checkpoint_store_states`;
   }
 
   #migrate(): Promise<void> {
@@ -355,11 +383,115 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
     updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
     fence: Fence | undefined,
   ): Promise<void> {
-    await this.#transaction('write checkpoints', fence, async (client) => {
-      for (const [shardId, update] of updates) {
-        const res = await this.#query(
-          'write a checkpoint',
-          `INSERT INTO ${this.#cp} AS cp (application, stream, shard_id, sequence_number, shard_end, updated_at)
+    await this.#transaction('write checkpoints', fence, (client) =>
+      this.#applyUpdates(client, updates),
+    );
+  }
+
+  /**
+   * One transaction: the fence, the checkpoint updates, then the state row with a copy of the
+   * scope's checkpoints as they stand inside that transaction. Commits of one scope are
+   * serialised by a transaction-level advisory lock, so the copy matches the state.
+   */
+  protected async doCommit(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    stateJson: string,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    await this.#transaction('commit checkpoints and state', fence, async (client) => {
+      await this.#query(
+        'lock the scope for a commit',
+        'SELECT pg_advisory_xact_lock(hashtext($1))',
+        [`connect-wfm/checkpoint-store/commit/${this.application}#${this.stream}`],
+        client,
+      );
+      await this.#applyUpdates(client, updates);
+      const rows = await this.#query<{
+        shard_id: string;
+        sequence_number: string | null;
+        shard_end: boolean;
+        updated_at: Date;
+      }>(
+        'read the checkpoints',
+        `SELECT shard_id, sequence_number::text AS sequence_number, shard_end, updated_at FROM ${this.#cp}
+          WHERE application = $1 AND stream = $2 ORDER BY shard_id COLLATE "C"`,
+        [this.application, this.stream],
+        client,
+      );
+      const checkpoints: StoredCheckpoint[] = rows.rows.map((r) => ({
+        shardId: r.shard_id,
+        sequenceNumber: r.sequence_number,
+        shardEnd: r.shard_end,
+        updatedAt: r.updated_at.toISOString(),
+      }));
+      await this.#query(
+        'write the committed state',
+        `INSERT INTO ${this.#states} AS st (application, stream, state, checkpoints, written_at)
+         VALUES ($1, $2, $3, $4::jsonb, clock_timestamp())
+         ON CONFLICT (application, stream) DO UPDATE SET
+           state = EXCLUDED.state, checkpoints = EXCLUDED.checkpoints, written_at = EXCLUDED.written_at`,
+        [this.application, this.stream, stateJson, JSON.stringify(checkpoints)],
+        client,
+      );
+    });
+  }
+
+  protected async doGetState(): Promise<CommittedState | undefined> {
+    await this.#migrate();
+    const res = await this.#query<{ state: string; checkpoints: unknown; written_at: Date }>(
+      'read the committed state',
+      `SELECT state, checkpoints, written_at FROM ${this.#states}
+        WHERE application = $1 AND stream = $2`,
+      [this.application, this.stream],
+    );
+    const row = res.rows[0];
+    if (row === undefined) return undefined;
+    const where = `PostgreSQL table ${this.#states}`;
+    const shards = emptyShards();
+    const corrupt = () =>
+      new StoreCorruptError(
+        `the committed checkpoints of ${this.scope} in ${where} are malformed; commit a new state, or restore the table from a backup.`,
+      );
+    if (!Array.isArray(row.checkpoints)) throw corrupt();
+    for (const entry of row.checkpoints as unknown[]) {
+      const cp = (
+        typeof entry === 'object' && entry !== null ? entry : {}
+      ) as Partial<StoredCheckpoint>;
+      const at = Date.parse(String(cp.updatedAt));
+      if (
+        typeof cp.shardId !== 'string' ||
+        !SHARD_ID_PATTERN.test(cp.shardId) ||
+        !(
+          cp.sequenceNumber === null ||
+          (typeof cp.sequenceNumber === 'string' && SEQUENCE_NUMBER_PATTERN.test(cp.sequenceNumber))
+        ) ||
+        typeof cp.shardEnd !== 'boolean' ||
+        !Number.isFinite(at)
+      ) {
+        throw corrupt();
+      }
+      shards[cp.shardId] = {
+        sequenceNumber: cp.sequenceNumber,
+        shardEnd: cp.shardEnd,
+        updatedAt: at,
+      };
+    }
+    return toCommittedState(
+      this.scope,
+      { state: '', shards, writtenAt: row.written_at.getTime() },
+      row.state,
+      where,
+    );
+  }
+
+  async #applyUpdates(
+    client: pg.PoolClient,
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+  ): Promise<void> {
+    for (const [shardId, update] of updates) {
+      const res = await this.#query(
+        'write a checkpoint',
+        `INSERT INTO ${this.#cp} AS cp (application, stream, shard_id, sequence_number, shard_end, updated_at)
            VALUES ($1, $2, $3, $4::numeric, $5, clock_timestamp())
            ON CONFLICT (application, stream, shard_id) DO UPDATE SET
              sequence_number = COALESCE(EXCLUDED.sequence_number, cp.sequence_number),
@@ -368,26 +500,25 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
            WHERE EXCLUDED.sequence_number IS NULL
               OR cp.sequence_number IS NULL
               OR cp.sequence_number <= EXCLUDED.sequence_number`,
-          [this.application, this.stream, shardId, update.sequenceNumber ?? null, update.shardEnd],
+        [this.application, this.stream, shardId, update.sequenceNumber ?? null, update.shardEnd],
+        client,
+      );
+      if (res.rowCount !== 1) {
+        const stored = await this.#query<{ s: string }>(
+          'read a checkpoint',
+          `SELECT sequence_number::text AS s FROM ${this.#cp}
+              WHERE application = $1 AND stream = $2 AND shard_id = $3`,
+          [this.application, this.stream, shardId],
           client,
         );
-        if (res.rowCount !== 1) {
-          const stored = await this.#query<{ s: string }>(
-            'read a checkpoint',
-            `SELECT sequence_number::text AS s FROM ${this.#cp}
-              WHERE application = $1 AND stream = $2 AND shard_id = $3`,
-            [this.application, this.stream, shardId],
-            client,
-          );
-          throw new CheckpointRegressionError(
-            this.scope,
-            shardId,
-            stored.rows[0]?.s ?? '?',
-            update.sequenceNumber ?? '?',
-          );
-        }
+        throw new CheckpointRegressionError(
+          this.scope,
+          shardId,
+          stored.rows[0]?.s ?? '?',
+          update.sequenceNumber ?? '?',
+        );
       }
-    });
+    }
   }
 
   protected async doDelete(shardId: string, fence: Fence | undefined): Promise<void> {

@@ -28,6 +28,23 @@ export interface CheckpointUpdate {
   readonly shardEnd?: boolean | undefined;
 }
 
+/**
+ * What {@link CheckpointStore.getState} returns: the application state written by the last
+ * `commit()`, with the checkpoints of every shard as they stood right after that same write.
+ */
+export interface CommittedState {
+  /** The state given to `commit()`, parsed back from its JSON text (a fresh copy). */
+  readonly state: unknown;
+  /**
+   * Every checkpoint of this (application, stream) as stored by that commit, by shard id. Later
+   * `put()`/`putMany()` calls move `getAll()` on, not this map: resume from these positions to
+   * replay exactly what came after the state.
+   */
+  readonly checkpoints: ReadonlyMap<string, Checkpoint>;
+  /** When the commit was written (the backend's clock). */
+  readonly writtenAt: Date;
+}
+
 /** A held leader lease. */
 export interface Lease {
   /** Who holds it (host name, pod name, ...). */
@@ -66,6 +83,17 @@ export interface CheckpointStore {
   put(shardId: string, update: CheckpointUpdate): Promise<void>;
   /** Writes several shards' checkpoints (atomically where the backend allows). */
   putMany(updates: Iterable<readonly [string, CheckpointUpdate]>): Promise<void>;
+  /**
+   * Writes shard checkpoints AND an application state in ONE atomic write: after a crash at any
+   * instant, `getState()` returns either the previous commit or this one, never a mix. The state
+   * must be JSON-serializable (an object, array, string, number, boolean or null) and may be
+   * large (tested with 32 MB on every backend). Fenced by the lease like `put()` (throws
+   * `LeaseLostError` when deposed); an update that would move a checkpoint backwards refuses
+   * the whole commit (`CheckpointRegressionError`). `updates` may be empty.
+   */
+  commit(updates: Iterable<readonly [string, CheckpointUpdate]>, state: unknown): Promise<void>;
+  /** The state of the last `commit()` with its checkpoints, or undefined when none was made. */
+  getState(): Promise<CommittedState | undefined>;
   /** Removes one shard's checkpoint (for example a shard gone past retention). */
   delete(shardId: string): Promise<void>;
   /** Takes the leader lease if it is free or expired; throws `LeaseHeldError` otherwise. */

@@ -402,11 +402,177 @@ export function describeCheckpointStoreContract(
       expect(all.get(SHARD2)?.sequenceNumber).toBe('15');
     });
 
+    it('commits checkpoints and a state in one write and reads both back', async () => {
+      const store = await open();
+      expect(await store.getState()).toBeUndefined();
+      const before = Date.now();
+      const state = { agents: { a1: { state: 'Available', seq: 3 } }, pending: [], note: 'é€😀' };
+      await store.commit(
+        [
+          [SHARD0, { sequenceNumber: '10' }],
+          [SHARD1, { sequenceNumber: '11', shardEnd: true }],
+        ],
+        state,
+      );
+      const got = await (await open()).getState();
+      expect(got?.state).toEqual(state);
+      expect(got?.writtenAt).toBeInstanceOf(Date);
+      expect(got?.writtenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(got?.writtenAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+      expect([...(got?.checkpoints.keys() ?? [])]).toEqual([SHARD0, SHARD1]);
+      expect(got?.checkpoints.get(SHARD0)).toMatchObject({ sequenceNumber: '10', shardEnd: false });
+      expect(got?.checkpoints.get(SHARD1)).toMatchObject({ sequenceNumber: '11', shardEnd: true });
+      expect((await store.get(SHARD0))?.sequenceNumber).toBe('10');
+      expect((await store.get(SHARD1))?.shardEnd).toBe(true);
+    });
+
+    it("keeps a commit's checkpoints in getState while later puts move getAll on", async () => {
+      const store = await open();
+      await store.put(SHARD2, { sequenceNumber: '5' });
+      await store.commit([[SHARD0, { sequenceNumber: '10' }]], { n: 1 });
+      await store.put(SHARD0, { sequenceNumber: '20' });
+      await store.put(SHARD1, { shardEnd: true });
+      const got = await store.getState();
+      expect(got?.state).toEqual({ n: 1 });
+      // every shard of the scope as it stood right after the commit, not only the updated ones
+      expect([...(got?.checkpoints.keys() ?? [])]).toEqual([SHARD0, SHARD2]);
+      expect(got?.checkpoints.get(SHARD0)?.sequenceNumber).toBe('10');
+      expect(got?.checkpoints.get(SHARD2)?.sequenceNumber).toBe('5');
+      expect((await store.get(SHARD0))?.sequenceNumber).toBe('20');
+    });
+
+    it('replaces the state at each commit, with or without checkpoint updates', async () => {
+      const store = await open();
+      await store.commit([[SHARD0, { sequenceNumber: '1' }]], ['first']);
+      await store.commit([], null);
+      let got = await store.getState();
+      expect(got?.state).toBeNull();
+      expect(got?.checkpoints.get(SHARD0)?.sequenceNumber).toBe('1');
+      await store.commit([[SHARD0, { sequenceNumber: '2' }]], 'a string');
+      got = await store.getState();
+      expect(got?.state).toBe('a string');
+      expect(got?.checkpoints.get(SHARD0)?.sequenceNumber).toBe('2');
+      await store.commit(new Map([[SHARD1, { sequenceNumber: '3' }]]), {
+        deep: [1, [2, { x: 3 }]],
+      });
+      got = await store.getState();
+      expect(got?.state).toEqual({ deep: [1, [2, { x: 3 }]] });
+      expect(got?.checkpoints.get(SHARD1)?.sequenceNumber).toBe('3');
+    });
+
+    it('refuses a whole commit when one update would regress, keeping the previous commit', async () => {
+      const store = await open();
+      await store.commit(
+        [
+          [SHARD0, { sequenceNumber: '50' }],
+          [SHARD1, { sequenceNumber: '5' }],
+        ],
+        { v: 1 },
+      );
+      await expectRejection(
+        store.commit(
+          [
+            [SHARD1, { sequenceNumber: '6' }],
+            [SHARD0, { sequenceNumber: '49' }],
+          ],
+          { v: 2 },
+        ),
+        CheckpointRegressionError,
+      );
+      const got = await store.getState();
+      expect(got?.state).toEqual({ v: 1 });
+      expect(got?.checkpoints.get(SHARD1)?.sequenceNumber).toBe('5');
+      expect((await store.get(SHARD1))?.sequenceNumber).toBe('5');
+      expect((await store.get(SHARD0))?.sequenceNumber).toBe('50');
+    });
+
+    it('refuses a state JSON cannot carry and a malformed update, writing nothing', async () => {
+      const store = await open();
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      for (const bad of [undefined, () => 1, 10n, cyclic]) {
+        await expectRejection(
+          store.commit([[SHARD0, { sequenceNumber: '1' }]], bad),
+          InvalidArgumentError,
+        );
+      }
+      await expectRejection(
+        store.commit([[SHARD0, { sequenceNumber: '1e3' }]], {}),
+        InvalidArgumentError,
+      );
+      expect(await store.getState()).toBeUndefined();
+      expect(await store.get(SHARD0)).toBeUndefined();
+    });
+
+    it('fences commit() like put(): a deposed owner cannot write its state', async () => {
+      const old = await open();
+      const next = await open();
+      await old.acquireLease({ owner: 'pod-old', ttlMs: 150 });
+      await old.commit([[SHARD0, { sequenceNumber: '100' }]], { by: 'old' });
+      await sleep(300);
+      await next.acquireLease({ owner: 'pod-new', ttlMs: 10_000 });
+      await expectRejection(
+        old.commit([[SHARD0, { sequenceNumber: '101' }]], { by: 'old, late' }),
+        LeaseLostError,
+      );
+      await expectRejection(old.commit([], { by: 'old, state only' }), LeaseLostError);
+      await next.commit([[SHARD0, { sequenceNumber: '150' }]], { by: 'new' });
+      await next.releaseLease();
+      await expectRejection(next.commit([], { by: 'released' }), LeaseLostError);
+      const got = await old.getState();
+      expect(got?.state).toEqual({ by: 'new' });
+      expect(got?.checkpoints.get(SHARD0)?.sequenceNumber).toBe('150');
+    });
+
+    it('keeps each state with its own checkpoints when two instances commit concurrently', async () => {
+      const a = await open();
+      const b = await open();
+      // each writer commits in order; the two writers race each other
+      const writer = async (store: CheckpointStore, name: 'a' | 'b', shard: string) => {
+        for (let i = 1; i <= 6; i++) {
+          await store.commit([[shard, { sequenceNumber: String(i) }]], { writer: name, i });
+        }
+      };
+      await Promise.all([writer(a, 'a', SHARD0), writer(b, 'b', SHARD1)]);
+      const got = await (await open()).getState();
+      const state = got?.state as { writer: 'a' | 'b'; i: number };
+      const shard = state.writer === 'a' ? SHARD0 : SHARD1;
+      expect(got?.checkpoints.get(shard)?.sequenceNumber).toBe(String(state.i));
+      expect((await a.get(SHARD0))?.sequenceNumber).toBe('6');
+      expect((await a.get(SHARD1))?.sequenceNumber).toBe('6');
+    });
+
+    it('holds a state of 32 MB, multi-byte characters included', async () => {
+      const store = await open();
+      const unit = 'agent-ä€😀-';
+      const agents: string[] = [];
+      let size = 0;
+      for (let i = 0; size < 33 * 1024 * 1024; i++) {
+        const entry = `${i}:${unit.repeat(500)}`;
+        agents.push(entry);
+        size += Buffer.byteLength(entry) + 3;
+      }
+      const state = { agents };
+      await store.commit([[SHARD0, { sequenceNumber: '7' }]], state);
+      const got = await (await open()).getState();
+      const back = got?.state as { agents: string[] };
+      expect(back.agents.length).toBe(agents.length);
+      expect(back.agents[0]).toBe(agents[0]);
+      expect(back.agents.at(-1)).toBe(agents.at(-1));
+      expect(JSON.stringify(back) === JSON.stringify(state)).toBe(true);
+      expect(got?.checkpoints.get(SHARD0)?.sequenceNumber).toBe('7');
+      // a small commit after a large one replaces it
+      await store.commit([], { small: true });
+      expect((await store.getState())?.state).toEqual({ small: true });
+    }, 120_000);
+
     it('refuses every call after close with StoreClosedError', async () => {
       const store = await harness.create(application, 'agent-events');
       await store.close();
       await expectRejection(store.get(SHARD0), StoreClosedError);
       await expectRejection(store.put(SHARD0, { sequenceNumber: '1' }), StoreClosedError);
+      await expectRejection(store.commit([], {}), StoreClosedError);
+      await expectRejection(store.getState(), StoreClosedError);
       await store.close();
     });
   });

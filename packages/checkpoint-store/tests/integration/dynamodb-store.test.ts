@@ -1,5 +1,11 @@
 import { inspect } from 'node:util';
-import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   BackendError,
   DynamoDbCheckpointStore,
@@ -78,6 +84,114 @@ describe('DynamoDbCheckpointStore', () => {
         L: [{ M: { id: { S: 'shardId-000000000000' }, seq: { S: '77' }, end: { BOOL: true } } }],
       },
     });
+  });
+
+  async function stateChunkKeys(pk: string, table: string): Promise<string[]> {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':p': { S: 'state#' } },
+        ProjectionExpression: 'sk',
+      }),
+    );
+    return (out.Items ?? []).map((i) => i.sk?.S ?? '');
+  }
+
+  it('writes a large state as chunk items of one generation and removes the previous one', async () => {
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'chunks',
+      client,
+      tableName: 'chunked',
+    });
+    const big = { blob: 'x'.repeat(1_000_000) };
+    await store.commit([['shardId-000000000000', { sequenceNumber: '1' }]], big);
+    const first = await stateChunkKeys('rta#chunks', 'chunked');
+    expect(first.length).toBe(3);
+    expect(new Set(first.map((k) => k.split('#')[1])).size).toBe(1);
+
+    await store.commit([['shardId-000000000000', { sequenceNumber: '2' }]], { blob: 'y' });
+    const second = await stateChunkKeys('rta#chunks', 'chunked');
+    expect(second.length).toBe(1);
+    expect(second[0]?.split('#')[1]).not.toBe(first[0]?.split('#')[1]);
+    expect((await store.getState())?.state).toEqual({ blob: 'y' });
+  });
+
+  it('removes the chunks of a commit refused by the fence, keeping the committed state', async () => {
+    const old = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'fenced',
+      client,
+      tableName: 'chunked',
+    });
+    const next = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'fenced',
+      client,
+      tableName: 'chunked',
+    });
+    await old.acquireLease({ owner: 'a', ttlMs: 100 });
+    await old.commit([], { by: 'a' });
+    await new Promise((r) => setTimeout(r, 200));
+    await next.acquireLease({ owner: 'b', ttlMs: 10_000 });
+    await expect(old.commit([], { by: 'a', big: 'z'.repeat(800_000) })).rejects.toMatchObject({
+      code: 'LEASE_LOST',
+    });
+    expect((await stateChunkKeys('rta#fenced', 'chunked')).length).toBe(1);
+    expect((await next.getState())?.state).toEqual({ by: 'a' });
+  });
+
+  it('removes chunks abandoned by a crashed commit once they are old, never the current ones', async () => {
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'orphans',
+      client,
+      tableName: 'chunked',
+    });
+    await store.commit([], { v: 1 });
+    const orphan = (gen: string, at: number) =>
+      client.send(
+        new PutItemCommand({
+          TableName: 'chunked',
+          Item: {
+            pk: { S: 'rta#orphans' },
+            sk: { S: `state#${gen}#000000` },
+            d: { B: Buffer.from('{}') },
+            at: { N: String(at) },
+          },
+        }),
+      );
+    await orphan('old-crash', Date.now() - 3_600_000);
+    await orphan('fresh-writer', Date.now());
+    await store.commit([], { v: 2 });
+    const keys = await stateChunkKeys('rta#orphans', 'chunked');
+    expect(keys.some((k) => k.includes('old-crash'))).toBe(false);
+    expect(keys.some((k) => k.includes('fresh-writer'))).toBe(true);
+    expect((await store.getState())?.state).toEqual({ v: 2 });
+  });
+
+  it('reports a committed state whose chunks were altered as StoreCorruptError', async () => {
+    const store = new DynamoDbCheckpointStore({
+      application: 'rta',
+      stream: 'lost',
+      client,
+      tableName: 'chunked',
+    });
+    await store.commit([], { v: 'x'.repeat(400_000) });
+    const [key] = await stateChunkKeys('rta#lost', 'chunked');
+    await client.send(
+      new PutItemCommand({
+        TableName: 'chunked',
+        Item: {
+          pk: { S: 'rta#lost' },
+          sk: { S: key ?? '' },
+          d: { B: Buffer.from('tampered') },
+          at: { N: '0' },
+        },
+      }),
+    );
+    await expect(store.getState()).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
 
   it('fails with BackendError when the table is missing and createTable is false', async () => {

@@ -48,9 +48,11 @@ describe('PostgresCheckpointStore', () => {
       const applied = await Promise.all(
         pools.map((p) => runPostgresMigrations(p, { schema: 'race' })),
       );
-      expect(applied.flat()).toEqual([1]);
-      const rows = await pool.query('SELECT version FROM race.checkpoint_store_migrations');
-      expect(rows.rows).toEqual([{ version: 1 }]);
+      expect(applied.flat()).toEqual([1, 2]);
+      const rows = await pool.query(
+        'SELECT version FROM race.checkpoint_store_migrations ORDER BY version',
+      );
+      expect(rows.rows).toEqual([{ version: 1 }, { version: 2 }]);
       expect(await runPostgresMigrations(pool, { schema: 'race' })).toEqual([]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));

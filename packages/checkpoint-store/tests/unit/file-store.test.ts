@@ -39,6 +39,22 @@ describe('FileCheckpointStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('writes layout version 2 with the committed state only once a scope holds one', async () => {
+    const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    await store.put(SHARD0, { sequenceNumber: '1' });
+    expect(JSON.parse(await readFile(path, 'utf8')).version).toBe(1);
+    await store.commit([[SHARD0, { sequenceNumber: '2' }]], { agents: ['a'] });
+    const doc = JSON.parse(await readFile(path, 'utf8'));
+    expect(doc.version).toBe(2);
+    expect(doc.scopes[0].committed).toMatchObject({
+      checkpoints: [{ shardId: SHARD0, sequenceNumber: '2', shardEnd: false }],
+      state: '{"agents":["a"]}',
+    });
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+    const reopened = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    expect((await reopened.getState())?.state).toEqual({ agents: ['a'] });
+  });
+
   it('writes one readable JSON document and leaves no lock or temporary file behind', async () => {
     const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
     await store.put(SHARD0, { sequenceNumber: '42', shardEnd: true });
