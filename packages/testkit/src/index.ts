@@ -3,6 +3,7 @@ export * from './dynamodb.js';
 export * from './kinesis.js';
 export * from './kinesis-faults.js';
 export * from './kms.js';
+export * from './moto.js';
 export * from './ports.js';
 export * from './postgres.js';
 export * from './rta-receiver.js';
