@@ -140,6 +140,64 @@ type KinesaliteFactory = (options: KinesaliteFactoryOptions) => Server;
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Makes kinesalite answer GetShardIterator `AT_TIMESTAMP` like real Kinesis when the shard has
+ * no record at or after the timestamp: kinesalite 3.3 never answers then (it waits for a first
+ * match that never comes), so a reader hangs silently. Real Kinesis returns an iterator at the
+ * tip of the shard (the next record written, or the end of a closed shard); this answers as a
+ * `LATEST` iterator. Plain JavaScript run with a `require`, in this process and in the child
+ * process of `childProcess: true`. Idempotent; when kinesalite was loaded before, its entry
+ * module is dropped from the require cache so the next load picks up the patched action.
+ */
+const PATCH_AT_TIMESTAMP = `
+  const actionPath = require.resolve('kinesalite/actions/getShardIterator.js');
+  const original = require(actionPath);
+  if (original.answersEmptyAtTimestamp !== true) {
+    const db = require(require.resolve('kinesalite/db/index.js'));
+    const patched = function getShardIterator(store, data, cb) {
+      if (data.ShardIteratorType !== 'AT_TIMESTAMP' || data.Timestamp == null ||
+          data.Timestamp * 1000 > Date.now()) return original(store, data, cb);
+      let shardIx;
+      try { shardIx = db.resolveShardId(data.ShardId).shardIx; } catch (e) { return original(store, data, cb); }
+      store.getStream(data.StreamName, function (err) {
+        if (err) return original(store, data, cb);
+        let found = false;
+        let done = false;
+        const finish = function () {
+          if (done) return;
+          done = true;
+          if (found) return original(store, data, cb);
+          const tip = Object.assign({}, data, { ShardIteratorType: 'LATEST' });
+          delete tip.Timestamp;
+          original(store, tip, cb);
+        };
+        const items = store.getStreamDb(data.StreamName).createReadStream({
+          gt: db.shardIxToHex(shardIx),
+          lt: db.shardIxToHex(shardIx + 1),
+        });
+        items.on('data', function (item) {
+          if (found || item.value.ApproximateArrivalTimestamp < data.Timestamp) return;
+          found = true;
+          if (typeof items.destroy === 'function') items.destroy();
+          finish();
+        });
+        items.on('error', function () { finish(); });
+        items.on('end', finish);
+        items.on('close', finish);
+      });
+    };
+    patched.answersEmptyAtTimestamp = true;
+    require.cache[actionPath].exports = patched;
+    delete require.cache[require.resolve('kinesalite')];
+  }
+`;
+
+/** Loads kinesalite with {@link PATCH_AT_TIMESTAMP} applied. */
+function loadKinesalite(): KinesaliteFactory {
+  new Function('require', PATCH_AT_TIMESTAMP)(require);
+  return require('kinesalite') as KinesaliteFactory;
+}
+
 const REGION = 'us-east-1';
 const CREDENTIALS: LocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
 
@@ -164,8 +222,10 @@ export function midpointHashKey(startingHashKey: string, endingHashKey: string):
  * and reports `MillisBehindLatest: 0` except at the end of a closed shard; ListShards ignores
  * `MaxResults`, `ShardFilter` and `StreamARN` (only `StreamName` works) and never paginates;
  * `StreamARN` is ignored by every operation; records are only dropped after 24 h
- * (no way to trim earlier); GetShardIterator `AT_TIMESTAMP` never answers when the shard has no
- * record at or after the timestamp; GetRecords has no 10 MB response cap and no read throttling.
+ * (no way to trim earlier); GetRecords has no 10 MB response cap and no read throttling.
+ * GetShardIterator `AT_TIMESTAMP` on a shard with no record at or after the timestamp never
+ * answers in kinesalite itself; this wrapper patches it to answer like real Kinesis, with an
+ * iterator at the tip (see `PATCH_AT_TIMESTAMP`).
  *
  * @example
  * const kinesis = await startKinesalite();
@@ -354,7 +414,7 @@ interface Listening {
 }
 
 async function listenInProcess(options: KinesaliteFactoryOptions): Promise<Listening> {
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
+  const kinesalite = loadKinesalite();
   const server = kinesalite(options);
   const port = await listenOnLoopback(server);
   return {
@@ -367,7 +427,11 @@ async function listenInChild(options: KinesaliteFactoryOptions): Promise<Listeni
   // The child prints its port once listening and exits when its stdin closes (so it never
   // outlives this process, even after a crash).
   const script = `
-    const server = require(${JSON.stringify(require.resolve('kinesalite'))})(${JSON.stringify(options)});
+    const load = (function (require) {
+      ${PATCH_AT_TIMESTAMP}
+      return require('kinesalite');
+    })(require('node:module').createRequire(${JSON.stringify(require.resolve('kinesalite'))}));
+    const server = load(${JSON.stringify(options)});
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
     process.stdin.on('end', () => process.exit(0));
     process.stdin.resume();`;

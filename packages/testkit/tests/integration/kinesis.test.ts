@@ -77,6 +77,86 @@ describe('startKinesalite', () => {
   });
 });
 
+/** GetShardIterator AT_TIMESTAMP with a bounded wait: a hang fails the test instead of timing it out. */
+async function iteratorAtTimestamp(
+  kinesis: KinesaliteServer,
+  stream: string,
+  shardId: string,
+  timestamp: Date,
+): Promise<string | undefined> {
+  const client = kinesis.client({ maxAttempts: 1 });
+  const out = await client.send(
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: shardId,
+      ShardIteratorType: 'AT_TIMESTAMP',
+      Timestamp: timestamp,
+    }),
+    { abortSignal: AbortSignal.timeout(10_000) },
+  );
+  return out.ShardIterator;
+}
+
+describe('startKinesalite AT_TIMESTAMP on a shard with nothing at or after the timestamp', () => {
+  for (const childProcess of [false, true]) {
+    it(`answers with an iterator at the tip, as real Kinesis does (childProcess: ${childProcess})`, async () => {
+      const kinesis = await startKinesalite({ childProcess });
+      try {
+        const stream = await kinesis.createStream('quiet', 1);
+        const shardId = stream.shardIds[0] ?? '';
+        // empty shard
+        const empty = await iteratorAtTimestamp(
+          kinesis,
+          'quiet',
+          shardId,
+          new Date(Date.now() - 60_000),
+        );
+        expect(empty).toEqual(expect.any(String));
+        // records only before the timestamp: none returned, later records are
+        await kinesis.putRecords('quiet', [{ data: 'old', partitionKey: 'a' }]);
+        await new Promise((r) => setTimeout(r, 20));
+        const it = await iteratorAtTimestamp(kinesis, 'quiet', shardId, new Date());
+        const client = kinesis.client();
+        const first = await client.send(new GetRecordsCommand({ ShardIterator: it }));
+        expect(first.Records ?? []).toHaveLength(0);
+        await kinesis.putRecords('quiet', [{ data: 'new', partitionKey: 'a' }]);
+        const second = await client.send(
+          new GetRecordsCommand({ ShardIterator: first.NextShardIterator }),
+        );
+        expect((second.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString())).toEqual([
+          'new',
+        ]);
+        // a record at or after the timestamp is still found as before
+        const since = await iteratorAtTimestamp(kinesis, 'quiet', shardId, new Date(0));
+        const all = await client.send(new GetRecordsCommand({ ShardIterator: since }));
+        expect((all.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString())).toEqual([
+          'old',
+          'new',
+        ]);
+      } finally {
+        await kinesis.stop();
+      }
+    });
+  }
+
+  it('ends a closed shard with nothing after the timestamp', async () => {
+    const kinesis = await startKinesalite();
+    try {
+      const stream = await kinesis.createStream('closed', 1);
+      const parent = stream.shardIds[0] ?? '';
+      await kinesis.putRecords('closed', [{ data: 'x', partitionKey: 'a' }]);
+      await kinesis.splitShard('closed', parent);
+      await new Promise((r) => setTimeout(r, 20));
+      const it = await iteratorAtTimestamp(kinesis, 'closed', parent, new Date());
+      const out = await kinesis.client().send(new GetRecordsCommand({ ShardIterator: it }));
+      expect(out.Records ?? []).toHaveLength(0);
+      expect(out.NextShardIterator).toBeUndefined();
+    } finally {
+      await kinesis.stop();
+    }
+  });
+});
+
 describe('startKinesalite in a child process', () => {
   it('serves the same API from another process and stops it', async () => {
     const kinesis = await startKinesalite({ childProcess: true });
