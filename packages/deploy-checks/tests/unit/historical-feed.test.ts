@@ -48,8 +48,9 @@ describe('historical-feed.yaml: bucket and notifications', () => {
       ['OnlyTheExistingBucketRule', ['sqs:SendMessage'], ['${Queue.Arn}']],
     ]);
     const [bucket, rule] = sends;
-    expect(bucket?.statement.Principal).toEqual({ Service: 's3.amazonaws.com' });
-    const sourceArn = (bucket?.statement.Condition as { ArnEquals: { 'aws:SourceArn': CfnValue } })
+    if (bucket === undefined) throw new Error('no bucket statement');
+    expect(bucket.statement.Principal).toEqual({ Service: 's3.amazonaws.com' });
+    const sourceArn = (bucket.statement.Condition as { ArnEquals: { 'aws:SourceArn': CfnValue } })
       .ArnEquals['aws:SourceArn'];
     // the same name as the bucket's BucketName (built the same way, since the bucket depends on this policy)
     const bucketNames = render(prop(t, 'Bucket', 'BucketName'));
