@@ -29,3 +29,35 @@ export function prop(t: CfnTemplate, logicalId: string, name: string): CfnValue 
   if (value === undefined) throw new Error(`${logicalId} has no property ${name}`);
   return value;
 }
+
+/**
+ * The RTA daemon's environment variables, as agreed between the teams (every setting:
+ * apps/rta-service/README.md). The daemon refuses an unknown RTA_* variable.
+ */
+export const DAEMON_ENV: ReadonlySet<string> = new Set([
+  'RTA_STREAM',
+  'AWS_REGION',
+  'RTA_KINESIS_ENDPOINT',
+  'RTA_ROLE_ARN',
+  'RTA_EXTERNAL_ID',
+  'RTA_WFM_URL',
+  'RTA_AUTH_KEY',
+  'RTA_SOURCE_ID',
+  'RTA_POLL_MS',
+  'RTA_COLD_START_WINDOW_HOURS',
+  'RTA_CHECKPOINT_INTERVAL_MS',
+  'RTA_FULL_SNAPSHOT_INTERVAL_MS',
+  'RTA_STORE',
+  'RTA_DYNAMODB_ENDPOINT',
+  'RTA_LEASE_TTL_MS',
+  'RTA_HTTP_HOST',
+  'RTA_HTTP_PORT',
+  'RTA_LOG_LEVEL',
+  'RTA_LOG_FORMAT',
+]);
+
+/** The daemon's longest drain on SIGTERM by default (RTA_SHUTDOWN_TIMEOUT_MS), in seconds. */
+export const DAEMON_DRAIN_BOUND_S = 20;
+
+/** The daemon's production bundle, relative to the repository root. */
+export const RTA_BUNDLE = 'apps/rta-service/dist/connect-wfm-rta.mjs';

@@ -6,36 +6,10 @@ import {
   render,
   resourcesOfType,
 } from '../../src/index.js';
-import { prop, template } from '../support.js';
+import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, prop, template } from '../support.js';
 
 const t = template('rta-feed.yaml');
 const conditionOf = (id: string) => t.Resources[id]?.Condition;
-
-/** The daemon's settings (docs: apps/rta-service/README.md), as agreed between the teams. */
-const DAEMON_ENV = new Set([
-  'RTA_STREAM',
-  'AWS_REGION',
-  'RTA_KINESIS_ENDPOINT',
-  'RTA_ROLE_ARN',
-  'RTA_EXTERNAL_ID',
-  'RTA_WFM_URL',
-  'RTA_AUTH_KEY',
-  'RTA_SOURCE_ID',
-  'RTA_POLL_MS',
-  'RTA_COLD_START_WINDOW_HOURS',
-  'RTA_CHECKPOINT_INTERVAL_MS',
-  'RTA_FULL_SNAPSHOT_INTERVAL_MS',
-  'RTA_STORE',
-  'RTA_DYNAMODB_ENDPOINT',
-  'RTA_LEASE_TTL_MS',
-  'RTA_HTTP_HOST',
-  'RTA_HTTP_PORT',
-  'RTA_LOG_LEVEL',
-  'RTA_LOG_FORMAT',
-]);
-
-/** The daemon's longest drain on SIGTERM by default (RTA_SHUTDOWN_TIMEOUT_MS), in seconds. */
-const DAEMON_DRAIN_BOUND_S = 20;
 
 const container = () =>
   expandList(prop(t, 'TaskDefinition', 'ContainerDefinitions'))[0] as Record<string, CfnValue>;
