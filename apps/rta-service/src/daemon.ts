@@ -63,6 +63,14 @@ interface CheckpointWithState {
   ): Promise<void>;
 }
 
+/** The store's atomic commit (contracts.md), used directly by the fallback. */
+interface FallbackStore {
+  commit(
+    updates: Iterable<readonly [string, { sequenceNumber?: string; shardEnd?: boolean }]>,
+    state: unknown,
+  ): Promise<void>;
+}
+
 type Role = Readiness['role'];
 
 class Deposed extends Error {
@@ -296,7 +304,18 @@ export class RtaDaemon {
         logger: libraryLogger(log, 'reader'),
         signal: term.signal,
       } as const;
-      reader = new KinesisShardReader(readerOptions as unknown as KinesisShardReaderOptions);
+      // Until @connect-wfm/kinesis-shard-reader has `childShardStart` and `checkpoint(positions,
+      // { state })` (contracts.md), fall back to store.commit() + per-shard checkpoints.
+      let contractReader = true;
+      try {
+        reader = new KinesisShardReader(readerOptions as unknown as KinesisShardReaderOptions);
+      } catch (err) {
+        if (!String((err as Error).message).includes('childShardStart')) throw err;
+        contractReader = false;
+        const { childShardStart: _unused, ...older } = readerOptions;
+        reader = new KinesisShardReader(older as unknown as KinesisShardReaderOptions);
+        log.warn('this kinesis-shard-reader has no childShardStart: using the fallback commit');
+      }
       const r = reader;
       r.on('lag', (e) => metrics.shardLag.set({ shard: e.shardId }, e.millisBehindLatest));
       r.on('checkpointExpired', (e) => {
@@ -351,9 +370,28 @@ export class RtaDaemon {
           (p) => p.lastSequenceNumber !== null || p.shardEnded,
         );
         try {
-          await (r as unknown as CheckpointWithState).checkpoint(positions, {
-            state: delivery.state,
-          });
+          if (contractReader) {
+            await (r as unknown as CheckpointWithState).checkpoint(positions, {
+              state: delivery.state,
+            });
+          } else {
+            await (store as unknown as FallbackStore).commit(
+              positions.map(
+                (p) =>
+                  [
+                    p.shardId,
+                    {
+                      ...(p.lastSequenceNumber === null
+                        ? {}
+                        : { sequenceNumber: p.lastSequenceNumber }),
+                      shardEnd: p.shardEnded,
+                    },
+                  ] as const,
+              ),
+              delivery.state,
+            );
+            for (const p of positions) if (p.shardEnded) await r.checkpoint(p);
+          }
           lastCommit = Date.now();
           metrics.lastCommitAtMs = lastCommit;
           metrics.commits.inc();
