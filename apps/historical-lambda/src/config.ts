@@ -50,7 +50,7 @@ const envSchema = z.object({
   KMS_KEY_ID: z.string().min(1).optional(),
   BATCH_RESERVE_MS: int(0, 900000).default(10000),
   DRAIN_RESERVE_MS: int(0, 900000).default(60000),
-  DRAIN_VISIBILITY_TIMEOUT_SECONDS: int(10, 43200).default(120),
+  DRAIN_VISIBILITY_TIMEOUT_SECONDS: int(1, 43200).default(120),
   LOG_LEVEL: z
     .string()
     .transform((v) => v.toUpperCase())
