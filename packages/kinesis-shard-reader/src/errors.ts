@@ -180,18 +180,33 @@ export class CheckpointFailedError extends KinesisShardReaderError {
   readonly shardId: string;
   /** The sequence number that could not be stored (null for a SHARD_END-only write). */
   readonly sequenceNumber: string | null;
+  /**
+   * Every shard of the failed write: one for a single checkpoint, several (or none, for a
+   * state-only write) for `checkpoint(positions, { state })`.
+   */
+  readonly shardIds: readonly string[];
 
-  constructor(shardId: string, sequenceNumber: string | null, options?: { cause?: unknown }) {
+  constructor(
+    shardId: string,
+    sequenceNumber: string | null,
+    options?: { cause?: unknown; shardIds?: readonly string[]; withState?: boolean },
+  ) {
     const cause = options?.cause;
     const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const shardIds = options?.shardIds ?? [shardId];
+    const what =
+      options?.withState === true
+        ? `the checkpoints of shard${shardIds.length === 1 ? '' : 's'} ${shardIds.join(', ') || '(none)'} with the application state`
+        : `the checkpoint ${sequenceNumber ?? 'SHARD_END'} of shard ${shardId}`;
     super(
       'CHECKPOINT_FAILED',
-      `could not store the checkpoint ${sequenceNumber ?? 'SHARD_END'} of shard ${shardId} (${detail}). The batch stays uncheckpointed and will be read again after a restart.`,
-      options,
+      `could not store ${what} (${detail}). The batch stays uncheckpointed and will be read again after a restart.`,
+      cause === undefined ? undefined : { cause },
     );
     this.name = 'CheckpointFailedError';
     this.shardId = shardId;
     this.sequenceNumber = sequenceNumber;
+    this.shardIds = shardIds;
   }
 }
 

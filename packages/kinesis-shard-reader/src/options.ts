@@ -21,6 +21,7 @@ export interface ResolvedOptions {
   readonly streamLabel: string;
   readonly checkpointStore: CheckpointStore;
   readonly initialPosition: InitialPosition;
+  readonly childShardStart: 'parent-checkpointed' | 'parent-delivered';
   readonly maxRecords: number;
   readonly idleIntervalMs: number;
   readonly minBackToBackMs: number;
@@ -60,6 +61,7 @@ const schema = z.strictObject({
       timestamp: z.date().refine((d) => !Number.isNaN(d.getTime()), { message: 'invalid date' }),
     }),
   ]),
+  childShardStart: z.enum(['parent-checkpointed', 'parent-delivered']).optional(),
   maxRecords: z.number().int().min(1).max(10_000).optional(),
   idleIntervalMs: ms(0).optional(),
   minBackToBackMs: ms(200).optional(),
@@ -107,6 +109,7 @@ export function resolveOptions(options: KinesisShardReaderOptions): ResolvedOpti
     streamLabel: o.stream,
     checkpointStore: o.checkpointStore,
     initialPosition: o.initialPosition,
+    childShardStart: o.childShardStart ?? 'parent-checkpointed',
     maxRecords: o.maxRecords ?? 10_000,
     idleIntervalMs: o.idleIntervalMs ?? 5_000,
     minBackToBackMs: o.minBackToBackMs ?? 200,

@@ -23,6 +23,13 @@ export interface PlanContext {
   wasRead(shardId: string): boolean;
   /** The configured initial position. */
   readonly initialPosition: InitialPosition;
+  /**
+   * True when the shard's final batch was handed to the caller and children may start then
+   * (`childShardStart: 'parent-delivered'`). @default () => false
+   */
+  finalBatchHandedOut?(shardId: string): boolean;
+  /** Where the shard's reading started in this run, when it was started. */
+  startPositionOf?(shardId: string): IteratorPosition | undefined;
 }
 
 /** The planner's answer for a pending shard. */
@@ -43,7 +50,10 @@ const DONE: ReadonlySet<ShardStatus | undefined> = new Set<ShardStatus | undefin
  * - it waits while any parent that still exists is not finished (parents that expired, or that
  *   were skipped because the initial position is LATEST, count as finished);
  * - with a checkpoint it resumes `AFTER_SEQUENCE_NUMBER`;
- * - a child of a shard this application read starts at `TRIM_HORIZON`;
+ * - a parent counts as done when it is finished, skipped or gone, or (with
+ *   `finalBatchHandedOut`) once its final batch was handed to the caller;
+ * - a child of a shard this application read starts at `TRIM_HORIZON`, except that it keeps the
+ *   initial `AT_TIMESTAMP` when every read parent started there in this run;
  * - otherwise it starts at the initial position, except that a closed shard is skipped when
  *   that position is `LATEST` (nothing will ever be written to it).
  *
@@ -55,7 +65,9 @@ const DONE: ReadonlySet<ShardStatus | undefined> = new Set<ShardStatus | undefin
  */
 export function decideStart(shard: PlannedShard, ctx: PlanContext): StartDecision {
   for (const parent of shard.parentIds) {
-    if (!DONE.has(ctx.statusOf(parent))) return { action: 'wait' };
+    if (!DONE.has(ctx.statusOf(parent)) && ctx.finalBatchHandedOut?.(parent) !== true) {
+      return { action: 'wait' };
+    }
   }
   if (shard.checkpointSequenceNumber !== null) {
     return {
@@ -63,7 +75,17 @@ export function decideStart(shard: PlannedShard, ctx: PlanContext): StartDecisio
       position: { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: shard.checkpointSequenceNumber },
     };
   }
-  if (shard.parentIds.some((p) => ctx.wasRead(p))) {
+  const readParents = shard.parentIds.filter((p) => ctx.wasRead(p));
+  if (readParents.length > 0) {
+    // Parents read from the initial AT_TIMESTAMP in this run (no checkpoint): the child keeps
+    // that window instead of reading its whole retention (docs/kinesis-reader.md#resharding).
+    const initial = ctx.initialPosition;
+    if (
+      initial.type === 'AT_TIMESTAMP' &&
+      readParents.every((p) => ctx.startPositionOf?.(p)?.type === 'AT_TIMESTAMP')
+    ) {
+      return { action: 'start', position: { type: 'AT_TIMESTAMP', timestamp: initial.timestamp } };
+    }
     return { action: 'start', position: { type: 'TRIM_HORIZON' } };
   }
   const initial = ctx.initialPosition;

@@ -29,6 +29,7 @@ import { compareSequenceNumbers, isSequenceNumber } from './sequence.js';
 import { streamParam } from './stream-ref.js';
 import type {
   BatchHandler,
+  CheckpointOptions,
   CheckpointPosition,
   IteratorPosition,
   KinesisRecord,
@@ -67,6 +68,8 @@ interface ShardState {
   goneFromListing: boolean;
   millisBehindLatest: number | null;
   reachedTip: boolean;
+  /** The shard's final batch was handed to the caller (children may start in 'parent-delivered'). */
+  finalHandedOut: boolean;
   childShardIds: string[];
   recordsRead: number;
   bytesRead: number;
@@ -119,6 +122,12 @@ function toRecord(r: _Record): KinesisRecord {
   };
   if (r.EncryptionType !== undefined) record.encryptionType = r.EncryptionType;
   return record;
+}
+
+function isPositionList(
+  value: CheckpointPosition | readonly CheckpointPosition[],
+): value is readonly CheckpointPosition[] {
+  return Array.isArray(value);
 }
 
 function errorName(err: unknown): string {
@@ -270,78 +279,125 @@ export class KinesisShardReader
   }
 
   /**
-   * Stores a checkpoint: a batch, or `{ shardId, lastSequenceNumber, shardEnded }` kept from one.
-   * Call it only after the batch was processed. A checkpoint never moves backwards: an older
-   * position than the stored one is ignored. Checkpointing a shard's final batch stores SHARD_END
-   * and lets its children start. Writes for one shard are applied in call order.
+   * Stores checkpoints: a batch, or `{ shardId, lastSequenceNumber, shardEnded }` kept from one,
+   * or a list of them. Call it only after the batches were processed. A checkpoint never moves
+   * backwards: an older position than the stored one is ignored. Checkpointing a shard's final
+   * batch stores SHARD_END (and, with `childShardStart: 'parent-checkpointed'`, lets its
+   * children start). Writes for one shard are applied in call order.
+   *
+   * With `{ state }`, every position and the state are written in ONE `checkpointStore.commit()`
+   * (atomic on every backend), even when no position moved; without it, one position is a
+   * `put()` and several are one `putMany()`.
    *
    * @example
    * const last = { shardId: batch.shardId, lastSequenceNumber: batch.lastSequenceNumber, shardEnded: batch.shardEnded };
    * // ... later, after delivery:
-   * await reader.checkpoint(last);
+   * await reader.checkpoint([last, ...others], { state: collapser.exportState() });
    */
-  checkpoint(position: CheckpointPosition): Promise<void> {
-    const shard = this.#shards.get(position.shardId);
-    if (shard === undefined) {
-      return Promise.reject(
-        new ReaderStateError(
-          `cannot checkpoint shard ${position.shardId}: this reader of ${this.#o.streamLabel} has not read it. Checkpoint only batches this reader returned.`,
-        ),
-      );
+  checkpoint(
+    positions: CheckpointPosition | readonly CheckpointPosition[],
+    options: CheckpointOptions = {},
+  ): Promise<void> {
+    const list: readonly CheckpointPosition[] = isPositionList(positions) ? positions : [positions];
+    const withState = options !== null && typeof options === 'object' && 'state' in options;
+    const planned = new Map<ShardState, { seq: string | null; shardEnd: boolean }>();
+    for (const position of list) {
+      const shard = this.#shards.get(position?.shardId);
+      if (shard === undefined) {
+        return Promise.reject(
+          new ReaderStateError(
+            `cannot checkpoint shard ${String(position?.shardId)}: this reader of ${this.#o.streamLabel} has not read it. Checkpoint only batches this reader returned.`,
+          ),
+        );
+      }
+      const seq = position.lastSequenceNumber;
+      if (seq !== null && !isSequenceNumber(seq)) {
+        return Promise.reject(
+          new ReaderStateError(
+            `cannot checkpoint shard ${position.shardId}: ${String(seq)} is not a Kinesis sequence number (1-129 decimal digits, no leading zero).`,
+          ),
+        );
+      }
+      const shardEnd = position.shardEnded === true;
+      if (shardEnd && shard.status !== 'ended' && shard.status !== 'finished') {
+        return Promise.reject(
+          new ReaderStateError(
+            `cannot store SHARD_END for shard ${shard.id}: it has not been read to its end (status ${shard.status}).`,
+          ),
+        );
+      }
+      const before = planned.get(shard);
+      const higher =
+        before?.seq == null || (seq !== null && compareSequenceNumbers(seq, before.seq) > 0)
+          ? seq
+          : before.seq;
+      planned.set(shard, { seq: higher, shardEnd: shardEnd || before?.shardEnd === true });
     }
-    const seq = position.lastSequenceNumber;
-    if (seq !== null && !isSequenceNumber(seq)) {
-      return Promise.reject(
-        new ReaderStateError(
-          `cannot checkpoint shard ${position.shardId}: ${String(seq)} is not a Kinesis sequence number (1-129 decimal digits, no leading zero).`,
-        ),
-      );
-    }
-    const shardEnd = position.shardEnded === true;
-    if (shardEnd && shard.status !== 'ended' && shard.status !== 'finished') {
-      return Promise.reject(
-        new ReaderStateError(
-          `cannot store SHARD_END for shard ${shard.id}: it has not been read to its end (status ${shard.status}).`,
-        ),
-      );
-    }
+    if (planned.size === 0 && !withState) return Promise.resolve();
+    const shards = [...planned.keys()];
     const write = async (): Promise<void> => {
-      const newer =
-        seq !== null &&
-        (shard.checkpointSeq === null || compareSequenceNumbers(seq, shard.checkpointSeq) > 0);
-      const endNow = shardEnd && !shard.checkpointShardEnd;
-      if (!newer && !endNow) return;
-      const update: { sequenceNumber?: string; shardEnd?: boolean } = {};
-      if (newer && seq !== null) update.sequenceNumber = seq;
-      if (endNow) update.shardEnd = true;
+      const updates: Array<[string, { sequenceNumber?: string; shardEnd?: boolean }]> = [];
+      const applied: Array<{
+        shard: ShardState;
+        seq: string | null;
+        newer: boolean;
+        endNow: boolean;
+      }> = [];
+      for (const [shard, { seq, shardEnd }] of planned) {
+        const newer =
+          seq !== null &&
+          (shard.checkpointSeq === null || compareSequenceNumbers(seq, shard.checkpointSeq) > 0);
+        const endNow = shardEnd && !shard.checkpointShardEnd;
+        if (!newer && !endNow) continue;
+        const update: { sequenceNumber?: string; shardEnd?: boolean } = {};
+        if (newer && seq !== null) update.sequenceNumber = seq;
+        if (endNow) update.shardEnd = true;
+        updates.push([shard.id, update]);
+        applied.push({ shard, seq, newer, endNow });
+      }
+      if (updates.length === 0 && !withState) return;
+      const store = this.#o.checkpointStore;
       try {
-        await this.#o.checkpointStore.put(shard.id, update);
+        if (withState) await store.commit(updates, options.state);
+        else if (updates.length === 1 && updates[0] !== undefined) await store.put(...updates[0]);
+        else await store.putMany(updates);
       } catch (err) {
-        throw new CheckpointFailedError(shard.id, seq, { cause: err });
+        const first = applied[0] ?? { shard: shards[0], seq: null };
+        throw new CheckpointFailedError(first.shard?.id ?? '', first.seq, {
+          cause: err,
+          shardIds: shards.map((s) => s.id),
+          withState,
+        });
       }
-      if (newer) shard.checkpointSeq = seq;
       this.#totals.checkpointsWritten += 1;
-      this.emit('checkpointed', { shardId: shard.id, sequenceNumber: seq, shardEnd: endNow });
-      if (endNow) {
-        shard.checkpointShardEnd = true;
-        shard.status = 'finished';
-        this.#o.logger?.info('shard finished (SHARD_END stored)', { shardId: shard.id });
-        this.emit('shardFinished', { shardId: shard.id });
-        if (this.#isRunning()) this.#schedule();
+      for (const { shard, seq, newer, endNow } of applied) {
+        if (newer) shard.checkpointSeq = seq;
+        this.emit('checkpointed', { shardId: shard.id, sequenceNumber: seq, shardEnd: endNow });
+        if (endNow) {
+          shard.checkpointShardEnd = true;
+          if (shard.status === 'ended') shard.status = 'finished';
+          this.#o.logger?.info('shard finished (SHARD_END stored)', { shardId: shard.id });
+          this.emit('shardFinished', { shardId: shard.id });
+        }
       }
+      if (applied.some((a) => a.endNow) && this.#isRunning()) this.#schedule();
     };
-    const result = shard.checkpointChain.then(write);
-    shard.checkpointChain = result.catch(() => undefined);
+    const result = Promise.all(shards.map((s) => s.checkpointChain)).then(write);
+    const chained = result.catch(() => undefined);
+    for (const s of shards) s.checkpointChain = chained;
     this.#pendingCheckpoints.add(result);
     const current = this.#current;
-    /** Records the outcome on the batch in hand, when this checkpoint was for it. */
+    /** Records the outcome on the batch in hand, when this checkpoint covered it. */
     const settle = (ok: boolean): void => {
       this.#pendingCheckpoints.delete(result);
       if (
         current === undefined ||
         current !== this.#current ||
-        current.batch.shardId !== position.shardId ||
-        current.batch.lastSequenceNumber !== seq
+        !list.some(
+          (p) =>
+            p.shardId === current.batch.shardId &&
+            p.lastSequenceNumber === current.batch.lastSequenceNumber,
+        )
       ) {
         return;
       }
@@ -462,6 +518,11 @@ export class KinesisShardReader
         if (d.batch.records.length > 0) d.shard.lastDeliveredSeq = d.batch.lastSequenceNumber;
         d.shard.batchesDelivered += 1;
         this.#totals.batchesDelivered += 1;
+        if (d.batch.shardEnded && this.#o.childShardStart === 'parent-delivered') {
+          // children may start now: their batches queue up behind this one
+          d.shard.finalHandedOut = true;
+          this.#schedule();
+        }
         return { done: false, value: d.batch };
       }
       if (this.#phase === 'stopping' || this.#phase === 'stopped') {
@@ -700,6 +761,7 @@ export class KinesisShardReader
       goneFromListing: false,
       millisBehindLatest: null,
       reachedTip: false,
+      finalHandedOut: false,
       childShardIds: [],
       recordsRead: 0,
       bytesRead: 0,
@@ -785,6 +847,8 @@ export class KinesisShardReader
       statusOf: (id) => this.#shards.get(id)?.status,
       wasRead: (id) => this.#startupCheckpoints.has(id) || this.#shards.get(id)?.readInRun === true,
       initialPosition: this.#o.initialPosition,
+      finalBatchHandedOut: (id) => this.#shards.get(id)?.finalHandedOut === true,
+      startPositionOf: (id) => this.#shards.get(id)?.startPosition,
     };
   }
 

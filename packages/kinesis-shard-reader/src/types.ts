@@ -57,6 +57,19 @@ export interface KinesisShardReaderOptions {
    * has read always start at `TRIM_HORIZON`.
    */
   readonly initialPosition: InitialPosition;
+  /**
+   * When a child shard (after a split or merge) may start:
+   * - `'parent-checkpointed'`: once SHARD_END of every parent is stored, i.e. once the caller
+   *   checkpointed each parent's final batch (the order KCL keeps);
+   * - `'parent-delivered'`: as soon as each parent's final batch was handed to the caller. The
+   *   child's batches are queued after it, so a caller that processes batches in order still
+   *   sees a partition key's records in order; SHARD_END is stored whenever the caller
+   *   checkpoints that final batch (possibly much later, with `checkpoint(positions, { state })`).
+   *   `caughtUp` then works on a stream resharded within the initial window even when the caller
+   *   checkpoints only what it has delivered. See docs/kinesis-reader.md#resharding.
+   * @default 'parent-checkpointed'
+   */
+  readonly childShardStart?: 'parent-checkpointed' | 'parent-delivered';
   /** Records per GetRecords call, 1 to 10,000. @default 10000 */
   readonly maxRecords?: number;
   /**
@@ -113,6 +126,16 @@ export interface CheckpointPosition {
   readonly lastSequenceNumber: string | null;
   /** True when this is the shard's final batch: the SHARD_END marker is stored with it. @default false */
   readonly shardEnded?: boolean;
+}
+
+/** Options of {@link KinesisShardReader.checkpoint}. */
+export interface CheckpointOptions {
+  /**
+   * An application state (JSON-serializable) to store with the positions in ONE atomic
+   * `checkpointStore.commit()`: after a crash, the state and the checkpoints read back together
+   * always match. Omit it to store the positions alone.
+   */
+  readonly state?: unknown;
 }
 
 /** A batch of records from one shard, handed to the caller. */

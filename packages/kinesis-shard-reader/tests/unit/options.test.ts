@@ -34,6 +34,7 @@ describe('KinesisShardReader options', () => {
         initialPosition: { type: 'AT_TIMESTAMP', timestamp: new Date('nope') },
         throttleBackoff: { baseMs: 900, maxMs: 100 },
         shardDiscoveryIntervalMs: -1,
+        childShardStart: 'parent-read',
         extra: true,
       } as unknown as KinesisShardReaderOptions);
     } catch (err) {
@@ -49,6 +50,7 @@ describe('KinesisShardReader options', () => {
         'initialPosition.timestamp',
         'throttleBackoff',
         'shardDiscoveryIntervalMs',
+        'childShardStart',
       ]),
     );
     expect((error as InvalidOptionsError).message).toMatch(/extra/);

@@ -26,6 +26,53 @@ function shard(
 }
 
 describe('decideStart', () => {
+  it("starts a child once its parent's final batch was handed out ('parent-delivered')", () => {
+    const base = ctx({ p: 'ended' }, ['p']);
+    expect(decideStart(shard('c', ['p']), base)).toEqual({ action: 'wait' });
+    const handed: PlanContext = { ...base, finalBatchHandedOut: (id) => id === 'p' };
+    expect(decideStart(shard('c', ['p']), handed)).toEqual({
+      action: 'start',
+      position: { type: 'TRIM_HORIZON' },
+    });
+    // a merge waits until both parents' final batches were handed out
+    const half: PlanContext = {
+      ...ctx({ a: 'ended', b: 'reading' }, ['a', 'b']),
+      finalBatchHandedOut: (id) => id === 'a',
+    };
+    expect(decideStart(shard('c', ['a', 'b']), half)).toEqual({ action: 'wait' });
+  });
+
+  it('keeps the initial AT_TIMESTAMP for a child whose read parents all started there', () => {
+    const timestamp = new Date('2026-01-01T00:00:00Z');
+    const initial: InitialPosition = { type: 'AT_TIMESTAMP', timestamp };
+    const started: Record<string, 'AT_TIMESTAMP' | 'AFTER_SEQUENCE_NUMBER'> = {
+      a: 'AT_TIMESTAMP',
+      b: 'AT_TIMESTAMP',
+      r: 'AFTER_SEQUENCE_NUMBER',
+    };
+    const withStarts = (read: string[]): PlanContext => ({
+      ...ctx({ a: 'finished', b: 'finished', r: 'finished' }, read, initial),
+      startPositionOf: (id) =>
+        started[id] === 'AT_TIMESTAMP'
+          ? { type: 'AT_TIMESTAMP', timestamp }
+          : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: '1' },
+    });
+    expect(decideStart(shard('c', ['a', 'b']), withStarts(['a', 'b']))).toEqual({
+      action: 'start',
+      position: { type: 'AT_TIMESTAMP', timestamp },
+    });
+    // a parent resumed from a checkpoint: the child reads from the start of its retention
+    expect(decideStart(shard('c', ['a', 'r']), withStarts(['a', 'r']))).toEqual({
+      action: 'start',
+      position: { type: 'TRIM_HORIZON' },
+    });
+    // a parent read in an earlier run (no start position in this run)
+    expect(decideStart(shard('c', ['a']), { ...ctx({ a: 'finished' }, ['a'], initial) })).toEqual({
+      action: 'start',
+      position: { type: 'TRIM_HORIZON' },
+    });
+  });
+
   it('waits while a parent that still exists is not finished', () => {
     for (const status of ['pending', 'reading', 'ended'] as const) {
       expect(decideStart(shard('c', ['p']), ctx({ p: status }))).toEqual({ action: 'wait' });
