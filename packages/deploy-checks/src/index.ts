@@ -1,3 +1,10 @@
+export {
+  type Evaluated,
+  EvaluationError,
+  NO_VALUE,
+  type Scenario,
+  TemplateEvaluator,
+} from './evaluate.js';
 export { type CfnLintResult, findOnPath, runCfnLint } from './lint.js';
 export {
   expandList,
