@@ -25,7 +25,7 @@ export const STATUS = {
 
 const OPEN_WRITE = 0x02;
 const OPEN_CREAT = 0x08;
-const OPEN_TRUNC = 0x10;
+const OPEN_EXCL = 0x20;
 
 /** An SFTP request that failed, with what was asked and on which path. */
 export class OperationError extends Error {
@@ -39,6 +39,11 @@ export class OperationError extends Error {
     super(
       `${operation} ${path}: ${original instanceof Error ? original.message : String(original)}`,
     );
+  }
+
+  /** The text of the underlying error (ssh2's or the server's: quote it with care). */
+  get serverText(): string {
+    return this.original instanceof Error ? this.original.message : String(this.original);
   }
 
   /** The SFTP status code, when the server answered one. */
@@ -174,10 +179,24 @@ export class Connection {
     return this.request<void>('mkdir', path, (cb) => this.sftp.mkdir(path, cb));
   }
 
-  /** Opens for writing: creating and truncating, or (`resume`) an existing file as is. */
-  open(path: string, mode: number, resume: boolean): Promise<Buffer> {
-    const flags = resume ? OPEN_WRITE : OPEN_WRITE | OPEN_CREAT | OPEN_TRUNC;
+  /**
+   * Opens for writing: `create` makes a new file and fails when anything (a file, a symbolic
+   * link) is already at `path` (`O_CREAT|O_EXCL`, ssh2's `'wx'`); `existing` opens a file that
+   * is there, as is (to resume).
+   */
+  open(path: string, mode: number, how: 'create' | 'existing'): Promise<Buffer> {
+    const flags = how === 'create' ? OPEN_WRITE | OPEN_CREAT | OPEN_EXCL : OPEN_WRITE;
     return this.request<Buffer>('open', path, (cb) => this.sftp.open(path, flags, { mode }, cb));
+  }
+
+  /** `lstat`: the entry itself (a symbolic link is not followed), or `undefined` when missing. */
+  async lstatIfExists(path: string): Promise<Stats | undefined> {
+    try {
+      return await this.request<Stats>('lstat', path, (cb) => this.sftp.lstat(path, cb));
+    } catch (err) {
+      if (err instanceof OperationError && err.statusCode === STATUS.NO_SUCH_FILE) return undefined;
+      throw err;
+    }
   }
 
   fstat(handle: Buffer, path: string): Promise<Stats> {

@@ -1,3 +1,5 @@
+import { type ConfigProblem, ConnectWfmError } from '@connect-wfm/core';
+
 /** Every error code {@link SftpUploadError} can carry. */
 export type SftpErrorCode =
   | 'INVALID_OPTIONS'
@@ -28,10 +30,10 @@ export interface SftpErrorDetails {
 }
 
 /**
- * Base class of every error thrown by `@connect-wfm/sftp-uploader`. `code` tells what failed;
- * `retryable` tells whether it was a transient fault (the uploader already retried it
- * `attempts` times) or a permanent one. Messages name the file and the cause and never
- * contain a password, key or passphrase.
+ * Base class of every error thrown by `@connect-wfm/sftp-uploader`, a `ConnectWfmError` of
+ * `@connect-wfm/core`. `code` tells what failed; `retryable` tells whether it was a transient
+ * fault (the uploader already retried it `attempts` times) or a permanent one. Messages name the
+ * file and the cause and never contain a password, key or passphrase.
  *
  * @example
  * try {
@@ -41,12 +43,8 @@ export interface SftpErrorDetails {
  *   throw err;
  * }
  */
-export class SftpUploadError extends Error {
+export class SftpUploadError extends ConnectWfmError<SftpErrorCode> {
   override readonly name: string = 'SftpUploadError';
-  /** What failed. */
-  readonly code: SftpErrorCode;
-  /** Whether the fault was transient (network, timeout, server restart). */
-  readonly retryable: boolean;
   /** The file name, when the error concerns one. */
   readonly file: string | undefined;
   /** `host:port` of the server. */
@@ -60,9 +58,7 @@ export class SftpUploadError extends Error {
     retryable: boolean,
     details: SftpErrorDetails = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.retryable = retryable;
+    super(code, message, { cause: details.cause, retryable });
     this.file = details.file;
     this.server = details.server;
     this.attempts = details.attempts ?? 0;
@@ -77,17 +73,23 @@ export class SftpUploadError extends Error {
  * try {
  *   new SftpUploader({ host: 'h', username: 'u' }); // neither password nor privateKey
  * } catch (err) {
- *   if (err instanceof SftpConfigError) console.error(err.code, err.message); // INVALID_OPTIONS
+ *   if (err instanceof SftpConfigError) console.error(err.code, err.problems); // INVALID_OPTIONS
  * }
  */
 export class SftpConfigError extends SftpUploadError {
   override readonly name = 'SftpConfigError';
+  /**
+   * Every problem found, each with the path of the option it concerns (`retry.maxAttempts`;
+   * `name`, `body` or `privateKey` for a refused file name, body or key).
+   */
+  readonly problems: readonly ConfigProblem[];
   constructor(
     code: 'INVALID_OPTIONS' | 'INVALID_FILE_NAME' | 'INVALID_BODY' | 'INVALID_PRIVATE_KEY',
     message: string,
-    details: SftpErrorDetails = {},
+    details: SftpErrorDetails & { problems?: readonly ConfigProblem[] } = {},
   ) {
     super(code, message, false, details);
+    this.problems = details.problems ?? [{ path: '', message }];
   }
 }
 

@@ -1,4 +1,4 @@
-import { redactSecrets, sanitizeCause } from '@connect-wfm/redact';
+import { redactSecrets, sanitizeCause } from '@connect-wfm/core';
 import { ConnectError, OperationError, STATUS } from './connection.js';
 import {
   SftpAuthError,
@@ -9,6 +9,7 @@ import {
   SftpRemoteError,
   SftpUploadError,
 } from './errors.js';
+import { escapeControls } from './text.js';
 import { BodyReadError } from './transfer.js';
 
 /** A failure, classified: what it means and whether retrying can help. */
@@ -45,6 +46,39 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** What replaces a quoted text that contains a secret. */
+export const WITHHELD = '[text withheld: it contained a secret]';
+
+/**
+ * Text quoted from elsewhere (ssh2, the server) for a message, by position: the quoted fragment
+ * as a whole is withheld when any secret shows in it (raw, JSON-escaped or URL-encoded; secrets
+ * shorter than 8 characters only as a whole word), otherwise it is kept with its control
+ * characters escaped. The package's own text around it is never searched, so a password that
+ * equals a word of a message cannot be revealed by which word went missing. See
+ * DESIGN.md#secrets-in-messages.
+ *
+ * @example
+ * quoteForeign('connect ECONNREFUSED 127.0.0.1:22', ['hunter2-secret']); // unchanged
+ * quoteForeign('bad key hunter2-secret', ['hunter2-secret']); // WITHHELD
+ */
+export function quoteForeign(text: string, secrets: readonly string[]): string {
+  return redactSecrets(text, secrets) === text ? escapeControls(text) : WITHHELD;
+}
+
+/**
+ * A cause for a public error: itself when no secret shows anywhere in it (message, stack, fields,
+ * cause chain), otherwise a plain `Error` that says it was withheld and keeps only the `code`.
+ */
+export function foreignCause(cause: unknown, secrets: readonly string[]): unknown {
+  if (cause === undefined || sanitizeCause(cause, secrets) === cause) return cause;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const withheld = new Error(`the underlying error was withheld: it contained a secret`);
+  if (typeof code === 'string' || typeof code === 'number') {
+    Object.assign(withheld, { code });
+  }
+  return withheld;
+}
+
 const STATUS_NAME: Record<number, string> = {
   [STATUS.NO_SUCH_FILE]: 'no such file',
   [STATUS.PERMISSION_DENIED]: 'permission denied',
@@ -55,7 +89,7 @@ const STATUS_NAME: Record<number, string> = {
   [STATUS.OP_UNSUPPORTED]: 'operation unsupported',
 };
 
-function classifyConnect(err: ConnectError): Failure {
+function classifyConnect(err: ConnectError, quote: (text: string) => string): Failure {
   if (err.hostKey !== undefined) {
     const { expected, presented, reason } = err.hostKey;
     return {
@@ -86,7 +120,7 @@ function classifyConnect(err: ConnectError): Failure {
     return {
       code: 'TIMEOUT',
       retryable: true,
-      reason: `the connection did not become ready in time (${messageOf(err.original)})`,
+      reason: `the connection did not become ready in time (${quote(messageOf(err.original))})`,
       hint: RETRY_HINT,
       cause: err.original,
     };
@@ -99,7 +133,7 @@ function classifyConnect(err: ConnectError): Failure {
     return {
       code: 'CONNECTION_FAILED',
       retryable: false,
-      reason: `the SSH handshake failed: ${messageOf(err.original)}`,
+      reason: `the SSH handshake failed: ${quote(messageOf(err.original))}`,
       hint: 'The client and server share no algorithm or the server is not an SSH server; check host, port and the ciphers option.',
       cause: err.original,
     };
@@ -107,19 +141,19 @@ function classifyConnect(err: ConnectError): Failure {
   return {
     code: 'CONNECTION_FAILED',
     retryable: true,
-    reason: `cannot connect${code !== undefined && TRANSIENT_NET.has(code) ? ` (${code})` : ''}: ${messageOf(err.original)}`,
+    reason: `cannot connect${code !== undefined && TRANSIENT_NET.has(code) ? ` (${code})` : ''}: ${quote(messageOf(err.original))}`,
     hint: RETRY_HINT,
     cause: err.original,
   };
 }
 
-function classifyOperation(err: OperationError): Failure {
+function classifyOperation(err: OperationError, quote: (text: string) => string): Failure {
   const what = `SFTP ${err.operation} of "${err.path}"`;
   if (err.kind === 'timeout') {
     return {
       code: 'TIMEOUT',
       retryable: true,
-      reason: `${what} stalled: ${messageOf(err.original)}`,
+      reason: `${what} stalled: ${quote(messageOf(err.original))}`,
       hint: RETRY_HINT,
       cause: err.original,
     };
@@ -128,7 +162,7 @@ function classifyOperation(err: OperationError): Failure {
     return {
       code: 'CONNECTION_FAILED',
       retryable: true,
-      reason: `the connection was lost during ${what} (${messageOf(err.original)})`,
+      reason: `the connection was lost during ${what} (${quote(messageOf(err.original))})`,
       hint: RETRY_HINT,
       cause: err.original,
     };
@@ -144,7 +178,7 @@ function classifyOperation(err: OperationError): Failure {
       statusCode: status,
     };
   }
-  const statusText = describeStatus(status, messageOf(err.original));
+  const statusText = describeStatus(status, quote(messageOf(err.original)));
   if (status === STATUS.PERMISSION_DENIED) {
     return {
       code: 'PERMISSION_DENIED',
@@ -187,8 +221,12 @@ export class FailureError extends Error {
   }
 }
 
-/** Classifies anything thrown while uploading. */
-export function classify(err: unknown): Failure {
+/**
+ * Classifies anything thrown while uploading. Text quoted from the error goes through
+ * {@link quoteForeign} with `secrets`.
+ */
+export function classify(err: unknown, secrets: readonly string[] = []): Failure {
+  const quote = (text: string) => quoteForeign(text, secrets);
   if (err instanceof FailureError) return err.failure;
   if (err instanceof SftpUploadError) {
     return {
@@ -200,13 +238,13 @@ export function classify(err: unknown): Failure {
       statusCode: err instanceof SftpRemoteError ? err.statusCode : undefined,
     };
   }
-  if (err instanceof ConnectError) return classifyConnect(err);
-  if (err instanceof OperationError) return classifyOperation(err);
+  if (err instanceof ConnectError) return classifyConnect(err, quote);
+  if (err instanceof OperationError) return classifyOperation(err, quote);
   if (err instanceof BodyReadError) {
     return {
       code: 'BODY_FAILED',
       retryable: false,
-      reason: `reading the body failed: ${messageOf(err.original)}`,
+      reason: `reading the body failed: ${quote(messageOf(err.original))}`,
       hint: 'Nothing was published; fix the source stream and upload again.',
       cause: err.original,
     };
@@ -214,7 +252,7 @@ export function classify(err: unknown): Failure {
   return {
     code: 'REMOTE_FAILURE',
     retryable: false,
-    reason: `unexpected error: ${messageOf(err)}`,
+    reason: `unexpected error: ${quote(messageOf(err))}`,
     hint: '',
     cause: err,
   };
@@ -231,17 +269,14 @@ export function toPublicError(
     failure.hint === RETRY_HINT && context.attempts <= 1
       ? 'It was not retried (retry.maxAttempts is 1); check that the server is up and reachable.'
       : failure.hint;
-  // Secrets are never put into messages; this is a second line of defence against text quoted
-  // from elsewhere (ssh2, the server).
-  const message = redactSecrets(
-    `Upload of "${context.file}" to sftp://${context.server}/${context.remotePath.replace(/^\//, '')} failed${tries}: ${failure.reason}.${hint ? ` ${hint}` : ''}`,
-    secrets,
-  );
+  // Secrets are never put into messages, and text quoted from elsewhere went through
+  // quoteForeign when the failure was classified: the message is not searched as a whole.
+  const message = `Upload of ${JSON.stringify(context.file)} to sftp://${context.server}/${context.remotePath.replace(/^\//, '')} failed${tries}: ${failure.reason}.${hint ? ` ${hint}` : ''}`;
   const details = {
     file: context.file,
     server: context.server,
     attempts: context.attempts,
-    cause: sanitizeCause(failure.cause, secrets),
+    cause: foreignCause(failure.cause, secrets),
   };
   switch (failure.code) {
     case 'HOST_KEY_MISMATCH':

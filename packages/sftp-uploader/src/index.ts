@@ -1,3 +1,4 @@
+export type { Logger } from '@connect-wfm/core';
 export {
   SftpAuthError,
   SftpBodyError,
@@ -14,7 +15,6 @@ export { normalizeFingerprint, sha256Fingerprint } from './fingerprint.js';
 export type {
   SftpBody,
   SftpFile,
-  SftpLogger,
   SftpPutOutcome,
   SftpPutResult,
   SftpRetryPolicy,

@@ -1,10 +1,23 @@
 import { createRequire } from 'node:module';
+import {
+  type BackoffPolicy,
+  type ConfigProblem,
+  configProblemsFrom,
+  formatConfigProblems,
+  type Logger,
+} from '@connect-wfm/core';
 import { z } from 'zod';
 import { SftpConfigError } from './errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
 import { fileNameProblem } from './paths.js';
-import type { ResolvedRetryPolicy } from './retry.js';
-import type { SftpLogger, SftpUploaderOptions } from './types.js';
+import { controlCharacterProblem, quoted } from './text.js';
+import type { SftpUploaderOptions } from './types.js';
+
+/** A retry policy with every field resolved. */
+export interface ResolvedRetryPolicy {
+  readonly maxAttempts: number;
+  readonly backoff: Required<BackoffPolicy>;
+}
 
 const logFn = z.custom<(message: string, context?: Record<string, unknown>) => void>(
   (v) => typeof v === 'function',
@@ -71,6 +84,10 @@ const schema = z
     remoteDir: z
       .string()
       .refine((v) => !v.includes('\0'), { message: 'must not contain NUL' })
+      .superRefine((v, ctx) => {
+        const problem = controlCharacterProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `refused: ${problem}` });
+      })
       .refine((v) => !v.split('/').includes('..'), { message: 'must not contain ".."' })
       .optional(),
     createDirectories: z.boolean().optional(),
@@ -81,8 +98,19 @@ const schema = z
     retry: z
       .strictObject({
         maxAttempts: z.number().int().min(1).max(100).optional(),
+        baseMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
+        maxMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
+        jitter: z.enum(['full', 'equal', 'none']).optional(),
         baseDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
         maxDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
+      })
+      .refine((r) => r.baseMs === undefined || r.baseDelayMs === undefined, {
+        message: 'give baseMs or its old name baseDelayMs, not both',
+        path: ['baseDelayMs'],
+      })
+      .refine((r) => r.maxMs === undefined || r.maxDelayMs === undefined, {
+        message: 'give maxMs or its old name maxDelayMs, not both',
+        path: ['maxDelayMs'],
       })
       .optional(),
     chunkSize: z
@@ -125,13 +153,8 @@ export interface ResolvedOptions {
   kexAlgorithms: readonly string[] | undefined;
   macs: readonly string[] | undefined;
   hostKeyAlgorithms: readonly string[] | undefined;
-  logger: SftpLogger | undefined;
+  logger: Logger | undefined;
 }
-
-const noop = () => {};
-
-/** A logger that drops everything. */
-export const silentLogger: SftpLogger = { debug: noop, info: noop, warn: noop, error: noop };
 
 /**
  * Validates options (every problem reported at once, values never echoed) and applies the
@@ -140,12 +163,11 @@ export const silentLogger: SftpLogger = { debug: noop, info: noop, warn: noop, e
 export function resolveOptions(options: SftpUploaderOptions): ResolvedOptions {
   const parsed = schema.safeParse(options);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (i) => `${i.path.length > 0 ? i.path.join('.') : '(options)'}: ${i.message}`,
-    );
+    const problems = configProblemsFrom(parsed.error);
     throw new SftpConfigError(
       'INVALID_OPTIONS',
-      `Invalid SftpUploader options: ${problems.join('; ')}. Fix the options and create the uploader again.`,
+      `Invalid SftpUploader options: ${formatConfigProblems(problems)}. Fix the options and create the uploader again.`,
+      { problems },
     );
   }
   const o = parsed.data;
@@ -167,8 +189,11 @@ export function resolveOptions(options: SftpUploaderOptions): ResolvedOptions {
     keepaliveIntervalMs: o.keepaliveIntervalMs ?? 10_000,
     retry: {
       maxAttempts: o.retry?.maxAttempts ?? 5,
-      baseDelayMs: o.retry?.baseDelayMs ?? 250,
-      maxDelayMs: o.retry?.maxDelayMs ?? 10_000,
+      backoff: {
+        baseMs: o.retry?.baseMs ?? o.retry?.baseDelayMs ?? 250,
+        maxMs: o.retry?.maxMs ?? o.retry?.maxDelayMs ?? 10_000,
+        jitter: o.retry?.jitter ?? 'equal',
+      },
     },
     chunkSize: o.chunkSize ?? 261_120,
     concurrency: o.concurrency ?? 8,
@@ -183,14 +208,15 @@ export function resolveOptions(options: SftpUploaderOptions): ResolvedOptions {
 /** Throws `INVALID_FILE_NAME` when a file name cannot be used. */
 export function checkFileName(name: unknown): asserts name is string {
   if (typeof name !== 'string') {
-    throw new SftpConfigError('INVALID_FILE_NAME', 'File name must be a string.');
+    const problems: ConfigProblem[] = [{ path: 'name', message: 'must be a string' }];
+    throw new SftpConfigError('INVALID_FILE_NAME', 'File name must be a string.', { problems });
   }
   const problem = fileNameProblem(name);
   if (problem !== undefined) {
     throw new SftpConfigError(
       'INVALID_FILE_NAME',
-      `Cannot upload "${name}": the file name is refused because ${problem}. Use a relative name such as "reports/2024-01-01.csv".`,
-      { file: name },
+      `Cannot upload ${quoted(name)}: the file name is refused because ${problem}. Use a relative name such as "reports/2024-01-01.csv".`,
+      { file: name, problems: [{ path: 'name', message: `refused because ${problem}` }] },
     );
   }
 }

@@ -1,38 +1,22 @@
+import type { BackoffPolicy, Logger } from '@connect-wfm/core';
 import type { SftpUploadError } from './errors.js';
 
 /**
- * Where log lines go. Compatible with most loggers (`console`-like, Powertools Logger);
- * secrets are never passed to it.
+ * When and how often transient failures are retried: `@connect-wfm/core`'s `BackoffPolicy`
+ * (`baseMs`, `maxMs`, `jitter`) plus the number of attempts. The uploader's defaults are
+ * `baseMs: 250`, `maxMs: 10000`, `jitter: 'equal'` (a random delay between half and all of
+ * `min(maxMs, baseMs × 2ⁿ⁻¹)` before retry n).
  */
-export interface SftpLogger {
-  /** Per-file details (uploaded, posix-rename fallback). */
-  debug(message: string, context?: Record<string, unknown>): void;
-  /** Connections (with the host key fingerprint) and resumed transfers. */
-  info(message: string, context?: Record<string, unknown>): void;
-  /** An unpinned host key accepted on first use; each retry of a transient fault. */
-  warn(message: string, context?: Record<string, unknown>): void;
-  /** A file that failed for good. */
-  error(message: string, context?: Record<string, unknown>): void;
-}
-
-/** When and how often transient failures are retried. */
-export interface SftpRetryPolicy {
+export interface SftpRetryPolicy extends BackoffPolicy {
   /**
    * Attempts per file in total (the first try included). `1` disables retries.
    * @default 5
    */
-  maxAttempts?: number;
-  /**
-   * Delay before the first retry, in milliseconds; it doubles on every further retry.
-   * A random jitter picks the actual delay between half and all of it.
-   * @default 250
-   */
-  baseDelayMs?: number;
-  /**
-   * Upper bound of a single retry delay, in milliseconds.
-   * @default 10000
-   */
-  maxDelayMs?: number;
+  readonly maxAttempts?: number;
+  /** @deprecated The old name of `baseMs` (still accepted; not together with `baseMs`). */
+  readonly baseDelayMs?: number;
+  /** @deprecated The old name of `maxMs` (still accepted; not together with `maxMs`). */
+  readonly maxDelayMs?: number;
 }
 
 /** Options of {@link SftpUploader}. */
@@ -143,7 +127,7 @@ export interface SftpUploaderOptions {
    * `SFTP_HOST_KEY_NOT_PINNED`).
    * @default no logging
    */
-  logger?: SftpLogger;
+  logger?: Logger;
 }
 
 /**

@@ -85,17 +85,27 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
             atime: 0,
             mtime: 0,
           });
-          sftp.on('STAT', (id, p) => {
+          const stat = (id: number, p: string) => {
             const n = norm(p);
             if (dirs.has(n)) return sftp.attrs(id, attrs(0, true));
             const f = files.get(n);
             if (f) return sftp.attrs(id, attrs(f.length, false));
             return sftp.status(id, NO_SUCH_FILE);
+          };
+          sftp.on('STAT', stat);
+          sftp.on('LSTAT', stat); // no links on this server
+          sftp.on('FSTAT', (id, h) => {
+            const n = handles.get(h.toString());
+            if (n === undefined) return sftp.status(id, FAILURE);
+            return stat(id, n);
           });
           sftp.on('OPEN', (id, p, flags) => {
             const n = norm(p);
             if (!dirs.has(parent(n))) return sftp.status(id, NO_SUCH_FILE);
-            if (!files.has(n) || flags & 0x10) files.set(n, Buffer.alloc(0));
+            const exists = files.has(n) || dirs.has(n);
+            if (exists && flags & 0x20) return sftp.status(id, FAILURE); // O_CREAT|O_EXCL
+            if (!exists && !(flags & 0x08)) return sftp.status(id, NO_SUCH_FILE);
+            if (!exists || flags & 0x10) files.set(n, Buffer.alloc(0));
             const h = Buffer.from(String(next++));
             handles.set(h.toString(), n);
             return sftp.handle(id, h);

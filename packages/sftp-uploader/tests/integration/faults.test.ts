@@ -18,7 +18,7 @@ import {
   SftpUploader,
 } from '../../src/index.js';
 import { startLatencyProxy } from './fake-server.js';
-import { errorText, optionsFor, recordingLogger } from './helpers.js';
+import { errorText, optionsFor, recordingLogger, tempSize } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -69,13 +69,13 @@ describe('SftpUploader faults against OpenSSH', () => {
         logger,
       }),
     );
-    const temp = join(sshd.root, 'crash-buffer', '.day.bin.part');
+    const dir = join(sshd.root, 'crash-buffer');
     try {
       const upload = uploader.put('day.bin', body);
       // Kill the server once part of the file is on disk, bring it back a moment later.
-      await until(() => existsSync(temp) && statSync(temp).size >= 4 * MiB);
+      await until(() => tempSize(dir, 'day.bin') >= 4 * MiB);
       await sshd.kill();
-      const sizeAtCrash = statSync(temp).size;
+      const sizeAtCrash = tempSize(dir, 'day.bin');
       await sleep(400);
       await sshd.start();
       const result = await upload;
@@ -182,15 +182,14 @@ describe('SftpUploader faults against OpenSSH', () => {
     const body = block(7, 24 * MiB);
     const uploader = new SftpUploader(
       optionsFor(sshd, {
-        operationTimeoutMs: 400,
+        operationTimeoutMs: 2000, // room for a loaded machine; a frozen server never answers
         retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 },
       }),
     );
-    const temp = join(sshd.root, '.stalled.bin.part');
     const frozen: number[] = [];
     try {
       const upload = uploader.put('stalled.bin', body);
-      await until(() => existsSync(temp) && statSync(temp).size >= 2 * MiB);
+      await until(() => tempSize(sshd.root, 'stalled.bin') >= 2 * MiB);
       // Freeze this connection's server processes: the transfer stalls without any error.
       for (const pid of sshd.processIds().slice(1)) {
         process.kill(pid, 'SIGSTOP');
@@ -208,13 +207,12 @@ describe('SftpUploader faults against OpenSSH', () => {
   it('removes the temporary file over a fresh connection when a stalled upload fails', async () => {
     const dir = join(sshd.root, 'stall-clean');
     const uploader = new SftpUploader(
-      optionsFor(sshd, { remoteDir: dir, operationTimeoutMs: 400, retry: { maxAttempts: 1 } }),
+      optionsFor(sshd, { remoteDir: dir, operationTimeoutMs: 2000, retry: { maxAttempts: 1 } }),
     );
-    const temp = join(dir, '.stuck.bin.part');
     const frozen: number[] = [];
     try {
       const upload = uploader.put('stuck.bin', block(8, 24 * MiB)).catch((e: unknown) => e);
-      await until(() => existsSync(temp) && statSync(temp).size >= 2 * MiB);
+      await until(() => tempSize(dir, 'stuck.bin') >= 2 * MiB);
       for (const pid of sshd.processIds().slice(1)) {
         process.kill(pid, 'SIGSTOP');
         frozen.push(pid);

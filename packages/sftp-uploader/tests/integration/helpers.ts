@@ -1,8 +1,10 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SshdServer } from '@connect-wfm/testkit';
-import type { SftpLogger, SftpUploaderOptions } from '../../src/index.js';
+import type { Logger, SftpUploaderOptions } from '../../src/index.js';
 
 /** A logger that records every line, for assertions. */
-export interface RecordingLogger extends SftpLogger {
+export interface RecordingLogger extends Logger {
   lines: Array<{ level: string; message: string; context: Record<string, unknown> | undefined }>;
 }
 
@@ -51,4 +53,31 @@ export function errorText(err: unknown): string {
     }
   }
   return parts.join('\n');
+}
+
+/** Whether `entry` is one of the uploader's temporary names for `name`: `.<name>.<16 random>.part`. */
+export function isTempFor(entry: string, name: string): boolean {
+  return (
+    entry.startsWith(`.${name}.`) &&
+    entry.endsWith('.part') &&
+    /^[A-Za-z0-9_-]{16}$/.test(entry.slice(name.length + 2, -'.part'.length))
+  );
+}
+
+/** The local path of the uploader's temporary file for `name` in `dir`, if there is one. */
+export function tempPathOf(dir: string, name: string): string | undefined {
+  const entries = existsSync(dir) ? readdirSync(dir) : [];
+  const found = entries.find((e) => isTempFor(e, name));
+  return found === undefined ? undefined : join(dir, found);
+}
+
+/** Size of the uploader's temporary file for `name` in `dir` (0 when there is none). */
+export function tempSize(dir: string, name: string): number {
+  const path = tempPathOf(dir, name);
+  if (path === undefined) return 0;
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // renamed or removed meanwhile
+  }
 }

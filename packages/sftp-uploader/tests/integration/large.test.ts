@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type SshdServer, startSshd } from '@connect-wfm/testkit';
 import { SftpUploader } from '../../src/index.js';
-import { optionsFor } from './helpers.js';
+import { optionsFor, tempPathOf } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = 200 * MiB;
@@ -57,7 +57,6 @@ describe('SftpUploader with a large streamed body', () => {
     const uploader = new SftpUploader(optionsFor(sshd));
     const sent = createHash('sha256');
     const produced = { bytes: 0 };
-    const partPath = join(sshd.root, '.big.bin.part');
     // How far the body has been read ahead of what the server has written, sampled while the
     // upload runs. This is what streaming bounds, and unlike heap or RSS growth it does not
     // depend on when the garbage collector runs: a body held in memory would be read to the
@@ -65,11 +64,13 @@ describe('SftpUploader with a large streamed body', () => {
     let maxAheadBytes = 0;
     let samples = 0;
     const sampler = setInterval(() => {
+      const partPath = tempPathOf(sshd.root, 'big.bin');
+      if (partPath === undefined) return; // not created yet, or already renamed
       let written: number;
       try {
         written = statSync(partPath).size;
       } catch {
-        return; // not created yet, or already renamed
+        return; // renamed meanwhile
       }
       samples++;
       maxAheadBytes = Math.max(maxAheadBytes, produced.bytes - written);

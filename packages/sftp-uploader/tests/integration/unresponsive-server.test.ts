@@ -56,8 +56,10 @@ describe('SftpUploader against a server that never opens the SFTP session', () =
 
 describe('SftpUploader replacing a file without posix-rename', () => {
   const KEEP = '/up/keep.csv';
-  const PART = '/up/.keep.csv.part';
-  const PREV = '/up/.keep.csv.prev';
+  /** One of the uploader's temporary names for keep.csv (`.keep.csv.<16 random>.part`). */
+  const isPart = (path: string) => /^\/up\/\.keep\.csv\.[A-Za-z0-9_-]{16}\.part$/.test(path);
+  /** One of its names for the previous version moved aside. */
+  const isPrev = (path: string) => /^\/up\/\.keep\.csv\.[A-Za-z0-9_-]{16}\.prev$/.test(path);
 
   /** Every file on the fake server with its content. */
   const contents = (fake: FakeServer) =>
@@ -99,7 +101,7 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     let refuse = true;
     // A failure that is not "target exists" (an I/O or quota error, say).
     const renameStatus = (from: string, to: string) =>
-      refuse && from === PART && to === KEEP ? 4 : undefined;
+      refuse && isPart(from) && to === KEEP ? 4 : undefined;
     await replacing({ renameStatus }, 2, async (fake, uploader) => {
       const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'REMOTE_FAILURE', retryable: false });
@@ -114,7 +116,7 @@ describe('SftpUploader replacing a file without posix-rename', () => {
   it('finishes the replace on the retry when the connection drops after the old file is moved aside', async () => {
     let drops = 0;
     const dropAfterRename = (from: string, to: string) =>
-      from === KEEP && to === PREV && drops++ === 0;
+      from === KEEP && isPrev(to) && drops++ === 0;
     await replacing({ dropAfterRename }, 2, async (fake, uploader) => {
       const replaced = await uploader.put('keep.csv', 'new');
       expect(drops).toBe(1);
@@ -124,7 +126,7 @@ describe('SftpUploader replacing a file without posix-rename', () => {
   });
 
   it('puts the old file back when the upload fails after moving it aside', async () => {
-    const dropAfterRename = (from: string, to: string) => from === KEEP && to === PREV;
+    const dropAfterRename = (from: string, to: string) => from === KEEP && isPrev(to);
     await replacing({ dropAfterRename }, 1, async (fake, uploader, logged) => {
       const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SftpConnectionError);
@@ -134,7 +136,7 @@ describe('SftpUploader replacing a file without posix-rename', () => {
   });
 
   it('removes the stale backup when both renames were done but the reply was lost', async () => {
-    const dropAfterRename = (from: string, to: string) => from === PART && to === KEEP;
+    const dropAfterRename = (from: string, to: string) => isPart(from) && to === KEEP;
     await replacing({ dropAfterRename }, 1, async (fake, uploader) => {
       const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
       // The reply to the publishing rename was lost, so the upload is reported failed, but
@@ -145,10 +147,9 @@ describe('SftpUploader replacing a file without posix-rename', () => {
   });
 
   it('removes the backup over a new connection when the connection drops on its removal', async () => {
-    // the first REMOVE of the backup clears a stale one before the move aside; the second
-    // follows both renames
+    // the first REMOVE of the backup follows both renames
     let removes = 0;
-    const dropOnRemove = (path: string) => path === PREV && ++removes === 2;
+    const dropOnRemove = (path: string) => isPrev(path) && ++removes === 1;
     await replacing({ dropOnRemove }, 2, async (fake, uploader) => {
       const replaced = await uploader.put('keep.csv', 'new!');
       expect(removes).toBeGreaterThanOrEqual(2);
@@ -159,7 +160,7 @@ describe('SftpUploader replacing a file without posix-rename', () => {
 
   it('never puts the old file back once the new one was published and picked up', async () => {
     const dropAfterRename = (from: string, to: string, files: Map<string, Buffer>) => {
-      if (from !== PART || to !== KEEP) return false;
+      if (!isPart(from) || to !== KEEP) return false;
       files.delete(KEEP); // a consumer on the server takes the delivered file
       return true;
     };
@@ -171,63 +172,38 @@ describe('SftpUploader replacing a file without posix-rename', () => {
     });
   });
 
-  /** What an earlier upload leaves when its clean-up cannot reach the server to move it back. */
-  const ONLY_BACKUP = { [PREV]: 'old' };
-
-  it('removes a backup left by an earlier failed clean-up once the new file is published', async () => {
+  it("leaves a user's own files with the old fixed temporary and backup names alone", async () => {
+    const mine = { [KEEP]: 'old', '/up/.keep.csv.part': 'mine', '/up/.keep.csv.prev': 'also mine' };
     await replacing(
       {},
-      2,
-      async (fake, uploader, logged) => {
-        const result = await uploader.put('keep.csv', 'new');
-        expect(result.publishedWith).toBe('rename');
-        expect(contents(fake)).toEqual({ [KEEP]: 'new' });
-        expect(logged).toContain(
-          'info: removed /up/.keep.csv.prev, left by an earlier interrupted replacement',
-        );
-      },
-      ONLY_BACKUP,
-    );
-  });
-
-  it('still reports success when that stale backup cannot be removed', async () => {
-    const removeStatus = (path: string) => (path === PREV ? 3 : undefined); // PERMISSION_DENIED
-    await replacing(
-      { removeStatus },
-      2,
-      async (fake, uploader, logged) => {
-        const result = await uploader.put('keep.csv', 'new');
-        expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
-        expect(contents(fake)).toEqual({ [KEEP]: 'new', [PREV]: 'old' });
-        expect(logged.filter((l) => l.includes('.keep.csv.prev'))).toEqual([
-          'warn: could not remove "/up/.keep.csv.prev", left by an earlier interrupted replacement (remove /up/.keep.csv.prev: Permission denied); remove it on the server',
-        ]);
-      },
-      ONLY_BACKUP,
-    );
-  });
-
-  it('reports success without a warning when the connection drops while looking for a stale backup', async () => {
-    const dropOnRemove = (path: string) => path === PREV;
-    await replacing(
-      { dropOnRemove },
       1,
-      async (fake, uploader, logged) => {
+      async (fake, uploader) => {
         const result = await uploader.put('keep.csv', 'new');
-        expect(result).toMatchObject({ publishedWith: 'rename', attempts: 1 });
-        expect(contents(fake)).toEqual({ [KEEP]: 'new' });
-        expect(logged.filter((l) => l.startsWith('warn: ') && !l.includes('not pinned'))).toEqual(
-          [],
-        );
+        expect(result).toMatchObject({ publishedWith: 'remove+rename', attempts: 1 });
+        expect(contents(fake)).toEqual({ ...mine, [KEEP]: 'new' });
       },
-      {},
+      mine,
     );
+  });
+
+  it('names the backup it could not remove, and still reports success', async () => {
+    const removeStatus = (path: string) => (isPrev(path) ? 3 : undefined); // PERMISSION_DENIED
+    await replacing({ removeStatus }, 1, async (fake, uploader, logged) => {
+      const result = await uploader.put('keep.csv', 'new');
+      expect(result).toMatchObject({ publishedWith: 'remove+rename', attempts: 1 });
+      const left = [...fake.files.keys()].filter(isPrev);
+      expect(left).toHaveLength(1);
+      expect(contents(fake)).toEqual({ [KEEP]: 'new', [left[0] as string]: 'old' });
+      expect(logged.filter((l) => l.startsWith('warn: could not remove'))).toEqual([
+        `warn: could not remove the previous version "${left[0]}" (remove ${left[0]}: Permission denied); remove it on the server`,
+      ]);
+    });
   });
 
   it('reports a lost connection, not a failed move back, when the move back reply is lost', async () => {
     const renameStatus = (from: string, to: string) =>
-      from === PART && to === KEEP ? 4 : undefined;
-    const dropAfterRename = (from: string, to: string) => from === PREV && to === KEEP;
+      isPart(from) && to === KEEP ? 4 : undefined;
+    const dropAfterRename = (from: string, to: string) => isPrev(from) && to === KEEP;
     await replacing({ renameStatus, dropAfterRename }, 1, async (fake, uploader) => {
       const err = await uploader.put('keep.csv', 'new').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SftpConnectionError);

@@ -155,7 +155,8 @@ describe('SftpUploader against OpenSSH', () => {
     const secret = new SftpUploader(optionsFor(sshd, { remoteDir: dir, fileMode: 0o600 }));
     try {
       await group.put('shared.csv', 'x'); // sshd's umask 022 would make it 0644
-      // An earlier interrupted upload left a world-readable temporary file (owned by the user).
+      // A world-readable file with the old fixed temporary name (owned by the user): neither
+      // reused nor touched.
       const stale = join(dir, '.secret.csv.part');
       writeFileSync(stale, 'stale');
       chmodSync(stale, 0o644);
@@ -164,6 +165,8 @@ describe('SftpUploader against OpenSSH', () => {
       expect(mode('shared.csv')).toBe(0o664);
       expect(mode('secret.csv')).toBe(0o600);
       expect(readFileSync(join(dir, 'secret.csv'), 'utf8')).toBe('payroll');
+      expect(readFileSync(stale, 'utf8')).toBe('stale');
+      expect(mode('.secret.csv.part')).toBe(0o644);
     } finally {
       await group.close();
       await secret.close();

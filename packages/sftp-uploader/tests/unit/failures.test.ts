@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { ConnectError, OperationError, STATUS } from '../../src/connection.js';
 import { SftpConnectionError, SftpHostKeyError, SftpRemoteError } from '../../src/errors.js';
-import { classify, toPublicError } from '../../src/failures.js';
+import { classify, quoteForeign, toPublicError, WITHHELD } from '../../src/failures.js';
 import { BodyReadError } from '../../src/transfer.js';
 
 const ctx = { file: 'a.csv', server: 'h:22', remotePath: '/in/a.csv', attempts: 1 };
@@ -93,58 +93,96 @@ describe('classify', () => {
 });
 
 describe('toPublicError', () => {
-  it('names the file, the server and the attempts, and redacts secrets everywhere', () => {
+  const refused = () => new ConnectError(netError('ECONNREFUSED'), undefined);
+
+  it('names the file, the server and the attempts, and withholds quoted text holding a secret', () => {
     const secret = 'p4ssw0rd-secret';
-    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
-    failure.reason = `${failure.reason} (${secret})`;
-    failure.cause = new Error(`socket said ${secret}`);
+    const failure = classify(
+      new ConnectError(
+        Object.assign(new Error(`socket said ${secret}`), { code: 'ECONNRESET' }),
+        undefined,
+      ),
+      [secret],
+    );
     const error = toPublicError(failure, { ...ctx, attempts: 4 }, [secret]);
     expect(error).toBeInstanceOf(SftpConnectionError);
     expect(error.message).toMatch(
       /^Upload of "a.csv" to sftp:\/\/h:22\/in\/a.csv failed after 4 attempts/,
     );
     expect(error).toMatchObject({ file: 'a.csv', server: 'h:22', attempts: 4, retryable: true });
-    expect(error.message).not.toContain(secret);
-    expect(String((error.cause as Error).message)).not.toContain(secret);
+    expect(error.message).toContain(`cannot connect (ECONNRESET): ${WITHHELD}`);
+    expect(inspect(error, { showHidden: true, depth: null })).not.toContain(secret);
+    expect(error.cause).toMatchObject({ code: 'ECONNRESET' });
   });
 
-  it('redacts a short secret only as a whole token, so messages stay readable', () => {
-    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
-    failure.reason = `${failure.reason}: server said p`;
-    const error = toPublicError(failure, ctx, ['p']);
-    expect(error.message).toMatch(/^Upload of "a.csv" to sftp:\/\/h:22\/in\/a.csv failed: /);
-    expect(error.message).toContain(': server said [redacted]');
-    expect(error.message).not.toMatch(/\bp\b/);
+  it.each(['Upload', 'of', 'failed', 'after', 'sftp', 'h', 'a.csv'])(
+    'does not reveal a password equal to a word of its own text (%j)',
+    (password) => {
+      const plain = toPublicError(classify(refused(), []), { ...ctx, attempts: 4 }, []);
+      const error = toPublicError(classify(refused(), [password]), { ...ctx, attempts: 4 }, [
+        password,
+      ]);
+      expect(error.message).toBe(plain.message);
+      expect(error.message).not.toContain('[redacted]');
+      expect(error.message).not.toContain(WITHHELD);
+    },
+  );
+
+  it('withholds a quoted fragment as a whole, never a word of it', () => {
+    // "connect" is a word of ssh2's text: the fragment goes, and nothing shows which word it was.
+    const error = toPublicError(classify(refused(), ['connect']), ctx, ['connect']);
+    expect(error.message).toContain(`cannot connect (ECONNREFUSED): ${WITHHELD}.`);
+    expect(error.message).not.toContain('127.0.0.1');
   });
 
-  it('redacts JSON-escaped and URL-encoded secrets and the whole cause chain', () => {
+  it('treats a short secret inside a longer word as absent, and as a whole word as present', () => {
+    expect(quoteForeign('Permission denied', ['e'])).toBe('Permission denied');
+    expect(quoteForeign('server said p', ['p'])).toBe(WITHHELD);
+  });
+
+  it('finds JSON-escaped and URL-encoded secrets, in the text and the whole cause chain', () => {
     const secret = 'p4ss"w0rd/secret';
-    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
-    failure.reason = `${failure.reason} (${JSON.stringify(secret)})`;
+    expect(quoteForeign(`said ${JSON.stringify(secret)}`, [secret])).toBe(WITHHELD);
+    expect(quoteForeign(`login?pw=${encodeURIComponent(secret)}`, [secret])).toBe(WITHHELD);
+    const failure = classify(refused(), [secret]);
     failure.cause = new Error('outer', {
       cause: new Error(`login?pw=${encodeURIComponent(secret)}`, { cause: `said ${secret}` }),
     });
-
     const error = toPublicError(failure, ctx, [secret]);
-
-    expect(error.message).toContain('("[redacted]")');
-    const inner = (error.cause as Error).cause as Error;
-    expect(inner.message).toBe('login?pw=[redacted]');
-    expect(inner.cause).toBe('said [redacted]');
-    expect(String(inner.stack)).not.toContain(encodeURIComponent(secret));
+    const text = inspect(error, { showHidden: true, depth: null });
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(encodeURIComponent(secret));
+    expect((error.cause as Error).message).toContain('withheld');
   });
 
   it('keeps no secret held in the fields of a cause, however deep', () => {
     const password = 'p4ssw0rd-secret';
-    const failure = classify(new ConnectError(netError('ECONNRESET'), undefined));
-    failure.cause = new Error(`auth failed for ${password}`, {
+    const failure = classify(refused(), [password]);
+    failure.cause = Object.assign(new Error('auth failed'), {
+      code: 'EAUTH',
       cause: Object.assign(new Error('parse failed'), { config: { password }, level: 'auth' }),
     });
-
     const error = toPublicError(failure, ctx, [password]);
-
     expect(inspect(error, { showHidden: true, depth: null })).not.toContain(password);
-    expect(((error.cause as Error).cause as Error & { level: string }).level).toBe('auth');
+    expect(error.cause).toMatchObject({ code: 'EAUTH' });
+  });
+
+  it('keeps a cause holding no secret as it is', () => {
+    const failure = classify(refused(), ['p4ssw0rd-secret']);
+    expect(toPublicError(failure, ctx, ['p4ssw0rd-secret']).cause).toBe(failure.cause);
+  });
+
+  it('escapes control characters in quoted text', () => {
+    const status = classify(
+      new OperationError(
+        'write',
+        '/x',
+        sftpStatus(STATUS.FAILURE, 'bad\u001b[2J\r\nthing'),
+        'status',
+      ),
+    );
+    expect(status.reason).toContain('bad\\u001b[2J\\u000d\\u000athing');
+    expect([...status.reason].some((c) => (c.codePointAt(0) as number) < 0x20)).toBe(false);
   });
 
   it('does not claim a retry happened when maxAttempts is 1', () => {
