@@ -132,7 +132,7 @@ describe.each(Object.entries(DAEMON_SCENARIOS))('rta-feed.yaml (%s)', (_, parame
 });
 
 describe("the daemon's settings", () => {
-  const known = new Set(Object.values(SETTINGS).map((s) => s.env));
+  const known = new Set<string>(Object.values(SETTINGS).map((s) => s.env));
 
   it('include every variable the deployment files use', () => {
     for (const name of DAEMON_ENV) expect([name, known.has(name)]).toEqual([name, true]);
