@@ -1,0 +1,78 @@
+import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
+import { eventually, type Feed, regressions, startFeed } from '../support/feed.js';
+
+const AGENTS = Array.from({ length: 30 }, (_, i) => `agent.k${String(i).padStart(2, '0')}`);
+
+let feed: Feed;
+const daemons: DaemonProcess[] = [];
+
+beforeAll(async () => {
+  await ensureBundle();
+  // A WFM that answers after 150 ms, so that kills often land while a POST is in flight.
+  feed = await startFeed({ shards: 2, receiver: { answerDelayMs: 150 } });
+}, 120_000);
+
+afterAll(async () => {
+  for (const d of daemons) await d.kill9();
+  await feed?.stop();
+});
+
+/** Deterministic pseudo-random numbers (a failing run can be replayed). */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('connect-wfm-rta under kill -9', () => {
+  it('10 kills at random moments: the WFM ends on every newest state and never moves back', async () => {
+    const random = lcg(Number(process.env.RTA_KILL_SEED ?? 20261206));
+    let step = 0;
+    const nextStatus = () => `S${String((step += 1)).padStart(4, '0')}`;
+    await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: nextStatus() })));
+
+    // Events keep arriving during the whole run: a few agents change every 100 ms.
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        const changes = Array.from({ length: 4 }, () => ({
+          username: AGENTS[Math.floor(random() * AGENTS.length)] as string,
+          status: nextStatus(),
+        }));
+        await feed.put(changes);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    for (let kill = 1; kill <= 10; kill += 1) {
+      const daemon = startDaemon(feed.env(), `run-${kill}`);
+      daemons.push(daemon);
+      await daemon.waitForMsg('leader lease acquired: this instance leads', 30_000);
+      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 2200)));
+      await daemon.kill9();
+    }
+    producing = false;
+    await producer;
+
+    const last = startDaemon(feed.env(), 'final');
+    daemons.push(last);
+    await eventually(
+      () => AGENTS.every((a) => feed.receiver.stateOf(a)?.stateCode === feed.expected.get(a)),
+      45_000,
+      'the WFM shows every newest state',
+    );
+    expect((await last.stop()).code).toBe(0);
+    expect(Object.fromEntries(feed.receiver.finalView())).toEqual(
+      Object.fromEntries(feed.expected),
+    );
+    expect(regressions(feed)).toEqual([]);
+    // A cold start snapshot at most until the first commit; warm starts afterwards.
+    const snapshots = feed.receiver.batches.filter((b) => b.isSnapshot).length;
+    expect(snapshots).toBeGreaterThanOrEqual(1);
+    expect(daemons.some((d) => d.lines.some((l) => String(l.msg).startsWith('warm start')))).toBe(
+      true,
+    );
+  }, 150_000);
+});
