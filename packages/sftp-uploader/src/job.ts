@@ -19,6 +19,11 @@ export interface Session {
   /** Text quoted from ssh2 or the server, made fit for a message (see `quoteForeign`). */
   quote(text: string): string;
   /**
+   * Temporary files of earlier failed uploads that the clean-up could not remove (the server was
+   * unreachable): removed once a connection works again. Only names this uploader created.
+   */
+  readonly orphans: Set<string>;
+  /**
    * A short-lived extra connection for a clean-up step (timeouts bounded to a few seconds, host
    * key checked as for the main connection); the caller ends it.
    */

@@ -168,6 +168,29 @@ export async function publish(
 }
 
 /**
+ * Removes temporary files that earlier failed uploads of this uploader left behind (see
+ * {@link Session.orphans}); a name that is gone or still refused is forgotten, a lost connection
+ * keeps it for next time. Never rejects.
+ */
+export async function removeOrphans(conn: Connection, session: Session): Promise<void> {
+  for (const temp of [...session.orphans]) {
+    try {
+      await conn.remove(temp);
+      session.log.info(`removed ${temp}, left by an earlier failed upload`, { path: temp });
+    } catch (err) {
+      if (!isStatus(err)) return; // the connection is gone: try again with the next upload
+      if (err.statusCode !== STATUS.NO_SUCH_FILE) {
+        session.log.warn(
+          `could not remove "${temp}", left by an earlier failed upload (${describeCleanupFailure(err, session)}); remove it on the server`,
+          { path: temp },
+        );
+      }
+    }
+    session.orphans.delete(temp);
+  }
+}
+
+/**
  * After an upload failed for good: removes our temporary file and settles a previous version
  * moved aside. If the temporary file is gone, the new file was published (and may have been
  * picked up since), so the backup is removed; otherwise the old file is put back under its name
@@ -212,8 +235,9 @@ export async function cleanupAfterFailure(
   if (!gone) {
     if (job.backup !== undefined) backupWarning(describeCleanupFailure(outcome, session));
     if (temp === undefined) return;
+    session.orphans.add(temp);
     session.log.warn(
-      `temporary file "${temp}" may remain on the server (${describeCleanupFailure(outcome, session)}); remove it there`,
+      `temporary file "${temp}" may remain on the server (${describeCleanupFailure(outcome, session)}); this uploader removes it once it reaches the server again`,
       { path: temp },
     );
   }

@@ -6,7 +6,7 @@ import type { SftpUploadError } from './errors.js';
 import { classify, toPublicError } from './failures.js';
 import type { FileJob, PublishedWith, Session } from './job.js';
 import { remoteTarget } from './paths.js';
-import { cleanupAfterFailure, dropBackup, publish } from './publish.js';
+import { cleanupAfterFailure, dropBackup, publish, removeOrphans } from './publish.js';
 import { tempHoldsBody, writeTemp } from './temp-file.js';
 import { BodyReadError, newTransferState } from './transfer.js';
 import type { SftpBody, SftpPutResult } from './types.js';
@@ -24,6 +24,7 @@ export interface ConnectionPool {
  * already did is read from `job` and checked on the server, never assumed.
  */
 async function attempt(conn: Connection, job: FileJob, session: Session): Promise<PublishedWith> {
+  if (session.orphans.size > 0) await removeOrphans(conn, session);
   await ensureDirectory(conn, job.target.dir, session);
   if (job.written && !(await tempHoldsBody(conn, job))) {
     // The temporary file is gone or changed since it was written. If a rename was sent and its

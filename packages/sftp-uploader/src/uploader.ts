@@ -137,6 +137,7 @@ export class SftpUploader {
       log: this.#log,
       server: this.#server,
       quote: (text) => quoteForeign(text, this.#secrets),
+      orphans: new Set(),
       // Each step of a clean-up is bounded to a few seconds; the host key is checked as usual.
       openCleanupConnection: () =>
         openConnection(

@@ -83,6 +83,24 @@ describe('SftpUploader against OpenSSH', () => {
     }
   });
 
+  it.each(['Upload', 'of', 'failed', 'server'])(
+    'does not reveal a (wrong) password equal to a word of the error message: %j',
+    async (password) => {
+      const uploader = new SftpUploader(optionsFor(sshd, { password }));
+      try {
+        const err = await uploader.put('s.csv', 'x').catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'AUTHENTICATION_FAILED' });
+        const message = (err as Error).message;
+        expect(message).toMatch(/^Upload of "s\.csv" to sftp:\/\/127\.0\.0\.1:\d+\//);
+        expect(message).toContain('failed: the server refused the credentials');
+        expect(message).not.toContain('[redacted]');
+        expect(message).not.toContain('withheld');
+      } finally {
+        await uploader.close();
+      }
+    },
+  );
+
   it('refuses a server whose host key differs from the pinned fingerprint', async () => {
     const other = await generateSshKeyPair();
     const logger = recordingLogger();
