@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const prefix = batchPrefix(KEY, '1', false);
   const bodies: string[] = [];
   for (let start = 0; start < states.length; start += CHUNK) {
-    bodies.push(serializeBatch(prefix, states, start, Math.min(states.length, start + CHUNK)));
+    bodies.push(serializeBatch(prefix, states.slice(start, start + CHUNK)));
   }
   const rawAgent = new Agent();
   const client = new TeleoptiRtaClient({

@@ -1,28 +1,12 @@
-/** Exponential backoff with full jitter. */
+/** Retry delays: @connect-wfm/core's backoff plus the server's `Retry-After`. */
+import { type BackoffPolicy, backoffDelay } from '@connect-wfm/core';
 
 /** A retry policy with every default filled in. */
-export interface ResolvedRetryPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  multiplier: number;
+export interface ResolvedRetryPolicy extends Required<BackoffPolicy> {
+  /** Attempts per request (Infinity: no limit). */
   maxAttempts: number;
-}
-
-/**
- * The delay before retry number `retry` (1 for the first retry): a random value in
- * `[0, min(maxDelayMs, initialDelayMs * multiplier ** (retry - 1))]` ("full jitter").
- *
- * @example
- * backoffDelay(3, { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, maxAttempts: Infinity }, () => 0.5); // 200
- */
-export function backoffDelay(
-  retry: number,
-  policy: ResolvedRetryPolicy,
-  random: () => number = Math.random,
-): number {
-  const exponent = Math.max(0, retry - 1);
-  const bound = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** exponent);
-  return Math.round(random() * bound);
+  /** Time a call may spend retrying, in ms (Infinity: no limit). */
+  maxElapsedMs: number;
 }
 
 /**
@@ -46,11 +30,11 @@ export function retryAfterMs(
 }
 
 /**
- * The delay before retry number `retry`: the jittered backoff, or what the server asked for with
- * `Retry-After` if that is longer, never more than `maxDelayMs`.
+ * The delay before retry number `retry`: core's jittered backoff, or what the server asked for
+ * with `Retry-After` if that is longer, never more than `maxMs`.
  *
  * @example
- * retryDelay(1, policy, 5000); // min(policy.maxDelayMs, max(backoff, 5000))
+ * retryDelay(1, policy, 5000); // min(policy.maxMs, max(backoff, 5000))
  */
 export function retryDelay(
   retry: number,
@@ -60,5 +44,5 @@ export function retryDelay(
 ): number {
   const backoff = backoffDelay(retry, policy, random);
   if (serverAskedMs === undefined) return backoff;
-  return Math.min(policy.maxDelayMs, Math.max(backoff, serverAskedMs));
+  return Math.min(policy.maxMs, Math.max(backoff, serverAskedMs));
 }

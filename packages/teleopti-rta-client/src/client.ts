@@ -1,10 +1,17 @@
 /** The Teleopti RTA HTTP client. */
-import { type RedactOptions, redactSecrets, sanitizeCause } from '@connect-wfm/redact';
+import {
+  type Logger,
+  type RedactOptions,
+  redactSecrets,
+  sanitizeCause,
+  silentLogger,
+} from '@connect-wfm/core';
 import { Agent, fetch } from 'undici';
 import { retryAfterMs, retryDelay } from './backoff.js';
 import {
   InvalidAuthenticationKeyError,
   InvalidSendOptionsError,
+  NoLoggedOutStateGroupError,
   RejectedBatchError,
   RetriesExhaustedError,
   RtaAbortedError,
@@ -17,13 +24,13 @@ import {
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import type {
   RtaClientCounters,
-  RtaLogger,
   RtaRequestEvent,
   RtaRequestKind,
   RtaRetryEvent,
   RtaRetryReason,
   RtaSendOptions,
   RtaSendReport,
+  RtaServerGeneration,
   RtaSnapshotOptions,
   RtaState,
   TeleoptiRtaClientOptions,
@@ -31,11 +38,13 @@ import type {
 import {
   assertSendable,
   batchPrefix,
-  classifyBadRequest,
+  classifyAnswer,
   describeTransportError,
-  LEGACY_MAX_BATCH_SIZE,
+  lastPerUser,
+  MAX_REPLY_BYTES,
   serializeBatch,
   serverMessage,
+  snapshotIdPrefix,
   tlsCertificateCode,
   usersNamedNotFound,
 } from './wire.js';
@@ -47,8 +56,29 @@ import {
  */
 const KEY_REDACTION: RedactOptions = { wholeTokenBelow: 0 };
 
-/** `text` with every raw, JSON-escaped and URL-encoded occurrence of `key` redacted. */
-const redactKey = (text: string, key: string): string => redactSecrets(text, [key], KEY_REDACTION);
+/**
+ * Every form in which a server might echo the key beyond core's raw, JSON- and URL-escaped ones:
+ * base64 (standard and URL-safe, with and without padding) and `\uXXXX` escapes of every
+ * character (lower- and upper-case hex).
+ */
+function keyForms(key: string): string[] {
+  const b64 = Buffer.from(key, 'utf8').toString('base64');
+  const b64url = Buffer.from(key, 'utf8').toString('base64url');
+  const units = [...key].flatMap((ch) => {
+    const out: string[] = [];
+    for (let i = 0; i < ch.length; i++) out.push(ch.charCodeAt(i).toString(16).padStart(4, '0'));
+    return out;
+  });
+  const lower = units.map((u) => `\\u${u}`).join('');
+  return [
+    key,
+    b64,
+    b64.replace(/=+$/, ''),
+    b64url,
+    lower,
+    lower.toUpperCase().replace(/\\U/g, '\\u'),
+  ];
+}
 
 interface RequestSpec {
   kind: RtaRequestKind;
@@ -79,12 +109,21 @@ class Timeout extends Error {
   }
 }
 
-function newReport(): RtaSendReport {
+interface CallContext {
+  report: RtaSendReport & { rejectedUsers: string[] };
+  signal: AbortSignal | undefined;
+  /** No retry starts, and no retry wait ends, after this (performance.now() time). */
+  deadline: number;
+}
+
+function newReport(): RtaSendReport & { rejectedUsers: string[] } {
   return {
     requests: 0,
     retries: 0,
     acceptedRequests: 0,
     statesSent: 0,
+    rejectedUsers: [],
+    superseded: 0,
     rejected: [],
     durationMs: 0,
   };
@@ -105,20 +144,21 @@ function newCounters(): RtaClientCounters {
   };
 }
 
-const noop = () => {};
-const silent: RtaLogger = { debug: noop, info: noop, warn: noop, error: noop };
-
 /**
  * Posts agent states to Teleopti WFM's RTA web service (`POST Rta/State/Batch`).
  *
- * - `sendStates` splits ordinary states into chunks (`chunkSize`, default 1,000; 50 in legacy mode)
- *   and posts them in order;
- * - `sendSnapshot` posts a complete snapshot as exactly one request (legacy: per-state
- *   `SnapshotId` in chunks of ≤ 50, then `Rta/State/CloseSnapshot`);
- * - 5xx answers, timeouts and network errors are retried with exponential backoff and full jitter
- *   until success or until the caller's `AbortSignal` fires; 400 answers become typed errors.
+ * - each call sends each user once (the last state given wins);
+ * - `sendStates` posts ordinary states in chunks of `chunkSize` (default 1,000), in order;
+ * - `sendSnapshot` posts a complete snapshot as exactly one request (`snapshot-id` servers:
+ *   chunks with a top-level `SnapshotId`, then `Rta/State/CloseSnapshot`);
+ * - users the server has no person for ("No person found") are set aside and the rest is
+ *   delivered again, in every mode; they are listed in `report.rejectedUsers`;
+ * - 5xx answers, timeouts and network errors are retried with core's backoff until success,
+ *   `retry.maxAttempts`, the call's retry time (`maxRetryElapsedMs`) or the caller's
+ *   `AbortSignal`; configuration errors are thrown as fatal, non-retryable errors.
  *
  * The authentication key is kept in a private field and never appears in errors or logs.
+ * TLS certificates are always verified: `NODE_TLS_REJECT_UNAUTHORIZED=0` does not turn that off.
  *
  * @example
  * const client = new TeleoptiRtaClient({
@@ -126,16 +166,19 @@ const silent: RtaLogger = { debug: noop, info: noop, warn: noop, error: noop };
  *   authenticationKey: process.env.RTA_KEY ?? '',
  *   sourceId: '1',
  * });
- * const report = await client.sendStates([
- *   { userCode: 'agent.alvarez', stateCode: 'Available', stateDescription: 'Available' },
- * ]);
+ * const report = await client.sendStates(
+ *   [{ userCode: 'agent.alvarez', stateCode: 'Available', stateDescription: 'Available' }],
+ *   { maxRetryElapsedMs: 4000 },
+ * );
+ * console.log(report.statesSent, report.rejectedUsers);
  * await client.close();
  */
 export class TeleoptiRtaClient {
   readonly #options: ResolvedOptions;
   readonly #key: string;
+  readonly #keyForms: string[];
   readonly #agent: Agent;
-  readonly #logger: RtaLogger;
+  readonly #logger: Logger;
   readonly #onRetry: ((event: RtaRetryEvent) => void) | undefined;
   readonly #onRequest: ((event: RtaRequestEvent) => void) | undefined;
   readonly #batchUrl: URL;
@@ -154,7 +197,8 @@ export class TeleoptiRtaClient {
   constructor(options: TeleoptiRtaClientOptions) {
     this.#options = resolveOptions(options);
     this.#key = this.#options.authenticationKey;
-    this.#logger = options.logger ?? silent;
+    this.#keyForms = keyForms(this.#key);
+    this.#logger = options.logger ?? silentLogger;
     this.#onRetry = options.onRetry;
     this.#onRequest = options.onRequest;
     const base = this.#options.endpointBase;
@@ -162,15 +206,30 @@ export class TeleoptiRtaClient {
     this.#closeUrl = new URL('Rta/State/CloseSnapshot', base);
     this.#endpoint = `${base.origin}${base.pathname}`;
     this.#statesPrefix = batchPrefix(this.#key, this.#options.sourceId, false);
-    this.#snapshotPrefix = batchPrefix(this.#key, this.#options.sourceId, !this.#options.legacy);
+    this.#snapshotPrefix = batchPrefix(this.#key, this.#options.sourceId, true);
+    // rejectUnauthorized is given explicitly: Node's TLS takes NODE_TLS_REJECT_UNAUTHORIZED only
+    // as the default of an option left unset.
     this.#agent = new Agent({
-      ...(this.#options.ca === undefined ? {} : { connect: { ca: this.#options.ca } }),
+      connect: {
+        rejectUnauthorized: true,
+        ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+      },
     });
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+      this.#logger.warn(
+        'NODE_TLS_REJECT_UNAUTHORIZED=0 is set; the Teleopti RTA client ignores it and verifies certificates (use the "ca" option for a private CA)',
+      );
+    }
   }
 
-  /** Whether the client talks to an older server (see the `legacy` option). */
+  /** The server generation this client talks to. */
+  get generation(): RtaServerGeneration {
+    return this.#options.generation;
+  }
+
+  /** @deprecated Use `generation`: true when it is `snapshot-id`. */
   get legacy(): boolean {
-    return this.#options.legacy;
+    return this.#options.generation === 'snapshot-id';
   }
 
   /**
@@ -184,59 +243,58 @@ export class TeleoptiRtaClient {
   }
 
   /**
-   * Posts ordinary (non-snapshot) states in chunks of `chunkSize` (≤ 50 in legacy mode), one after
-   * another so that the order is kept. Each chunk is retried until accepted or aborted. A chunk
-   * rejected with a non-fatal 400 is reported in `report.rejected` and the next chunk goes on;
-   * fatal errors are thrown. Nothing is sent when a state is invalid (`InvalidStateError`).
-   * Legacy mode: a chunk rejected with "No person found for UserCode X" is sent again without the
-   * named user(s) (each left out at most once), which are reported in `report.rejected`.
+   * Posts ordinary (non-snapshot) states, each user once (the last state given wins), in chunks
+   * of `chunkSize`, one after another. A chunk answered "No person found for UserCode X" is sent
+   * again without X (`report.rejectedUsers`); a chunk rejected otherwise (400, or a 500 about its
+   * content) is reported in `report.rejected` and the next chunk goes on. Nothing is sent when a
+   * state is invalid (`InvalidStateError`).
    *
-   * @throws InvalidAuthenticationKeyError | UnknownSourceError | RtaHttpError | TlsCertificateError (fatal)
-   * @throws RtaAbortedError when `signal` fires; RetriesExhaustedError when `retry.maxAttempts` is reached.
+   * @throws InvalidAuthenticationKeyError | UnknownSourceError | RtaHttpError | TlsCertificateError (fatal, not retryable)
+   * @throws RetriesExhaustedError (retryable) when `retry.maxAttempts` or the retry time is used
+   *   up; RtaAbortedError (retryable) when `signal` fires. `error.report` says what was delivered.
    * @example
-   * const report = await client.sendStates(changed, { signal });
-   * console.log(report.statesSent, report.retries, report.rejected.length);
+   * const report = await client.sendStates(changed, { maxRetryElapsedMs: 4000 });
+   * console.log(report.statesSent, report.rejectedUsers);
    */
   async sendStates(
     states: readonly RtaState[],
     options: RtaSendOptions = {},
   ): Promise<RtaSendReport> {
     assertSendable(states);
-    const report = newReport();
+    const ctx = this.#context(options);
     const started = performance.now();
     try {
       this.#assertOpen();
-      const size = this.#options.legacy
-        ? Math.min(this.#options.chunkSize, LEGACY_MAX_BATCH_SIZE)
-        : this.#options.chunkSize;
-      for (let start = 0; start < states.length; start += size) {
-        const end = Math.min(states.length, start + size);
+      const unique = lastPerUser(states);
+      ctx.report.superseded = unique.superseded;
+      const size = this.#options.chunkSize;
+      for (let start = 0; start < unique.states.length; start += size) {
+        const chunk = unique.states.slice(start, start + size);
         try {
-          await this.#sendChunk('batch', states, start, end, report, options.signal);
+          await this.#sendChunk('batch', this.#statesPrefix, chunk, ctx);
         } catch (err) {
           if (!(err instanceof RejectedBatchError)) throw err;
-          report.rejected.push(err);
+          ctx.report.rejected.push(err);
         }
       }
-      return report;
+      return ctx.report;
     } catch (err) {
-      throw this.#attachReport(err, report);
+      throw this.#attachReport(err, ctx.report);
     } finally {
-      report.durationMs = performance.now() - started;
+      ctx.report.durationMs = performance.now() - started;
     }
   }
 
   /**
-   * Posts a complete snapshot: every agent not in it (and not already logged out) is logged out by
-   * the server. Current API: exactly one request with `IsSnapshot: true`, whatever its size.
-   * Legacy: chunks of ≤ 50 states carrying `SnapshotId`, then `Rta/State/CloseSnapshot`, sent only
-   * after every chunk was accepted. A chunk rejected with "No person found for UserCode X" is sent
-   * again without the named user(s) (reported in `report.rejected`; they have no person, so
-   * closing cannot log anyone wrongly out); any other 400 is thrown and the snapshot is not closed.
-   * A `snapshotId` given must contain a character other than white space (checked before anything
-   * is sent).
+   * Posts a complete snapshot, each user once: every agent not in it (and not already logged
+   * out) is logged out by the server. `current`/`synchronous`: exactly one request with
+   * `IsSnapshot: true`, whatever its size. `snapshot-id`: chunks of `chunkSize` carrying one
+   * top-level `SnapshotId`, then `Rta/State/CloseSnapshot`, sent only after every chunk was
+   * accepted. Users the server has no person for are set aside (`report.rejectedUsers`) and the
+   * snapshot is sent again without them, so it is still accepted.
    *
-   * @throws InvalidSendOptionsError (legacy: a blank `snapshotId`; nothing sent).
+   * @throws InvalidSendOptionsError (`snapshotId` not a date-time; nothing sent).
+   * @throws NoLoggedOutStateGroupError (fatal) when no state group is flagged logged-out.
    * @throws RejectedBatchError and every error `sendStates` throws.
    * @example
    * await client.sendSnapshot(allAgents, { signal });
@@ -245,27 +303,30 @@ export class TeleoptiRtaClient {
     states: readonly RtaState[],
     options: RtaSnapshotOptions = {},
   ): Promise<RtaSendReport> {
-    if (this.#options.legacy && options.snapshotId !== undefined) {
+    const snapshotIds = this.#options.generation === 'snapshot-id';
+    if (snapshotIds && options.snapshotId !== undefined) {
       const id: unknown = options.snapshotId;
-      if (typeof id !== 'string' || !/\S/.test(id)) {
+      if (typeof id !== 'string' || !/^\s*\d/.test(id) || !Number.isFinite(Date.parse(id))) {
         throw new InvalidSendOptionsError([
-          'snapshotId: must be a string with a character other than white space (it is put on every state and closed by CloseSnapshot)',
+          'snapshotId: must be a date-time such as 2024-05-01T08:00:00.000Z (the server reads it as one; anything else counts as no snapshot id)',
         ]);
       }
     }
     assertSendable(states);
-    const report = newReport();
+    const ctx = this.#context(options);
     const started = performance.now();
     try {
       this.#assertOpen();
-      if (!this.#options.legacy) {
-        await this.#sendChunk('snapshot', states, 0, states.length, report, options.signal);
+      const unique = lastPerUser(states);
+      ctx.report.superseded = unique.superseded;
+      if (!snapshotIds) {
+        await this.#sendChunk('snapshot', this.#snapshotPrefix, unique.states, ctx);
       } else {
         const snapshotId = options.snapshotId ?? new Date().toISOString();
-        const size = Math.min(this.#options.chunkSize, LEGACY_MAX_BATCH_SIZE);
-        for (let start = 0; start < states.length; start += size) {
-          const end = Math.min(states.length, start + size);
-          await this.#sendChunk('snapshot', states, start, end, report, options.signal, snapshotId);
+        const prefix = snapshotIdPrefix(this.#key, this.#options.sourceId, snapshotId);
+        const size = this.#options.chunkSize;
+        for (let start = 0; start < unique.states.length; start += size) {
+          await this.#sendChunk('snapshot', prefix, unique.states.slice(start, start + size), ctx);
         }
         await this.#send(
           {
@@ -275,22 +336,22 @@ export class TeleoptiRtaClient {
             states: 0,
             userCodes: () => [],
           },
-          report,
-          options.signal,
+          ctx,
         );
       }
       this.#counters.snapshots += 1;
       this.#logger.info('Teleopti RTA snapshot sent', {
-        states: states.length,
-        requests: report.requests,
-        retries: report.retries,
-        legacy: this.#options.legacy,
+        states: unique.states.length,
+        rejectedUsers: ctx.report.rejectedUsers.length,
+        requests: ctx.report.requests,
+        retries: ctx.report.retries,
+        generation: this.#options.generation,
       });
-      return report;
+      return ctx.report;
     } catch (err) {
-      throw this.#attachReport(err, report);
+      throw this.#attachReport(err, ctx.report);
     } finally {
-      report.durationMs = performance.now() - started;
+      ctx.report.durationMs = performance.now() - started;
     }
   }
 
@@ -307,6 +368,14 @@ export class TeleoptiRtaClient {
     await this.#agent.close();
   }
 
+  #context(options: RtaSendOptions): CallContext {
+    const limit = options.maxRetryElapsedMs ?? this.#options.retry.maxElapsedMs;
+    if (!(typeof limit === 'number' && limit >= 0)) {
+      throw new InvalidSendOptionsError(['maxRetryElapsedMs: must be a number of ms, 0 or more']);
+    }
+    return { report: newReport(), signal: options.signal, deadline: performance.now() + limit };
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new RtaClientClosedError();
   }
@@ -316,63 +385,55 @@ export class TeleoptiRtaClient {
     return err;
   }
 
+  #redact(text: string): string {
+    return redactSecrets(text, this.#keyForms, KEY_REDACTION);
+  }
+
   /**
-   * Sends `states[start..end)` as one request (retried until accepted). In legacy mode, a 400
-   * "No person found for UserCode X" that names user codes of the request is answered by sending
-   * it again without those users' states; each user code is left out at most once, so a request
-   * is sent at most once more per distinct user code in it. The left-out users go into
-   * `report.rejected`. Any other 400 (or one naming nobody in the request) is thrown.
+   * Sends `states` as one request (retried until accepted). A "No person found for UserCode X"
+   * answer naming user codes of the request is answered by sending it again without those
+   * users; each round removes at least one user, so a request is sent at most once more per
+   * user in it. Any other rejection (or one naming nobody in the request) is thrown.
    */
   async #sendChunk(
     kind: 'batch' | 'snapshot',
+    prefix: string,
     states: readonly RtaState[],
-    start: number,
-    end: number,
-    report: RtaSendReport,
-    signal: AbortSignal | undefined,
-    snapshotId?: string,
+    ctx: CallContext,
   ): Promise<void> {
-    const prefix = kind === 'batch' ? this.#statesPrefix : this.#snapshotPrefix;
     let list = states;
-    let from = start;
-    let to = end;
     for (;;) {
       const part = list;
-      const [a, b] = [from, to];
       try {
         await this.#send(
           {
             kind,
             url: this.#batchUrl,
-            body: serializeBatch(prefix, part, a, b, snapshotId),
-            states: b - a,
-            userCodes: () => part.slice(a, b).map((s) => s.userCode),
+            body: serializeBatch(prefix, part),
+            states: part.length,
+            userCodes: () => part.map((s) => s.userCode),
           },
-          report,
-          signal,
+          ctx,
         );
         return;
       } catch (err) {
         if (!(err instanceof RejectedBatchError)) throw err;
-        const remaining = part.slice(a, b);
-        const named = this.#options.legacy ? usersNamedNotFound(err.serverMessage, remaining) : [];
+        const named = usersNamedNotFound(err.serverMessage, part);
         if (named.length === 0) {
-          this.#counters.rejectedStates += b - a;
+          this.#counters.rejectedStates += part.length;
           this.#logger.warn('Teleopti RTA rejected a batch; it is not retried', {
             status: err.status,
             serverMessage: err.serverMessage,
-            states: b - a,
+            states: part.length,
             userCodes: err.userCodes.slice(0, 20),
           });
           throw err;
         }
-        const unknown = new Set(named);
-        list = remaining.filter((s) => !unknown.has(s.userCode));
-        from = 0;
-        to = list.length;
-        const left = remaining.length - list.length;
-        this.#counters.rejectedStates += left;
-        report.rejected.push(
+        const unknown = new Set(named.map((u) => u.toLowerCase()));
+        list = part.filter((s) => !unknown.has(s.userCode.toLowerCase()));
+        this.#counters.rejectedStates += part.length - list.length;
+        ctx.report.rejectedUsers.push(...named);
+        ctx.report.rejected.push(
           new RejectedBatchError(this.#endpoint, err.status, err.serverMessage, named, {
             resentWithout: true,
           }),
@@ -382,18 +443,19 @@ export class TeleoptiRtaClient {
           {
             status: err.status,
             serverMessage: err.serverMessage,
-            leftOut: left,
             userCodes: named.slice(0, 20),
             remaining: list.length,
           },
         );
-        if (list.length === 0) return;
+        // An emptied snapshot is still sent (it logs out everyone else); an emptied chunk is not.
+        if (list.length === 0 && (kind === 'batch' || prefix !== this.#snapshotPrefix)) return;
       }
     }
   }
 
-  /** One request, retried until accepted; throws typed errors. */
-  async #send(spec: RequestSpec, report: RtaSendReport, signal: AbortSignal | undefined) {
+  /** One request, retried until accepted, the retry limits or the signal; throws typed errors. */
+  async #send(spec: RequestSpec, ctx: CallContext): Promise<void> {
+    const { report, signal } = ctx;
     const what = `Sending ${spec.states} state(s) to Teleopti RTA (${spec.kind})`;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
@@ -464,6 +526,15 @@ export class TeleoptiRtaClient {
         throw new RetriesExhaustedError(this.#endpoint, attempt, result.message, result.cause);
       }
       const delayMs = retryDelay(attempt, this.#options.retry, result.retryAfterMs);
+      if (performance.now() + delayMs > ctx.deadline) {
+        throw new RetriesExhaustedError(
+          this.#endpoint,
+          attempt,
+          result.message,
+          result.cause,
+          'max-elapsed',
+        );
+      }
       report.retries += 1;
       this.#counters.retries += 1;
       const event: RtaRetryEvent = {
@@ -481,7 +552,7 @@ export class TeleoptiRtaClient {
           this.#onRetry(event);
         } catch (hookErr) {
           this.#logger.warn('onRetry hook threw; ignored', {
-            error: redactKey(String(hookErr), this.#key),
+            error: this.#redact(String(hookErr)),
           });
         }
       }
@@ -495,12 +566,12 @@ export class TeleoptiRtaClient {
       this.#onRequest(event);
     } catch (hookErr) {
       this.#logger.warn('onRequest hook threw; ignored', {
-        error: redactKey(String(hookErr), this.#key),
+        error: this.#redact(String(hookErr)),
       });
     }
   }
 
-  /** One HTTP attempt with its own time limit. */
+  /** One HTTP attempt with its own time limit; reads at most MAX_REPLY_BYTES of the reply. */
   async #attempt(
     spec: RequestSpec,
     signal: AbortSignal | undefined,
@@ -522,28 +593,35 @@ export class TeleoptiRtaClient {
         // accepted, and a 307 would post the authentication key to wherever it points.
         redirect: 'manual',
       });
-      const text = await res.text();
-      if (res.status >= 200 && res.status < 300) return { ok: true };
-      const redact = (s: string): string => redactKey(s, this.#key);
+      if (res.status >= 200 && res.status < 300) {
+        // Accepted whatever the body says; it is not read beyond a bounded prefix.
+        await readPrefix(res.body, MAX_REPLY_BYTES);
+        return { ok: true };
+      }
+      const text = await readPrefix(res.body, MAX_REPLY_BYTES);
+      const redact = (t: string): string => this.#redact(t);
       if (res.status >= 300 && res.status < 400) {
         const location = res.headers.get('location');
         throw new RtaHttpError(
           this.#endpoint,
           res.status,
           redact(
-            `a redirect to ${location ?? '(no Location header)'}; redirects are not followed: set baseUrl to the final address`,
+            `a redirect to ${(location ?? '(no Location header)').slice(0, 500)}; redirects are not followed: set baseUrl to the final address`,
           ),
         );
       }
       const message = serverMessage(text, res.statusText, redact);
-      if (res.status === 400) {
-        const kind = classifyBadRequest(message);
-        if (kind === 'invalid-key') {
-          throw new InvalidAuthenticationKeyError(this.#endpoint, res.status, message);
-        }
-        if (kind === 'unknown-source') {
-          throw new UnknownSourceError(this.#endpoint, this.#options.sourceId, res.status, message);
-        }
+      const kind = res.status === 400 || res.status >= 500 ? classifyAnswer(message) : 'other';
+      if (kind === 'invalid-key') {
+        throw new InvalidAuthenticationKeyError(this.#endpoint, res.status, message);
+      }
+      if (kind === 'unknown-source') {
+        throw new UnknownSourceError(this.#endpoint, this.#options.sourceId, res.status, message);
+      }
+      if (kind === 'no-logged-out-group') {
+        throw new NoLoggedOutStateGroupError(this.#endpoint, res.status, message);
+      }
+      if (res.status === 400 || (res.status >= 500 && kind === 'content')) {
         throw new RejectedBatchError(this.#endpoint, res.status, message, spec.userCodes());
       }
       // 501 and 505 are answers about the request itself, which a retry does not change.
@@ -571,19 +649,45 @@ export class TeleoptiRtaClient {
       if (controller.signal.aborted && controller.signal.reason === timeout) {
         return { ok: false, reason: 'timeout', message: timeout.message, cause: timeout };
       }
-      const cause = sanitizeCause(err, [this.#key], KEY_REDACTION);
+      const cause = sanitizeCause(err, this.#keyForms, KEY_REDACTION);
       const tlsCode = tlsCertificateCode(err);
       if (tlsCode !== undefined) throw new TlsCertificateError(this.#endpoint, tlsCode, cause);
       return {
         ok: false,
         reason: 'network',
-        message: redactKey(describeTransportError(err), this.#key),
+        message: this.#redact(describeTransportError(err)),
         cause,
       };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+}
+
+/**
+ * Reads at most `limit` bytes of a reply body as UTF-8 and cancels the rest, so a reply of any
+ * size costs bounded memory (issue: a 1 GiB answer once cost 2 GB).
+ */
+async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) return Buffer.concat(chunks, size).toString('utf8');
+      const room = limit - size;
+      const part = value.byteLength > room ? value.subarray(0, room) : value;
+      chunks.push(part);
+      size += part.byteLength;
+    }
+    await reader.cancel().catch(() => {});
+    // A cut multi-byte character decodes as U+FFFD; the message is cut at 500 characters anyway.
+    return Buffer.concat(chunks, size).toString('utf8');
+  } finally {
+    reader.releaseLock();
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * Errors of @connect-wfm/teleopti-rta-client. Every error is a {@link TeleoptiRtaError} with a
- * string-literal `code` and a `fatal` flag: a fatal error means "retrying will not help, fix the
- * configuration" (a daemon should stop and report it). No error ever contains the authentication key.
+ * Errors of @connect-wfm/teleopti-rta-client. Every error is a {@link TeleoptiRtaError} (a
+ * `ConnectWfmError` of @connect-wfm/core) with a string-literal `code`, `retryable` (trying the
+ * same call again later may succeed) and `fatal` (retrying will not help, fix the configuration:
+ * a daemon should stop and report it). No error ever contains the authentication key.
  */
+import { type ConfigProblem, ConnectWfmError, formatConfigProblems } from '@connect-wfm/core';
 import { isError } from './error-like.js';
 import type { RtaSendReport } from './types.js';
 
@@ -14,6 +16,7 @@ export type TeleoptiRtaErrorCode =
   | 'INVALID_AUTHENTICATION_KEY'
   | 'UNKNOWN_SOURCE'
   | 'REJECTED_BATCH'
+  | 'NO_LOGGED_OUT_STATE_GROUP'
   | 'UNEXPECTED_STATUS'
   | 'TLS_CERTIFICATE'
   | 'RETRIES_EXHAUSTED'
@@ -31,9 +34,7 @@ export type TeleoptiRtaErrorCode =
  *   throw err;
  * }
  */
-export class TeleoptiRtaError extends Error {
-  /** Machine-readable kind of failure. */
-  readonly code: TeleoptiRtaErrorCode;
+export class TeleoptiRtaError extends ConnectWfmError<TeleoptiRtaErrorCode> {
   /** True when retrying cannot help: the configuration (key, source id, URL, CA) must be fixed. */
   readonly fatal: boolean;
   /** What the failed call had done before failing (set when thrown by a send call). */
@@ -43,11 +44,13 @@ export class TeleoptiRtaError extends Error {
     code: TeleoptiRtaErrorCode,
     message: string,
     fatal: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, {
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+      retryable: options?.retryable ?? false,
+    });
     this.name = 'TeleoptiRtaError';
-    this.code = code;
     this.fatal = fatal;
   }
 
@@ -73,13 +76,13 @@ export class TeleoptiRtaError extends Error {
  */
 export class RtaClientConfigError extends TeleoptiRtaError {
   override readonly code = 'INVALID_CONFIG' as const;
-  /** One line per problem, `path: message`. */
-  readonly problems: string[];
+  /** Every problem found: `path` (`''` for the options object itself) and `message`. */
+  readonly problems: ConfigProblem[];
 
-  constructor(problems: string[]) {
+  constructor(problems: ConfigProblem[]) {
     super(
       'INVALID_CONFIG',
-      `Invalid Teleopti RTA client options: ${problems.join('; ')}. Fix these options and restart.`,
+      `Invalid Teleopti RTA client options: ${formatConfigProblems(problems)}. Fix these options and restart.`,
       true,
     );
     this.name = 'RtaClientConfigError';
@@ -243,6 +246,33 @@ export class RejectedBatchError extends TeleoptiRtaError {
 }
 
 /**
+ * A snapshot was answered 500 `No Logged out StateGroup found`: no state group is flagged as
+ * logged-out in Teleopti. A synchronous server applied the snapshot's states but logged nobody
+ * out. Fatal and not retryable: flag a logged-out state group in Teleopti's options.
+ *
+ * @example
+ * if (err instanceof NoLoggedOutStateGroupError) logger.error(err.message);
+ */
+export class NoLoggedOutStateGroupError extends TeleoptiRtaError {
+  override readonly code = 'NO_LOGGED_OUT_STATE_GROUP' as const;
+  /** HTTP status (500). */
+  readonly status: number;
+  /** The server's message. */
+  readonly serverMessage: string;
+
+  constructor(endpoint: string, status: number, serverMessage: string) {
+    super(
+      'NO_LOGGED_OUT_STATE_GROUP',
+      `Teleopti RTA at ${endpoint} has no state group flagged as logged-out (${status}: "${serverMessage}"), so a snapshot cannot log agents out; the states were applied, nobody was logged out. Flag one state group as logged-out in Teleopti's RTA options.`,
+      true,
+    );
+    this.name = 'NoLoggedOutStateGroupError';
+    this.status = status;
+    this.serverMessage = serverMessage;
+  }
+}
+
+/**
  * The server answered a status the API does not use (404, 401, 403, 413, …): most likely a wrong
  * base URL, a proxy in the way, or (404 on CloseSnapshot) `legacy: true` against a current server. Fatal.
  *
@@ -293,7 +323,9 @@ export class TlsCertificateError extends TeleoptiRtaError {
 }
 
 /**
- * `retry.maxAttempts` was reached without success. Not fatal (the server may recover).
+ * `retry.maxAttempts` was reached, or the call's retry time (`maxRetryElapsedMs`,
+ * `retry.maxElapsedMs`) ran out, without success. Not fatal and `retryable`: the server may
+ * recover; a daemon sends its newest states on its next poll.
  *
  * @example
  * if (err instanceof RetriesExhaustedError) scheduleLater();
@@ -302,16 +334,25 @@ export class RetriesExhaustedError extends TeleoptiRtaError {
   override readonly code = 'RETRIES_EXHAUSTED' as const;
   /** Attempts made. */
   readonly attempts: number;
+  /** Which limit was reached. */
+  readonly limit: 'max-attempts' | 'max-elapsed';
 
-  constructor(endpoint: string, attempts: number, lastProblem: string, cause: unknown) {
+  constructor(
+    endpoint: string,
+    attempts: number,
+    lastProblem: string,
+    cause: unknown,
+    limit: 'max-attempts' | 'max-elapsed' = 'max-attempts',
+  ) {
     super(
       'RETRIES_EXHAUSTED',
-      `Gave up on Teleopti RTA at ${endpoint} after ${attempts} attempts; last problem: ${lastProblem}. The states were not delivered; send them again later.`,
+      `Gave up on Teleopti RTA at ${endpoint} after ${attempts} attempt(s) (${limit === 'max-elapsed' ? 'retry time used up' : 'most attempts made'}); last problem: ${lastProblem}. The states not yet accepted were not delivered; send the newest ones again later.`,
       false,
-      cause === undefined ? undefined : { cause },
+      cause === undefined ? { retryable: true } : { cause, retryable: true },
     );
     this.name = 'RetriesExhaustedError';
     this.attempts = attempts;
+    this.limit = limit;
   }
 }
 
@@ -331,9 +372,7 @@ export class RtaAbortedError extends TeleoptiRtaError {
       'ABORTED',
       `${what} was aborted by the caller; states not yet accepted were not delivered.`,
       false,
-      {
-        cause: reason,
-      },
+      { cause: reason, retryable: true },
     );
     this.name = 'AbortError';
   }

@@ -1,14 +1,15 @@
 /** Validation of {@link TeleoptiRtaClientOptions} (zod, unknown keys rejected, every problem reported). */
+import { configProblemsFrom, DEFAULT_BACKOFF, type Logger } from '@connect-wfm/core';
 import { z } from 'zod';
 import type { ResolvedRetryPolicy } from './backoff.js';
 import { RtaClientConfigError } from './errors.js';
-import type { RtaLogger, TeleoptiRtaClientOptions } from './types.js';
+import type { RtaServerGeneration, TeleoptiRtaClientOptions } from './types.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', {
   message: 'must be a function',
 });
-const logger = z.custom<RtaLogger>(
+const logger = z.custom<Logger>(
   (v) =>
     typeof v === 'object' &&
     v !== null &&
@@ -20,7 +21,7 @@ const logger = z.custom<RtaLogger>(
 
 /** Node's timers hold at most 2^31 − 1 ms; a longer one fires after 1 ms instead. */
 const MAX_TIMER_MS = 2_147_483_647;
-const DEFAULT_INITIAL_DELAY_MS = 250;
+const ms = z.number().int().min(0).max(MAX_TIMER_MS);
 
 function parseUrl(v: string | URL): URL | undefined {
   try {
@@ -61,22 +62,27 @@ const schema = z.strictObject({
   authenticationKey: z.string({ message: 'must be a string' }).min(1, 'must not be empty'),
   sourceId: z.string({ message: 'must be a string' }).min(1, 'must not be empty'),
   chunkSize: z.number().int().min(1).optional(),
+  generation: z.enum(['current', 'synchronous', 'snapshot-id']).optional(),
   legacy: z.boolean().optional(),
   timeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
   retry: z
     .strictObject({
-      initialDelayMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
-      maxDelayMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
-      multiplier: z.number().min(1).optional(),
+      baseMs: ms.optional(),
+      maxMs: ms.optional(),
+      jitter: z.enum(['full', 'equal', 'none']).optional(),
+      initialDelayMs: ms.optional(),
+      maxDelayMs: ms.optional(),
       maxAttempts: z.number().int().min(1).optional(),
+      maxElapsedMs: ms.optional(),
     })
     .refine(
-      (r) =>
-        r.maxDelayMs === undefined ||
-        r.maxDelayMs >= (r.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS),
+      (r) => {
+        const max = r.maxMs ?? r.maxDelayMs;
+        return max === undefined || max >= (r.baseMs ?? r.initialDelayMs ?? DEFAULT_BACKOFF.baseMs);
+      },
       {
-        message: `maxDelayMs must not be below initialDelayMs (default ${DEFAULT_INITIAL_DELAY_MS})`,
-        path: ['maxDelayMs'],
+        message: `maxMs (maxDelayMs) must not be below baseMs (initialDelayMs; default ${DEFAULT_BACKOFF.baseMs})`,
+        path: ['maxMs'],
       },
     )
     .optional(),
@@ -92,7 +98,7 @@ export interface ResolvedOptions {
   authenticationKey: string;
   sourceId: string;
   chunkSize: number;
-  legacy: boolean;
+  generation: RtaServerGeneration;
   timeoutMs: number;
   retry: ResolvedRetryPolicy;
   ca: string | Buffer | Array<string | Buffer> | undefined;
@@ -107,28 +113,37 @@ export interface ResolvedOptions {
  */
 export function resolveOptions(options: TeleoptiRtaClientOptions): ResolvedOptions {
   const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    throw new RtaClientConfigError(
-      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'options'}: ${i.message}`),
-    );
+  if (!parsed.success) throw new RtaClientConfigError(configProblemsFrom(parsed.error));
+  if (
+    options.generation !== undefined &&
+    options.legacy === true &&
+    options.generation !== 'snapshot-id'
+  ) {
+    throw new RtaClientConfigError([
+      {
+        path: 'legacy',
+        message: `contradicts generation "${options.generation}" (legacy means snapshot-id)`,
+      },
+    ]);
   }
   const base = new URL(options.baseUrl);
   if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
   const retry = options.retry ?? {};
-  const initialDelayMs = retry.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
-  const maxDelayMs = retry.maxDelayMs ?? Math.max(initialDelayMs, 30_000);
+  const baseMs = retry.baseMs ?? retry.initialDelayMs ?? DEFAULT_BACKOFF.baseMs;
+  const maxMs = retry.maxMs ?? retry.maxDelayMs ?? Math.max(baseMs, DEFAULT_BACKOFF.maxMs);
   return {
     endpointBase: base,
     authenticationKey: options.authenticationKey,
     sourceId: options.sourceId,
     chunkSize: options.chunkSize ?? 1000,
-    legacy: options.legacy ?? false,
+    generation: options.generation ?? (options.legacy ? 'snapshot-id' : 'current'),
     timeoutMs: options.timeoutMs ?? 30_000,
     retry: {
-      initialDelayMs,
-      maxDelayMs,
-      multiplier: retry.multiplier ?? 2,
+      baseMs,
+      maxMs,
+      jitter: retry.jitter ?? DEFAULT_BACKOFF.jitter,
       maxAttempts: retry.maxAttempts ?? Number.POSITIVE_INFINITY,
+      maxElapsedMs: retry.maxElapsedMs ?? Number.POSITIVE_INFINITY,
     },
     ca:
       options.ca === undefined

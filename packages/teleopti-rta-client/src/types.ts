@@ -1,7 +1,10 @@
 /**
  * Public option and result types of @connect-wfm/teleopti-rta-client.
  */
+import type { BackoffPolicy, Logger } from '@connect-wfm/core';
 import type { RejectedBatchError } from './errors.js';
+
+export type { Logger } from '@connect-wfm/core';
 
 /**
  * One agent state as the WFM receives it. The same structural type is produced by
@@ -16,44 +19,47 @@ export interface RtaState {
   stateDescription: string;
 }
 
-/** A logger the client writes to. Compatible with `console`, Powertools Logger and most others. */
-export interface RtaLogger {
-  /** Per-request details. */
-  debug(message: string, details?: Record<string, unknown>): void;
-  /** Snapshots sent. */
-  info(message: string, details?: Record<string, unknown>): void;
-  /** Retries and rejected batches. */
-  warn(message: string, details?: Record<string, unknown>): void;
-  /** Fatal errors. */
-  error(message: string, details?: Record<string, unknown>): void;
-}
+/**
+ * @deprecated Use `Logger` (the same interface, from @connect-wfm/core).
+ */
+export type RtaLogger = Logger;
 
-/** Retry policy for 5xx answers, timeouts and network errors (exponential backoff, full jitter). */
-export interface RtaRetryOptions {
+/**
+ * Retry policy for 5xx answers, timeouts and network errors: @connect-wfm/core's backoff (the
+ * delay doubles from `baseMs` up to `maxMs`, jittered), bounded by attempts and/or elapsed time.
+ */
+export interface RtaRetryOptions extends BackoffPolicy {
   /**
-   * Upper bound of the first retry's delay, in ms. Each retry waits a random time between 0 and
-   * `min(maxDelayMs, initialDelayMs * multiplier ** (retry - 1))`.
-   * @default 250
+   * @deprecated Use `baseMs`.
    */
   initialDelayMs?: number;
   /**
-   * Largest upper bound of a retry delay, in ms. A 503/429 `Retry-After` header lengthens the wait
-   * up to this, never beyond.
-   * @default 30000
+   * @deprecated Use `maxMs`. A 503/429 `Retry-After` header lengthens a wait up to `maxMs`, never beyond.
    */
   maxDelayMs?: number;
   /**
-   * Growth factor of the delay bound per retry (at least 1).
-   * @default 2
-   */
-  multiplier?: number;
-  /**
-   * Attempts per request before giving up with `RetriesExhaustedError`. Unset means "retry until
-   * success or until the caller aborts", which is what a daemon wants.
+   * Attempts per request before giving up with `RetriesExhaustedError`. Unset: no limit on the
+   * number of attempts.
    * @default undefined (unlimited)
    */
   maxAttempts?: number;
+  /**
+   * Time a send call may spend retrying, in ms from its start: no retry starts (and no wait
+   * ends) later; the call then throws `RetriesExhaustedError` (`retryable: true`). A daemon sets
+   * it below its poll interval and sends its newest states on the next poll. Per call:
+   * `maxRetryElapsedMs`.
+   * @default undefined (unlimited)
+   */
+  maxElapsedMs?: number;
 }
+
+/**
+ * Which Teleopti server generation the client talks to (docs/teleopti-rta.md#server-generations).
+ * `current` and `synchronous` use the same requests; `snapshot-id` sends snapshots with a
+ * top-level `SnapshotId` and closes them with `Rta/State/CloseSnapshot`. The oldest, array-body
+ * generation is not supported.
+ */
+export type RtaServerGeneration = 'current' | 'synchronous' | 'snapshot-id';
 
 /** Why an attempt is retried. */
 export type RtaRetryReason = 'server-error' | 'timeout' | 'network';
@@ -107,13 +113,18 @@ export interface TeleoptiRtaClientOptions {
   /** The data source id configured in Teleopti for this Amazon Connect instance. */
   sourceId: string;
   /**
-   * Most states per ordinary batch request. Snapshots are never split (current API).
+   * Most states per ordinary batch request (and per snapshot chunk on `snapshot-id` servers).
+   * Snapshots are never split on `current` and `synchronous` servers.
    * @default 1000
    */
   chunkSize?: number;
   /**
-   * Talk to an older server: at most 50 states per request, snapshots sent with a per-state
-   * `SnapshotId` and closed with `POST Rta/State/CloseSnapshot`.
+   * The server generation (see {@link RtaServerGeneration}).
+   * @default 'current' ('snapshot-id' with `legacy: true`)
+   */
+  generation?: RtaServerGeneration;
+  /**
+   * @deprecated Use `generation: 'snapshot-id'`. `true` selects that generation.
    * @default false
    */
   legacy?: boolean;
@@ -132,7 +143,7 @@ export interface TeleoptiRtaClientOptions {
    */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /** Logger for requests, retries and rejections. Nothing is logged without one. */
-  logger?: RtaLogger;
+  logger?: Logger;
   /** Called before each retry wait. Exceptions thrown by the hook are logged and ignored. */
   onRetry?: (event: RtaRetryEvent) => void;
   /** Called after each attempt. Exceptions thrown by the hook are logged and ignored. */
@@ -143,13 +154,19 @@ export interface TeleoptiRtaClientOptions {
 export interface RtaSendOptions {
   /** Aborts the call: an in-flight request is cancelled, a retry wait ends, `RtaAbortedError` is thrown. */
   signal?: AbortSignal;
+  /**
+   * This call's retry time, in ms (overrides `retry.maxElapsedMs`): see
+   * {@link RtaRetryOptions.maxElapsedMs}.
+   */
+  maxRetryElapsedMs?: number;
 }
 
 /** Options of `sendSnapshot`. */
 export interface RtaSnapshotOptions extends RtaSendOptions {
   /**
-   * Legacy mode only: the `SnapshotId` put on each state and closed afterwards. Must contain a
-   * character other than white space (`InvalidSendOptionsError` otherwise, before anything is sent).
+   * `snapshot-id` servers only: the `SnapshotId` put on each chunk and closed afterwards. The
+   * server reads it as a date-time, so it must be one (`InvalidSendOptionsError` otherwise,
+   * before anything is sent).
    * @default the current time as an ISO-8601 string
    */
   snapshotId?: string;
@@ -166,10 +183,21 @@ export interface RtaSendReport {
   /** States in accepted requests. */
   statesSent: number;
   /**
-   * Batches the server rejected with 400 (not fatal, not retried): `sendStates` only; plus, in
-   * legacy mode (`sendStates` and `sendSnapshot`), one entry with `resentWithout: true` per
-   * "No person found for UserCode X" answer, naming the users whose states were left out before
-   * the rest was sent again.
+   * User codes the server has no person for ("No person found for UserCode X", answered by
+   * synchronous and older servers), in the order met. Their states were set aside and the rest
+   * was delivered. Current servers never name them (they drop such states later, answering
+   * 200), so this stays empty there: see docs/teleopti-rta.md#what-the-client-cannot-detect.
+   */
+  rejectedUsers: readonly string[];
+  /**
+   * States left out because a later state of the same user (user codes compared
+   * case-insensitively, as the server does) was in the same call: each user is sent once.
+   */
+  superseded: number;
+  /**
+   * Batches the server rejected (400 or a content 500; not fatal, not retried): `sendStates`
+   * only; plus one entry with `resentWithout: true` per "No person found for UserCode X" answer,
+   * naming the users whose states were set aside before the rest was sent again.
    */
   rejected: RejectedBatchError[];
   /** Wall time of the call, in ms. */
@@ -192,9 +220,9 @@ export interface RtaClientCounters {
   timeouts: number;
   /** Attempts that failed in transport (connection refused/reset, DNS, …). */
   networkErrors: number;
-  /** Requests answered with a non-fatal 400 (legacy: including those sent again without unknown users). */
+  /** Requests answered with a non-fatal 400 (including those sent again without unknown users). */
   rejectedBatches: number;
-  /** States not delivered because of a non-fatal 400 (legacy: only the left-out users' states). */
+  /** States not delivered because of a non-fatal rejection (unknown users' states included). */
   rejectedStates: number;
   /** Snapshots completed. */
   snapshots: number;

@@ -1,16 +1,15 @@
 /** The RTA wire format: request bodies, server messages, state checks. */
+import { MAX_STATE_CODE_LENGTH } from '@connect-wfm/core';
 import { z } from 'zod';
 import { isError } from './error-like.js';
 import { InvalidStateError } from './errors.js';
 import type { RtaState } from './types.js';
 
-/** A user code (or legacy snapshot id) must contain a character other than white space. */
+/** A user code must contain a character other than white space. */
 const NOT_BLANK = /\S/;
 
-/** Longest state code the server accepts. */
-export const MAX_STATE_CODE_LENGTH = 300;
-/** Most states per batch on older servers. */
-export const LEGACY_MAX_BATCH_SIZE = 50;
+/** Most bytes of a reply body the client reads (enough for any error message). */
+export const MAX_REPLY_BYTES = 64 * 1024;
 
 /**
  * The constant start of every batch body of one client, up to and including `"States":[`.
@@ -27,41 +26,55 @@ export function batchPrefix(
 }
 
 /**
- * Serializes `states[start..end)` into a batch body. `snapshotId` (legacy) is added to each state.
+ * The start of a snapshot chunk for `snapshot-id` servers: a top-level `SnapshotId` (the only
+ * place those servers read it) and no `IsSnapshot`.
  *
  * @example
- * serializeBatch(batchPrefix('k', '1', false), states, 0, states.length);
+ * snapshotIdPrefix('key', '1', '2024-05-01T08:00:00.000Z'); // '{"AuthenticationKey":"key","SourceId":"1","SnapshotId":"2024-…","States":['
  */
-export function serializeBatch(
-  prefix: string,
-  states: readonly RtaState[],
-  start: number,
-  end: number,
-  snapshotId?: string,
+export function snapshotIdPrefix(
+  authenticationKey: string,
+  sourceId: string,
+  snapshotId: string,
 ): string {
+  return `{"AuthenticationKey":${JSON.stringify(authenticationKey)},"SourceId":${JSON.stringify(sourceId)},"SnapshotId":${JSON.stringify(snapshotId)},"States":[`;
+}
+
+/**
+ * Serializes `states` into a batch body after `prefix`.
+ *
+ * @example
+ * serializeBatch(batchPrefix('k', '1', false), states);
+ */
+export function serializeBatch(prefix: string, states: readonly RtaState[]): string {
   // One JSON.stringify over plain objects is faster than per-field stringify and concatenation.
-  const wire: WireState[] = new Array(end - start);
-  for (let i = start; i < end; i++) {
-    const s = states[i] as RtaState;
-    wire[i - start] =
-      snapshotId === undefined
-        ? { UserCode: s.userCode, StateCode: s.stateCode, StateDescription: s.stateDescription }
-        : {
-            UserCode: s.userCode,
-            StateCode: s.stateCode,
-            StateDescription: s.stateDescription,
-            SnapshotId: snapshotId,
-          };
-  }
+  const wire = states.map((s) => ({
+    UserCode: s.userCode,
+    StateCode: s.stateCode,
+    StateDescription: s.stateDescription,
+  }));
   // `prefix` ends with `[`; the array's own `[` is dropped.
   return `${prefix}${JSON.stringify(wire).slice(1)}}`;
 }
 
-interface WireState {
-  UserCode: string;
-  StateCode: string;
-  StateDescription: string;
-  SnapshotId?: string;
+/**
+ * Keeps one state per user: the last one, user codes compared case-insensitively (the server
+ * matches them so). The order is that of each kept state.
+ *
+ * @example
+ * lastPerUser([a1, b1, A2]); // { states: [b1, A2], superseded: 1 }
+ */
+export function lastPerUser(states: readonly RtaState[]): {
+  states: RtaState[];
+  superseded: number;
+} {
+  const last = new Map<string, number>();
+  for (let i = 0; i < states.length; i++) {
+    last.set((states[i] as RtaState).userCode.toLowerCase(), i);
+  }
+  if (last.size === states.length) return { states: [...states], superseded: 0 };
+  const kept = states.filter((s, i) => last.get(s.userCode.toLowerCase()) === i);
+  return { states: kept, superseded: states.length - kept.length };
 }
 
 /**
@@ -145,62 +158,92 @@ export function serverMessage(
 }
 
 /**
- * Legacy servers reject a whole batch with 400 `No person found for UserCode X, SourceId S` when
- * one of its user codes has no person. Returns the user codes of `states` that such a message
- * names (each once, in batch order), or `[]` when the message is another one or names nobody in
- * the batch. A user code counts as named when it stands after `UserCode` as a whole word: bounded
- * by the start, white space, a quote, `,` `;` `:` or parentheses (a final `.` too); the
- * `, SourceId …` tail is ignored so that a user code such as `1` does not match the source id.
+ * Every user code a "No person found" message names, as the server wrote it. The forms are
+ * `No person found for UserCode X, DataSourceId N, SourceId S` (current code base),
+ * `No person found for UserCode X, SourceId S` and `No person found for SourceId S and UserCode X`
+ * (older ones); several may be joined in one message. The user code is taken whole up to the
+ * fixed tail, so a user code equal to N or S is not misread.
  *
  * @example
- * usersNamedNotFound('No person found for UserCode ghost, SourceId 1', states); // ['ghost']
+ * namedNotFound('No person found for UserCode 7, DataSourceId 7, SourceId 1'); // ['7']
  */
-export function usersNamedNotFound(message: string, states: readonly RtaState[]): string[] {
-  const at = NO_PERSON.exec(message);
-  if (at === null) return [];
-  const tail = message.slice(at.index + at[0].length).replace(SOURCE_TAIL, '');
+export function namedNotFound(message: string): string[] {
   const named: string[] = [];
-  const seen = new Set<string>();
-  for (const state of states) {
-    const code = state.userCode;
-    if (seen.has(code)) continue;
-    seen.add(code);
-    if (standsAlone(tail, code)) named.push(code);
+  for (const part of message.split(NO_PERSON_SPLIT).slice(1)) {
+    const text = part.trim();
+    const m = WITH_DATA_SOURCE.exec(text) ?? WITH_SOURCE.exec(text) ?? SOURCE_FIRST.exec(text);
+    const code = m?.[1];
+    if (code !== undefined && code !== '') named.push(code);
   }
   return named;
 }
 
-const NO_PERSON = /No person found for UserCodes?\b/i;
-const SOURCE_TAIL = /[\s,;(]*\bSourceId\b[\s\S]*$/i;
-const BOUNDARY = new Set([' ', '\t', '\n', '\r', '"', "'", ',', ';', ':', '(', ')', '[', ']']);
-
-function standsAlone(text: string, word: string): boolean {
-  if (word === '') return false;
-  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
-    const before = i === 0 ? ' ' : (text[i - 1] as string);
-    const end = i + word.length;
-    const after = end >= text.length ? ' ' : (text[end] as string);
-    const afterDot =
-      after === '.' && (end + 1 >= text.length || /\s/.test(text[end + 1] as string));
-    if (BOUNDARY.has(before) && (BOUNDARY.has(after) || afterDot)) return true;
-  }
-  return false;
-}
-
-/** What a 400 answer means. */
-export type BadRequestKind = 'invalid-key' | 'unknown-source' | 'rejected';
+const NO_PERSON_SPLIT = /No person found for /i;
+const WITH_DATA_SOURCE = /^UserCode (.+?), DataSourceId -?\d+, SourceId [\s\S]*$/;
+const WITH_SOURCE = /^UserCode (.+?), SourceId [\s\S]*$/;
+const SOURCE_FIRST = /^SourceId [\s\S]*? and UserCode (.+?)\.?\s*$/;
 
 /**
- * Classifies a 400 message: invalid authentication key, missing/unknown source, or anything else.
+ * The user codes of `states` that a "No person found" message names (compared
+ * case-insensitively, each once, in batch order); `[]` when it names nobody in the batch.
  *
  * @example
- * classifyBadRequest('Source id "9" not found'); // 'unknown-source'
+ * usersNamedNotFound('No person found for UserCode ghost, DataSourceId 3, SourceId 1', states); // ['ghost']
  */
-export function classifyBadRequest(message: string): BadRequestKind {
-  if (/authentication\s*key/i.test(message)) return 'invalid-key';
-  if (/source\s*id\b.*\b(required|not found|invalid)/i.test(message)) return 'unknown-source';
-  if (/\bsource\b.*\bnot (found|valid)/i.test(message)) return 'unknown-source';
-  return 'rejected';
+export function usersNamedNotFound(message: string, states: readonly RtaState[]): string[] {
+  const named = new Set(namedNotFound(message).map((c) => c.toLowerCase()));
+  if (named.size === 0) return [];
+  const found: string[] = [];
+  const seen = new Set<string>();
+  for (const state of states) {
+    const key = state.userCode.toLowerCase();
+    if (!named.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    found.push(state.userCode);
+  }
+  return found;
+}
+
+/** What an error answer means. */
+export type AnswerKind =
+  | 'invalid-key'
+  | 'unknown-source'
+  | 'no-logged-out-group'
+  | 'content'
+  | 'other';
+
+/** The server's bad-key messages (InvalidAuthenticationKeyException, LegacyAuthenticationKeyException). */
+const INVALID_KEY = [
+  /^You supplied an invalid authentication key\b/i,
+  /^Using the default authentication key with more than one tenant is not allowed/i,
+];
+const UNKNOWN_SOURCE = [
+  /^Source id is required\b/i,
+  /^Source id ".*" not found\b/i,
+  /^Source id not found\b/i,
+];
+/** 500s about the request's content, which the same request gets again and again. */
+const CONTENT = [
+  /^State code is required\b/i,
+  /can not exceed \d+ characters/i,
+  /^Sequence contains more than one matching element/i,
+  /^Object reference not set to an instance of an object/i,
+];
+
+/**
+ * Classifies the message of an error answer by the server's own wording: a 400 that merely
+ * mentions "AuthenticationKey" is not a bad-key answer.
+ *
+ * @example
+ * classifyAnswer('Source id "9" not found'); // 'unknown-source'
+ */
+export function classifyAnswer(message: string): AnswerKind {
+  const text = message.trim();
+  if (INVALID_KEY.some((r) => r.test(text))) return 'invalid-key';
+  if (UNKNOWN_SOURCE.some((r) => r.test(text))) return 'unknown-source';
+  if (/^No Logged out StateGroup found/i.test(text)) return 'no-logged-out-group';
+  if (CONTENT.some((r) => r.test(text))) return 'content';
+  return 'other';
 }
 
 const TLS_CODES = new Set([

@@ -63,7 +63,11 @@ describe('typed errors and secrecy of the authentication key', () => {
   }
 
   beforeAll(async () => {
-    rta = await startRtaReceiver({ authenticationKey: 'the-right-key', sourceIds: ['1'] });
+    rta = await startRtaReceiver({
+      authenticationKey: 'the-right-key',
+      sourceIds: ['1'],
+      mode: 'synchronous',
+    });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));

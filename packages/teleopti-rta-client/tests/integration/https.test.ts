@@ -139,4 +139,64 @@ describe('HTTPS with a custom CA', () => {
     expect((withoutCa as TlsCertificateError).report?.requests).toBe(1);
     expect(rta.requests.length).toBe(before);
   });
+
+  it('keeps verifying certificates while NODE_TLS_REJECT_UNAUTHORIZED=0 is set: a self-signed server never gets the key', async () => {
+    const selfSigned = mkdtempSync(join(tmpdir(), 'rta-client-self-'));
+    openssl(selfSigned, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'self.key',
+      '-out',
+      'self.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    const rogue = await startRtaReceiver({
+      authenticationKey: KEY,
+      tls: {
+        key: readFileSync(join(selfSigned, 'self.key')),
+        cert: readFileSync(join(selfSigned, 'self.crt')),
+      },
+    });
+    const saved = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    const warnings: string[] = [];
+    try {
+      const c = new TeleoptiRtaClient({
+        baseUrl: rogue.url,
+        authenticationKey: KEY,
+        sourceId: '1',
+        retry: { maxAttempts: 1 },
+        logger: {
+          debug: () => {},
+          info: () => {},
+          warn: (m) => warnings.push(m),
+          error: () => {},
+        },
+      });
+      clients.push(c);
+
+      const err = await c.sendStates(agents(1)).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(TlsCertificateError);
+      expect(err).toMatchObject({ fatal: true, retryable: false });
+      expect(rogue.requests).toHaveLength(0);
+      expect(warnings.some((w) => w.includes('NODE_TLS_REJECT_UNAUTHORIZED=0'))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = saved;
+      await rogue.stop();
+      rmSync(selfSigned, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { type RtaReceiver, startRtaReceiver } from '@connect-wfm/testkit';
 import {
-  RejectedBatchError,
+  type RejectedBatchError,
   RetriesExhaustedError,
   RtaAbortedError,
   type RtaRetryEvent,
@@ -199,11 +199,11 @@ describe('sendStates against the testkit RTA receiver', () => {
     expect(c.counters()).toMatchObject({ requests: 3, networkErrors: 3, retries: 2 });
   });
 
-  it('reports a batch rejected with 400 "No person found" and still delivers the other chunks', async () => {
+  it('synchronous server: sets an unknown user aside, sends its chunk again without it, and delivers every other chunk', async () => {
     const strict = await startRtaReceiver({
       authenticationKey: 'k',
+      mode: 'synchronous',
       knownUsers: agents(4).map((s) => s.userCode),
-      rejectUnknownUsers: true,
     });
     const logger = recordingLogger();
     const c = new TeleoptiRtaClient({
@@ -222,36 +222,41 @@ describe('sendStates against the testkit RTA receiver', () => {
     try {
       const report = await c.sendStates(states);
 
+      expect(report.rejectedUsers).toEqual(['ghost']);
       expect(report.rejected).toHaveLength(1);
       const rejected = report.rejected[0] as RejectedBatchError;
-      expect(rejected).toBeInstanceOf(RejectedBatchError);
-      expect(rejected.fatal).toBe(false);
-      expect(rejected.userCodes).toEqual(['ghost', 'agent.00002']);
-      expect(rejected.serverMessage).toBe('No person found for UserCode ghost, SourceId 1');
-      expect(rejected.message).toContain('ghost');
-      expect(report.statesSent).toBe(3);
-      expect(strict.stateOf('agent.00003')?.stateCode).toBe('Available');
-      expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 2 });
+      expect(rejected).toMatchObject({ resentWithout: true, userCodes: ['ghost'], fatal: false });
+      expect(rejected.serverMessage).toBe(
+        'No person found for UserCode ghost, DataSourceId 1, SourceId 1',
+      );
+      expect(report.statesSent).toBe(4);
+      expect(strict.requests.map((r) => `${r.stateCount}:${r.status}`)).toEqual([
+        '2:200',
+        '2:400',
+        '1:200',
+        '1:200',
+      ]);
+      expect(Object.fromEntries(strict.finalView())).toEqual(
+        Object.fromEntries(agents(4).map((s) => [s.userCode, 'Available'])),
+      );
+      expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 1 });
       expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('ghost'))).toBe(true);
     } finally {
       await strict.stop();
     }
   });
 
-  it('legacy: sends a chunk again without a user the server has no person for, delivering the rest', async () => {
+  it('snapshot-id server: sets an unknown user aside the same way', async () => {
     const strict = await startRtaReceiver({
       authenticationKey: 'k',
       legacy: true,
       knownUsers: agents(100).map((s) => s.userCode),
-      rejectUnknownUsers: true,
     });
-    const logger = recordingLogger();
     const c = new TeleoptiRtaClient({
       baseUrl: strict.url,
       authenticationKey: 'k',
       sourceId: '1',
       legacy: true,
-      logger,
     });
     clients.push(c);
     const states = [
@@ -262,22 +267,13 @@ describe('sendStates against the testkit RTA receiver', () => {
     try {
       const report = await c.sendStates(states);
 
-      expect(report.rejected).toHaveLength(1);
-      const rejected = report.rejected[0] as RejectedBatchError;
-      expect(rejected).toMatchObject({ resentWithout: true, userCodes: ['ghost'], fatal: false });
-      expect(rejected.message).toContain('sent again');
+      expect(report.rejectedUsers).toEqual(['ghost']);
       expect(report.statesSent).toBe(100);
-      expect(strict.receivedStates().map((s) => s.userCode)).toEqual(
-        agents(100).map((s) => s.userCode),
-      );
       expect(strict.requests.map((r) => `${r.stateCount}:${r.status}`)).toEqual([
-        '50:200',
-        '50:400',
-        '49:200',
-        '1:200',
+        '101:400',
+        '100:200',
       ]);
-      expect(c.counters()).toMatchObject({ rejectedBatches: 1, rejectedStates: 1 });
-      expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('ghost'))).toBe(true);
+      expect(strict.finalView().size).toBe(100);
     } finally {
       await strict.stop();
     }

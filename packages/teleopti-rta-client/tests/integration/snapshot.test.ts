@@ -65,8 +65,19 @@ describe('sendSnapshot (current API)', () => {
     expect(rta.batches[0]?.states).toHaveLength(500);
   });
 
-  it('throws RejectedBatchError when the snapshot is rejected with a non-fatal 400', async () => {
-    rta.failNext(1, 400, 'No person found for UserCode agent.00001, SourceId 1');
+  it('sets aside a user the server has no person for and sends the snapshot again without it', async () => {
+    rta.failNext(1, 400, 'No person found for UserCode agent.00001, DataSourceId 1, SourceId 1');
+
+    const report = await client.sendSnapshot(agents(3));
+
+    expect(report.rejectedUsers).toEqual(['agent.00001']);
+    expect(rta.batches).toHaveLength(1);
+    expect(rta.batches[0]?.isSnapshot).toBe(true);
+    expect(rta.batches[0]?.states.map((s) => s.userCode)).toEqual(['agent.00000', 'agent.00002']);
+  });
+
+  it('throws RejectedBatchError when the snapshot is rejected with a 400 that names none of its users', async () => {
+    rta.failNext(1, 400, 'No person found for UserCode someone.else, DataSourceId 1, SourceId 1');
 
     const err = await client.sendSnapshot(agents(2)).catch((e: unknown) => e);
 
@@ -76,7 +87,7 @@ describe('sendSnapshot (current API)', () => {
   });
 });
 
-describe('legacy mode', () => {
+describe('snapshot-id generation (legacy: true)', () => {
   let rta: RtaReceiver;
   const clients: TeleoptiRtaClient[] = [];
 
@@ -104,15 +115,15 @@ describe('legacy mode', () => {
     rta.reset();
   });
 
-  it('sends ordinary states in batches of at most 50 even with a larger chunkSize', async () => {
+  it('has no 50-state limit (that belongs to the array generation): chunkSize governs', async () => {
     const report = await legacyClient({ chunkSize: 1000 }).sendStates(agents(120));
 
-    expect(rta.batches.map((b) => b.states.length)).toEqual([50, 50, 20]);
+    expect(rta.batches.map((b) => b.states.length)).toEqual([120]);
     expect(report.statesSent).toBe(120);
   });
 
-  it('sends a snapshot in chunks of ≤ 50 with a SnapshotId, closes it last, and absent agents are logged out', async () => {
-    const c = legacyClient();
+  it('sends a snapshot in chunks with one top-level SnapshotId, closes it last (204), and absent agents are logged out', async () => {
+    const c = legacyClient({ chunkSize: 50 });
     await c.sendStates(agents(130, 'Available'));
     const snapshot = agents(110, 'Break');
 
@@ -152,20 +163,20 @@ describe('legacy mode', () => {
   it('retries a flooded chunk and closes only after every chunk was accepted', async () => {
     rta.flood(2);
 
-    await legacyClient().sendSnapshot(agents(60));
+    await legacyClient({ chunkSize: 50 }).sendSnapshot(agents(60));
 
     expect(rta.requests.map((r) => `${r.path}:${r.status}`)).toEqual([
       '/Rta/State/Batch:500',
       '/Rta/State/Batch:500',
       '/Rta/State/Batch:200',
       '/Rta/State/Batch:200',
-      '/Rta/State/CloseSnapshot:200',
+      '/Rta/State/CloseSnapshot:204',
     ]);
   });
 
   it('never closes a snapshot when a chunk is rejected with a 400 that names no user of it', async () => {
     const c = legacyClient();
-    rta.failNext(1, 400, 'No person found for UserCode someone.else, SourceId 1');
+    rta.failNext(1, 400, 'No person found for UserCode someone.else, DataSourceId 1, SourceId 1');
 
     const err = await c.sendSnapshot(agents(60)).catch((e: unknown) => e);
 
@@ -175,10 +186,10 @@ describe('legacy mode', () => {
     expect(rta.requests.map((r) => r.status)).toEqual([400]);
   });
 
-  it('rejects a blank snapshotId before anything is sent', async () => {
+  it('rejects a snapshotId that is not a date-time before anything is sent', async () => {
     const c = legacyClient();
 
-    for (const snapshotId of ['', '   ']) {
+    for (const snapshotId of ['', '   ', 'snap-1']) {
       const err = await c.sendSnapshot(agents(120), { snapshotId }).catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(InvalidSendOptionsError);
@@ -201,6 +212,7 @@ describe('legacy mode', () => {
       authenticationKey: KEY,
       sourceId: '1',
       legacy: true,
+      chunkSize: 50,
       retry: FAST_RETRY,
     });
     clients.push(c);
@@ -211,16 +223,16 @@ describe('legacy mode', () => {
         { userCode: 'agent.newhire', stateCode: 'Break', stateDescription: 'Break' },
       ].sort((a, b) => (a.userCode < b.userCode ? -1 : 1));
 
-      const report = await c.sendSnapshot(snapshot, { snapshotId: 'snap-unknown-user' });
+      const report = await c.sendSnapshot(snapshot, { snapshotId: '2024-05-01T08:00:00Z' });
 
       expect(report.rejected).toHaveLength(1);
       expect(report.rejected[0]).toMatchObject({
         resentWithout: true,
         userCodes: ['agent.newhire'],
-        serverMessage: 'No person found for UserCode agent.newhire, SourceId 1',
+        serverMessage: 'No person found for UserCode agent.newhire, DataSourceId 1, SourceId 1',
       });
+      expect(report.rejectedUsers).toEqual(['agent.newhire']);
       expect(report.statesSent).toBe(120);
-      expect(strict.receivedStates()).toHaveLength(121 + 120);
       expect(strict.stateOf('agent.newhire')).toBeUndefined();
       expect(strict.closedSnapshots).toHaveLength(1);
       expect(strict.closedSnapshots[0]?.loggedOut).toEqual(['agent.00120']);
@@ -269,13 +281,17 @@ describe('legacy mode', () => {
         '2:200',
         '2:400',
         '1:400',
-        '0:200',
+        '0:204',
       ]);
       expect(strict.closedSnapshots).toHaveLength(1);
 
       // A server that names a user already left out: the chunk is given up, as before.
       strict.reset();
-      strict.failNext(2, 400, 'No person found for UserCode agent.00001, SourceId 1');
+      strict.failNext(
+        2,
+        400,
+        'No person found for UserCode agent.00001, DataSourceId 1, SourceId 1',
+      );
       const err = await c.sendSnapshot(agents(2)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RejectedBatchError);
       expect((err as RejectedBatchError).userCodes).toEqual(['agent.00000']);

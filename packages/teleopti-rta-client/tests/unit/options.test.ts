@@ -9,13 +9,14 @@ describe('client options', () => {
 
     expect(resolved).toMatchObject({
       chunkSize: 1000,
-      legacy: false,
+      generation: 'current',
       timeoutMs: 30_000,
       retry: {
-        initialDelayMs: 250,
-        maxDelayMs: 30_000,
-        multiplier: 2,
+        baseMs: 200,
+        maxMs: 5000,
+        jitter: 'equal',
         maxAttempts: Number.POSITIVE_INFINITY,
+        maxElapsedMs: Number.POSITIVE_INFINITY,
       },
     });
     expect(resolved.ca).toBeUndefined();
@@ -42,7 +43,7 @@ describe('client options', () => {
         sourceId: '',
         chunkSize: 0,
         timeoutMs: -1,
-        retry: { multiplier: 0.5 },
+        retry: { multiplier: 2 },
         ...({ extra: 'key-0x5ec' } as object),
       } as never);
 
@@ -55,15 +56,15 @@ describe('client options', () => {
 
     expect(err).toBeInstanceOf(RtaClientConfigError);
     const problems = (err as RtaClientConfigError).problems;
-    expect(problems.map((p) => p.split(':')[0])).toEqual(
+    expect(problems.map((p) => p.path)).toEqual(
       expect.arrayContaining([
         'baseUrl',
         'authenticationKey',
         'sourceId',
         'chunkSize',
         'timeoutMs',
-        'retry.multiplier',
-        'options',
+        'retry',
+        '',
       ]),
     );
     expect((err as RtaClientConfigError).fatal).toBe(true);
@@ -77,7 +78,7 @@ describe('client options', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(RtaClientConfigError);
         expect(String(e)).not.toContain('Pr0xyPass');
-        return (e as RtaClientConfigError).problems;
+        return (e as RtaClientConfigError).problems.map((p) => `${p.path}: ${p.message}`);
       }
       return [];
     };
@@ -97,9 +98,12 @@ describe('client options', () => {
     ).toEqual(['timeoutMs', 'retry.maxDelayMs']);
     expect(
       problems({ baseUrl: 'http://127.0.0.1:1', retry: { initialDelayMs: 500, maxDelayMs: 100 } }),
-    ).toEqual(['retry.maxDelayMs: maxDelayMs must not be below initialDelayMs (default 250)']);
+    ).toHaveLength(1);
+    expect(problems({ baseUrl: 'http://127.0.0.1:1', retry: { baseMs: 500, maxMs: 100 } })).toEqual(
+      ['retry.maxMs: maxMs (maxDelayMs) must not be below baseMs (initialDelayMs; default 200)'],
+    );
     expect(problems({ baseUrl: 'http://127.0.0.1:1', retry: { maxDelayMs: 100 } })).toEqual([
-      'retry.maxDelayMs: maxDelayMs must not be below initialDelayMs (default 250)',
+      'retry.maxMs: maxMs (maxDelayMs) must not be below baseMs (initialDelayMs; default 200)',
     ]);
   });
 

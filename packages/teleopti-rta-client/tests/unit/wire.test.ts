@@ -3,9 +3,12 @@ import { InvalidStateError, type RtaState } from '../../src/index.js';
 import {
   assertSendable,
   batchPrefix,
-  classifyBadRequest,
+  classifyAnswer,
+  lastPerUser,
+  namedNotFound,
   serializeBatch,
   serverMessage,
+  snapshotIdPrefix,
   usersNamedNotFound,
 } from '../../src/wire.js';
 
@@ -16,33 +19,24 @@ const stateArb = fc.record({
 });
 
 describe('batch body', () => {
-  it('is the JSON the API expects for any strings, in any slice', () => {
+  it('is the JSON the API expects for any strings', () => {
     fc.assert(
       fc.property(
         fc.string(),
         fc.string(),
         fc.boolean(),
         fc.array(stateArb, { maxLength: 30 }),
-        fc.nat(),
-        fc.nat(),
-        fc.option(fc.string(), { nil: undefined }),
-        (key, source, isSnapshot, states, a, b, snapshotId) => {
-          const start = states.length === 0 ? 0 : a % states.length;
-          const end = start + (states.length === 0 ? 0 : b % (states.length - start + 1));
-
-          const body = JSON.parse(
-            serializeBatch(batchPrefix(key, source, isSnapshot), states, start, end, snapshotId),
-          );
+        (key, source, isSnapshot, states) => {
+          const body = JSON.parse(serializeBatch(batchPrefix(key, source, isSnapshot), states));
 
           expect(body).toEqual({
             AuthenticationKey: key,
             SourceId: source,
             IsSnapshot: isSnapshot,
-            States: states.slice(start, end).map((s) => ({
+            States: states.map((s) => ({
               UserCode: s.userCode,
               StateCode: s.stateCode,
               StateDescription: s.stateDescription,
-              ...(snapshotId === undefined ? {} : { SnapshotId: snapshotId }),
             })),
           });
         },
@@ -50,18 +44,40 @@ describe('batch body', () => {
     );
   });
 
-  it('puts the legacy SnapshotId on every state', () => {
+  it('puts the snapshot-id generation SnapshotId once, at the top level, and no state carries one', () => {
     const states: RtaState[] = [
       { userCode: 'a', stateCode: 'A', stateDescription: 'A' },
       { userCode: 'b', stateCode: 'B', stateDescription: 'B' },
     ];
 
-    const body = JSON.parse(serializeBatch(batchPrefix('k', '1', false), states, 0, 2, 'snap-1'));
+    const body = JSON.parse(
+      serializeBatch(snapshotIdPrefix('k', '1', '2024-05-01T08:00:00.000Z'), states),
+    );
 
-    expect(body.States.map((s: { SnapshotId: string }) => s.SnapshotId)).toEqual([
-      'snap-1',
-      'snap-1',
+    expect(body.SnapshotId).toBe('2024-05-01T08:00:00.000Z');
+    expect(body.IsSnapshot).toBeUndefined();
+    expect(body.States.every((s: object) => !('SnapshotId' in s))).toBe(true);
+  });
+});
+
+describe('one state per user', () => {
+  it('keeps the last state of each user, user codes compared case-insensitively', () => {
+    const s = (userCode: string, stateCode: string): RtaState => ({
+      userCode,
+      stateCode,
+      stateDescription: stateCode,
+    });
+
+    const { states, superseded } = lastPerUser([
+      s('a', '1'),
+      s('b', '1'),
+      s('A', '2'),
+      s('c', '1'),
+      s('b', '3'),
     ]);
+
+    expect(states.map((x) => `${x.userCode}=${x.stateCode}`)).toEqual(['A=2', 'c=1', 'b=3']);
+    expect(superseded).toBe(2);
   });
 });
 
@@ -115,15 +131,29 @@ describe('user codes named by "No person found"', () => {
     codes.map((userCode) => ({ userCode, stateCode: 'A', stateDescription: 'A' }));
 
   it.each([
+    ['No person found for UserCode ghost, DataSourceId 3, SourceId 1', ['ghost']],
+    ['No person found for UserCode GHOST, DataSourceId 3, SourceId 1', ['ghost']],
     ['No person found for UserCode ghost, SourceId 1', ['ghost']],
-    ['No person found for UserCode "ghost".', ['ghost']],
-    ['No person found for UserCodes ghost, agent.b, SourceId 1', ['agent.b', 'ghost']],
-    ['No person found for UserCode agent.b.c, SourceId 1', []],
-    ['No person found for UserCode someone.else, SourceId 1', []],
+    ['No person found for SourceId 1 and UserCode ghost', ['ghost']],
+    // A user code equal to the DataSourceId or the SourceId is not read from the tail.
+    ['No person found for UserCode ghost, DataSourceId 1, SourceId 1', ['ghost']],
+    ['No person found for UserCode 1, DataSourceId 1, SourceId 1', ['1']],
+    [
+      'No person found for UserCode ghost, DataSourceId 3, SourceId 1\nNo person found for UserCode agent.b, DataSourceId 3, SourceId 1',
+      ['agent.b', 'ghost'],
+    ],
+    ['No person found for UserCode agent.b.c, DataSourceId 3, SourceId 1', []],
+    ['No person found for UserCode someone.else, DataSourceId 3, SourceId 1', []],
     ['Source id "1" not found: agent.b', []],
   ])('reads %j as naming %j of the batch', (message, expected) => {
     const named = usersNamedNotFound(message, states('agent.a', 'agent.b', 'ghost', '1', 'ghost'));
     expect([...named].sort()).toEqual(expected);
+  });
+
+  it('takes a user code with commas and spaces whole', () => {
+    expect(
+      namedNotFound('No person found for UserCode Doe, John, DataSourceId 2, SourceId 1'),
+    ).toEqual(['Doe, John']);
   });
 });
 
@@ -153,9 +183,19 @@ describe('server messages', () => {
     ],
     ['Source id is required', 'unknown-source'],
     ['Source id "9" not found', 'unknown-source'],
-    ['No person found for UserCode a, DataSourceId 3, SourceId 1', 'rejected'],
-    ['The request is invalid: States must be an array', 'rejected'],
-  ])('classifies the 400 message %j as %s', (message, kind) => {
-    expect(classifyBadRequest(message)).toBe(kind);
+    [
+      'Using the default authentication key with more than one tenant is not allowed',
+      'invalid-key',
+    ],
+    ['No person found for UserCode a, DataSourceId 3, SourceId 1', 'other'],
+    // Merely naming the field is not the bad-key answer.
+    ['The AuthenticationKey field is required.', 'other'],
+    ['Invalid AuthenticationKey format in States[0]', 'other'],
+    ['No Logged out StateGroup found', 'no-logged-out-group'],
+    ['State code is required', 'content'],
+    ['Sequence contains more than one matching element', 'content'],
+    ['State queue is flooded with 120 batches', 'other'],
+  ])('classifies the message %j as %s', (message, kind) => {
+    expect(classifyAnswer(message)).toBe(kind);
   });
 });
