@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import {
+  open,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { emptyShards, type ScopeState, StateCheckpointStore } from './core.js';
+import { emptyShards, type ScopeState, SHARD_ID_PATTERN, StateCheckpointStore } from './core.js';
 import {
   BackendError,
   CheckpointStoreError,
@@ -27,7 +36,9 @@ const sequenceNumber = z
   .regex(/^(0|[1-9][0-9]{0,128})$/)
   .nullable();
 const checkpointEntry = z.strictObject({
-  shardId: z.string(),
+  shardId: z.string().regex(SHARD_ID_PATTERN, {
+    message: 'not a Kinesis shard id (1–128 characters of [a-zA-Z0-9_.-])',
+  }),
   sequenceNumber,
   shardEnd: z.boolean(),
   updatedAt: isoDate,
@@ -96,8 +107,14 @@ function isErrno(err: unknown, code: string): boolean {
  * await store.close();
  */
 export class FileCheckpointStore extends StateCheckpointStore {
-  /** Absolute path of the JSON file. */
+  /** Absolute path of the JSON file, as given. */
   readonly path: string;
+  /**
+   * The file's real path (symbolic links resolved, once, at first use): the file that is read,
+   * locked (`<realPath>.lock`) and replaced, so a link at `path` stays a link and every
+   * spelling of one file shares one lock. See docs/kinesis-reader.md#checkpoint-files.
+   */
+  #realPath: Promise<string> | undefined;
   readonly #lockTimeoutMs: number;
   readonly #fsync: boolean;
   #cleanedOrphans = false;
@@ -120,39 +137,53 @@ export class FileCheckpointStore extends StateCheckpointStore {
     this.#fsync = options.fsync ?? true;
   }
 
+  /** Resolves {@link FileCheckpointStore.path} to the real file once (retried after a failure). */
+  #real(): Promise<string> {
+    this.#realPath ??= this.#io('resolve the checkpoint file path', () =>
+      resolveRealPath(this.path),
+    ).catch((err: unknown) => {
+      this.#realPath = undefined;
+      throw err;
+    });
+    return this.#realPath;
+  }
+
   protected async readState(): Promise<ScopeState> {
-    return toScopeState(findScope(await this.#readDocument(), this.application, this.stream));
+    const real = await this.#real();
+    return toScopeState(findScope(await this.#readDocument(real), this.application, this.stream));
   }
 
   protected async transact<T>(
     fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
   ): Promise<T> {
-    const previous = pathQueues.get(this.path) ?? Promise.resolve();
+    const real = await this.#real();
+    const previous = pathQueues.get(real) ?? Promise.resolve();
     const run = previous.then(
-      () => this.#transactLocked(fn),
-      () => this.#transactLocked(fn),
+      () => this.#transactLocked(real, fn),
+      () => this.#transactLocked(real, fn),
     );
     const tail = run.catch(() => undefined);
-    pathQueues.set(this.path, tail);
+    pathQueues.set(real, tail);
     try {
       return await run;
     } finally {
-      if (pathQueues.get(this.path) === tail) pathQueues.delete(this.path);
+      if (pathQueues.get(real) === tail) pathQueues.delete(real);
     }
   }
 
   async #transactLocked<T>(
+    real: string,
     fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
   ): Promise<T> {
     const lock = await this.#io('take the lock file', () =>
-      acquireFileLock(`${this.path}.lock`, this.#lockTimeoutMs, this.logger),
+      acquireFileLock(`${real}.lock`, this.#lockTimeoutMs, this.logger),
     );
     try {
       if (!this.#cleanedOrphans) {
         this.#cleanedOrphans = true;
-        await this.#removeOrphans();
+        await this.#removeOrphans(real);
       }
-      const doc = await this.#readDocument();
+      const doc = await this.#readDocument(real);
       const state = toScopeState(findScope(doc, this.application, this.stream));
       const { result, changed } = fn(state, this.clock());
       if (changed) {
@@ -166,7 +197,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
             : compareText(a.application, b.application),
         );
         const version = scopes.some((s) => s.committed !== undefined) ? FILE_VERSION : 1;
-        await this.#writeDocument({ format: FILE_FORMAT, version, scopes });
+        await this.#writeDocument(real, { format: FILE_FORMAT, version, scopes });
       }
       return result;
     } finally {
@@ -174,22 +205,27 @@ export class FileCheckpointStore extends StateCheckpointStore {
     }
   }
 
-  async #readDocument(): Promise<FileDocument> {
+  async #readDocument(real: string): Promise<FileDocument> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readFile(real, 'utf8');
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return { format: FILE_FORMAT, version: 1, scopes: [] };
-      throw new BackendError(`could not read the checkpoint file ${this.path}: ${errorText(err)}`, {
-        cause: err,
-      });
+      throw new BackendError(
+        `could not read the checkpoint file ${this.#label(real)}: ${errorText(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
+    // A byte order mark (an editor's, e.g. Notepad's) is accepted; the next write drops it.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (err) {
       throw new StoreCorruptError(
-        `the checkpoint file ${this.path} is not valid JSON (${text.length} bytes); it was not written by this store. Restore it from a backup or move it away to start without checkpoints.`,
+        `the checkpoint file ${this.#label(real)} is not valid JSON (${text.length} characters; ${jsonErrorWhere(err, text)}); it was not written by this store. Restore it from a backup or move it away to start without checkpoints.`,
         { cause: err },
       );
     }
@@ -200,36 +236,42 @@ export class FileCheckpointStore extends StateCheckpointStore {
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .join('; ');
       throw new StoreCorruptError(
-        `the checkpoint file ${this.path} does not have the layout of ${FILE_FORMAT} version ${FILE_VERSION} (${first}). Restore it from a backup, or upgrade @connect-wfm/checkpoint-store if a newer version wrote it.`,
+        `the checkpoint file ${this.#label(real)} does not have the layout of ${FILE_FORMAT} version ${FILE_VERSION} (${first}). Restore it from a backup, or upgrade @connect-wfm/checkpoint-store if a newer version wrote it.`,
         { cause: parsed.error },
       );
     }
     return parsed.data;
   }
 
-  async #writeDocument(doc: FileDocument): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  async #writeDocument(real: string, doc: FileDocument): Promise<void> {
+    const tmp = `${real}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     await this.#io('write the checkpoint file', async () => {
       try {
-        const fh = await open(tmp, 'w', 0o644);
+        // 'wx': never follow or reuse something planted at the temporary name
+        const fh = await open(tmp, 'wx', 0o644);
         try {
           await fh.writeFile(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
           if (this.#fsync) await fh.sync();
         } finally {
           await fh.close();
         }
-        await rename(tmp, this.path);
+        await rename(tmp, real);
       } catch (err) {
         await unlink(tmp).catch(() => undefined);
         throw err;
       }
-      if (this.#fsync) await syncDirectory(dirname(this.path));
+      if (this.#fsync) await syncDirectory(dirname(real));
     });
   }
 
-  async #removeOrphans(): Promise<void> {
-    const dir = dirname(this.path);
-    const prefix = `${basename(this.path)}.`;
+  /** The path for messages: the given one, and the real one when a link leads elsewhere. */
+  #label(real: string): string {
+    return real === this.path ? this.path : `${this.path} (real path ${real})`;
+  }
+
+  async #removeOrphans(real: string): Promise<void> {
+    const dir = dirname(real);
+    const prefix = `${basename(real)}.`;
     let names: string[];
     try {
       names = await readdir(dir);
@@ -267,6 +309,52 @@ export class FileCheckpointStore extends StateCheckpointStore {
   }
 
   protected async doClose(): Promise<void> {}
+}
+
+/** Symbolic links followed at most (as the kernel's ELOOP limit). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The real path of `path`: symbolic links resolved, including a dangling one (a link whose
+ * target does not exist yet resolves to that target, so the first write creates the target and
+ * keeps the link). The directory must exist.
+ */
+export async function resolveRealPath(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    try {
+      return await realpath(current);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    let target: string;
+    try {
+      target = await readlink(current);
+    } catch (err) {
+      // not a link (EINVAL) and not there (ENOENT): a file still to be created
+      if (isErrno(err, 'EINVAL') || isErrno(err, 'ENOENT')) {
+        return resolve(await realpath(dirname(current)), basename(current));
+      }
+      throw err;
+    }
+    current = resolve(dirname(current), target);
+  }
+  throw Object.assign(new Error(`too many symbolic links resolving ${path}`), { code: 'ELOOP' });
+}
+
+/** Where JSON.parse failed (`position N`, `line L column C`), without quoting the content. */
+function jsonErrorWhere(err: unknown, text: string): string {
+  const message = errorText(err);
+  const position = /position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) {
+    const before = text.slice(0, Number(position));
+    const line = before.split('\n').length;
+    const column = Number(position) - before.lastIndexOf('\n');
+    return `parse error at character ${position}, line ${line} column ${column}`;
+  }
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn !== null) return `parse error at line ${lineColumn[1]} column ${lineColumn[2]}`;
+  return text.trim().length === 0 ? 'the file is empty' : 'parse error';
 }
 
 async function syncDirectory(dir: string): Promise<void> {
