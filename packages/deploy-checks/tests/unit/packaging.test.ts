@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../../src/index.js';
-import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, DEPLOY, RTA_BUNDLE } from '../support.js';
+import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, DEPLOY, REPO, RTA_BUNDLE } from '../support.js';
 
 const DOCKERFILE = join(DEPLOY, 'docker', 'rta-service', 'Dockerfile');
 const UNIT = join(DEPLOY, 'systemd', 'connect-wfm-rta.service');
@@ -92,6 +93,70 @@ describe('deploy/docker/rta-service/Dockerfile', () => {
       .split('\n')
       .filter((l) => l.trim() !== '' && !l.startsWith('#'));
     expect(ignore).toEqual(['*', `!${RTA_BUNDLE}`]);
+  });
+});
+
+describe("the image's entrypoint is the app's production bundle", () => {
+  const BUILD_TIMEOUT_MS = 300_000;
+  let dir: string;
+  let bundle: string;
+
+  beforeAll(() => {
+    // `npm run build -w apps/rta-service` makes the bundle; build it when no test has yet
+    if (!existsSync(join(REPO, RTA_BUNDLE))) {
+      const run = spawnSync('npm', ['run', 'build', '-w', 'apps/rta-service'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        timeout: BUILD_TIMEOUT_MS,
+      });
+      if (run.status !== 0)
+        throw new Error(`the rta-service build failed: ${run.stdout}${run.stderr}`);
+    }
+    // alone in a directory, as in the image: no node_modules to fall back on
+    dir = mkdtempSync(join(tmpdir(), 'connect-wfm-image-'));
+    bundle = join(dir, 'connect-wfm-rta.mjs');
+    copyFileSync(join(REPO, RTA_BUNDLE), bundle);
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the file the app declares as its bin and its build writes', () => {
+    const pkg = JSON.parse(
+      readFileSync(join(REPO, 'apps', 'rta-service', 'package.json'), 'utf8'),
+    ) as {
+      bin?: Record<string, string>;
+    };
+    expect(join('apps/rta-service', pkg.bin?.['connect-wfm-rta'] ?? '')).toBe(RTA_BUNDLE);
+    expect(readFileSync(join(REPO, 'apps', 'rta-service', 'build.mjs'), 'utf8')).toContain(
+      "'connect-wfm-rta.mjs'",
+    );
+  });
+
+  it("runs on its own with the image's environment and accepts it", () => {
+    const imageEnv = Object.fromEntries(
+      instructions(readFileSync(DOCKERFILE, 'utf8'))
+        .filter((i) => i.op === 'ENV')
+        .flatMap((i) => i.args.split(/\s+/))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
+    const run = spawnSync(process.execPath, [bundle, '--check-config'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...imageEnv,
+        RTA_STREAM: 'arn:aws:kinesis:eu-west-1:111122223333:stream/agent-events',
+        RTA_WFM_URL: 'https://wfm.example.com',
+        RTA_AUTH_KEY: 'stand-in-key-value',
+        RTA_SOURCE_ID: 'AmazonConnect',
+      },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('"httpHost": "0.0.0.0"');
+    expect(run.stdout).not.toContain('stand-in-key-value');
   });
 });
 
