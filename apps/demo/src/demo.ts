@@ -93,6 +93,11 @@ export interface DemoHandle {
   readonly receiver: RtaReceiver;
   /** What the dashboard shows now. */
   state(): Promise<DashboardState>;
+  /**
+   * Posts a state for an agent straight to the WFM, as if something else had set it: the
+   * dashboard then shows a mismatch with the truth (the browser test uses this).
+   */
+  injectWfmState(userCode: string, stateCode: string): Promise<void>;
   /** Stops everything and returns the verification. Idempotent. */
   stop(): Promise<VerificationSummary>;
   /** Resolves when the demo ended (duration reached or stopped). */
@@ -663,6 +668,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
             resolve(stop());
           });
         });
+  const injectWfmState = async (userCode: string, stateCode: string): Promise<void> => {
+    const res = await fetch(`${(receiver as RtaReceiver).url}/Rta/State/Batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        AuthenticationKey: authKey,
+        SourceId: '1',
+        IsSnapshot: false,
+        States: [{ UserCode: userCode, StateCode: stateCode, StateDescription: stateCode }],
+      }),
+    });
+    if (!res.ok) throw new Error(`the WFM answered ${res.status} to the injected state`);
+    await (receiver as RtaReceiver).settled();
+  };
   log(`dashboard: ${url}`);
-  return { url, receiver, state, stop, done };
+  return { url, receiver, state, injectWfmState, stop, done };
 }

@@ -21,7 +21,7 @@ export interface KmsEnvelopeEncryptorOptions {
 const CEK_ALG = 'AES/GCM/NoPadding';
 
 /**
- * The S3 encryption client's V2 envelope (docs/connect-simulator.md#client-side-encryption):
+ * The S3 encryption client's V2 envelope (the package DESIGN.md#client-side-encryption):
  * a fresh AES-256 data key per object from `kms:GenerateDataKey` with the encryption context
  * `{"aws:x-amz-cek-alg":"AES/GCM/NoPadding"}` (wrap algorithm `kms+context`), AES-GCM with a
  * 12-byte IV, the 16-byte tag appended to the ciphertext, and the metadata `x-amz-key-v2`,

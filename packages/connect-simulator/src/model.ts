@@ -1,6 +1,6 @@
 /**
  * The contact-center model: a seeded discrete-event simulation of agents, queues and contacts
- * that emits what Amazon Connect emits (docs/connect-simulator.md). Outputs depend only on the
+ * that emits what Amazon Connect emits (the package DESIGN.md). Outputs depend only on the
  * options, never on how fast the caller advances the clock.
  */
 import { SeededRandom } from './random.js';

@@ -1,5 +1,5 @@
 /**
- * zod schemas of the records Connect writes, as documented in docs/connect-simulator.md
+ * zod schemas of the records Connect writes, as documented in the package DESIGN.md
  * (agent event stream and contact trace records). The simulator's tests check every record it
  * writes against them; integrators can check their own records too.
  */

@@ -3,7 +3,7 @@
 /** A Connect contact channel the simulator produces. */
 export type Channel = 'VOICE' | 'CHAT' | 'TASK';
 
-/** A contact state inside an agent event snapshot (docs/connect-simulator.md#agent-events). */
+/** A contact state inside an agent event snapshot (the package DESIGN.md#agent-events). */
 export type ContactState =
   | 'INCOMING'
   | 'PENDING'
