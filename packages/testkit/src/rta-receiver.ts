@@ -1179,11 +1179,16 @@ export class RtaReceiver extends EventEmitter<RtaReceiverEvents> {
           droppedAt: now,
         }),
       );
-      this.dropped.push(...list);
+      // A loop, not push(...list): a spread of a very large list overflows the stack.
+      for (const d of list) this.dropped.push(d);
       this.emit('dropped', list);
     };
     if (!this.sourceIds.includes(batch.sourceId)) {
       drop(batch.states, 'unknown-source');
+      return;
+    }
+    if (this.#knownUsers === undefined && batch.states.every((s) => s.userCode !== '')) {
+      this.#apply(batch, 200, undefined, undefined);
       return;
     }
     drop(
