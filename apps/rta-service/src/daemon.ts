@@ -40,37 +40,6 @@ export class WfmConfigurationError extends Error {
   }
 }
 
-/** The state a commit wrote, as `CheckpointStore.getState()` returns it (contracts.md). */
-interface CommittedState {
-  readonly state: unknown;
-  readonly writtenAt: Date;
-}
-
-/** `CheckpointStore` with the atomic commit agreed in contracts.md. */
-type CommittingStore = CheckpointStore & {
-  getState(): Promise<CommittedState | undefined>;
-};
-
-/** What the reader's checkpoint takes with the `state` option (contracts.md). */
-interface CheckpointWithState {
-  checkpoint(
-    positions: readonly {
-      shardId: string;
-      lastSequenceNumber: string | null;
-      shardEnded?: boolean;
-    }[],
-    options: { readonly state: unknown },
-  ): Promise<void>;
-}
-
-/** The store's atomic commit (contracts.md), used directly by the fallback. */
-interface FallbackStore {
-  commit(
-    updates: Iterable<readonly [string, { sequenceNumber?: string; shardEnd?: boolean }]>,
-    state: unknown,
-  ): Promise<void>;
-}
-
 type Role = Readiness['role'];
 
 class Deposed extends Error {
@@ -159,7 +128,7 @@ export class RtaDaemon {
       while (!this.#stop.signal.aborted) {
         const lease = await this.#acquire(store);
         if (lease === undefined) break;
-        await this.#lead(store as CommittingStore, kinesis, wfm, lease);
+        await this.#lead(store, kinesis, wfm, lease);
       }
       return 0;
     } catch (err) {
@@ -217,7 +186,7 @@ export class RtaDaemon {
 
   /** One term as leader; returns when deposed or stopped, throws on fatal errors. */
   async #lead(
-    store: CommittingStore,
+    store: CheckpointStore,
     kinesis: KinesisClient,
     wfm: TeleoptiRtaClient,
     lease: Lease,
@@ -290,7 +259,7 @@ export class RtaDaemon {
           'cold start: no committed state; reading the window, then one snapshot',
         );
       }
-      const readerOptions = {
+      const readerOptions: KinesisShardReaderOptions = {
         client: kinesis,
         stream: config.stream,
         checkpointStore: store,
@@ -303,19 +272,8 @@ export class RtaDaemon {
         childShardStart: 'parent-delivered',
         logger: libraryLogger(log, 'reader'),
         signal: term.signal,
-      } as const;
-      // Until @connect-wfm/kinesis-shard-reader has `childShardStart` and `checkpoint(positions,
-      // { state })` (contracts.md), fall back to store.commit() + per-shard checkpoints.
-      let contractReader = true;
-      try {
-        reader = new KinesisShardReader(readerOptions as unknown as KinesisShardReaderOptions);
-      } catch (err) {
-        if (!String((err as Error).message).includes('childShardStart')) throw err;
-        contractReader = false;
-        const { childShardStart: _unused, ...older } = readerOptions;
-        reader = new KinesisShardReader(older as unknown as KinesisShardReaderOptions);
-        log.warn('this kinesis-shard-reader has no childShardStart: using the fallback commit');
-      }
+      };
+      reader = new KinesisShardReader(readerOptions);
       const r = reader;
       r.on('lag', (e) => metrics.shardLag.set({ shard: e.shardId }, e.millisBehindLatest));
       r.on('checkpointExpired', (e) => {
@@ -333,7 +291,7 @@ export class RtaDaemon {
         else r.once('caughtUp', () => resolve());
       });
       consuming = (async () => {
-        for await (const batch of r) this.#ingest(collapser, batch as unknown as ShardBatchLike);
+        for await (const batch of r) this.#ingest(collapser, batch);
       })();
       const consumeFailed = consuming.then(
         () => undefined,
@@ -370,28 +328,7 @@ export class RtaDaemon {
           (p) => p.lastSequenceNumber !== null || p.shardEnded,
         );
         try {
-          if (contractReader) {
-            await (r as unknown as CheckpointWithState).checkpoint(positions, {
-              state: delivery.state,
-            });
-          } else {
-            await (store as unknown as FallbackStore).commit(
-              positions.map(
-                (p) =>
-                  [
-                    p.shardId,
-                    {
-                      ...(p.lastSequenceNumber === null
-                        ? {}
-                        : { sequenceNumber: p.lastSequenceNumber }),
-                      shardEnd: p.shardEnded,
-                    },
-                  ] as const,
-              ),
-              delivery.state,
-            );
-            for (const p of positions) if (p.shardEnded) await r.checkpoint(p);
-          }
+          await r.checkpoint(positions, { state: delivery.state });
           lastCommit = Date.now();
           metrics.lastCommitAtMs = lastCommit;
           metrics.commits.inc();

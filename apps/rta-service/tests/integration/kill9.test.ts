@@ -1,5 +1,5 @@
 import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed } from '../support/feed.js';
+import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 30 }, (_, i) => `agent.k${String(i).padStart(2, '0')}`);
 
@@ -29,8 +29,7 @@ function lcg(seed: number): () => number {
 describe('connect-wfm-rta under kill -9', () => {
   it('10 kills at random moments: the WFM ends on every newest state and never moves back', async () => {
     const random = lcg(Number(process.env.RTA_KILL_SEED ?? 20261206));
-    let step = 0;
-    const nextStatus = () => `S${String((step += 1)).padStart(4, '0')}`;
+    const nextStatus = statusSequence('S');
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: nextStatus() })));
 
     // Events keep arriving during the whole run: a few agents change every 100 ms.

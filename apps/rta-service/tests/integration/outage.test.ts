@@ -1,6 +1,6 @@
 import { FileCheckpointStore } from '@connect-wfm/checkpoint-store';
 import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed } from '../support/feed.js';
+import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 12 }, (_, i) => `agent.o${String(i).padStart(2, '0')}`);
 
@@ -59,8 +59,8 @@ function coveredByWfm(c: Committed): string[] {
 
 describe('connect-wfm-rta during a WFM outage', () => {
   it('500s then refused connections for 60 s: nothing committed past what was delivered, everything delivered after', async () => {
+    const next = statusSequence('O');
     let step = 0;
-    const next = () => `O${String((step += 1)).padStart(4, '0')}`;
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: next() })));
     daemon = startDaemon(feed.env(), 'outage');
     await daemon.waitForMsg('snapshot accepted by the WFM');
@@ -75,6 +75,7 @@ describe('connect-wfm-rta during a WFM outage', () => {
         await feed.receiver.refuseConnections();
         refused = true;
       }
+      step += 1;
       await feed.put([
         { username: AGENTS[step % AGENTS.length] as string, status: next() },
         { username: AGENTS[(step * 7) % AGENTS.length] as string, status: next() },

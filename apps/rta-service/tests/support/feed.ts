@@ -153,3 +153,12 @@ export function regressions(feed: Feed): string[] {
   }
   return out;
 }
+
+/** `S0001`, `S0002`, ...: unique, ordered state codes for timelines. */
+export function statusSequence(prefix: string): () => string {
+  let step = 0;
+  return () => {
+    step += 1;
+    return `${prefix}${String(step).padStart(4, '0')}`;
+  };
+}
