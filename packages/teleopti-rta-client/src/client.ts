@@ -594,8 +594,9 @@ export class TeleoptiRtaClient {
         redirect: 'manual',
       });
       if (res.status >= 200 && res.status < 300) {
-        // Accepted whatever the body says; it is not read beyond a bounded prefix.
-        await readPrefix(res.body, MAX_REPLY_BYTES);
+        // Accepted whatever the body says, even when it breaks off: the server has answered.
+        // It is read (a bounded prefix) only so that the connection can be reused.
+        await readPrefix(res.body, MAX_REPLY_BYTES).catch(() => '');
         return { ok: true };
       }
       const text = await readPrefix(res.body, MAX_REPLY_BYTES);

@@ -97,6 +97,23 @@ describe('hostile replies', () => {
     expect(growth).toBeLessThan(200 * 1024 * 1024);
   });
 
+  it('accepts a 200 whose body breaks off, without sending the states again', async () => {
+    let requests = 0;
+    reply = (_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100000' });
+      res.write('partial');
+      setTimeout(() => res.destroy(), 20);
+    };
+
+    const report = await client('/broken', { retry: { baseMs: 1, maxMs: 5 } }).sendStates(
+      agents(2),
+    );
+
+    expect(report).toMatchObject({ acceptedRequests: 1, retries: 0, statesSent: 2 });
+    expect(requests).toBe(1);
+  });
+
   it('reads only a bounded prefix of a 1 GiB error reply and still classifies it', async () => {
     written.bytes = 0;
     reply = (_req, res) => {
