@@ -1,3 +1,4 @@
+import { EvaluationError } from './errors.js';
 import type { CfnTemplate, CfnValue } from './template.js';
 
 /** The inputs of one evaluation: parameter values and stand-ins for what AWS would create. */
@@ -10,14 +11,6 @@ export interface Scenario {
   readonly attributes?: Readonly<Record<string, string>>;
   /** Pseudo parameters; defaults: account 111122223333, region eu-west-1, partition aws. */
   readonly pseudo?: Readonly<Record<string, string>>;
-}
-
-/** Raised when a value cannot be evaluated (a missing parameter, an unsupported function). */
-export class EvaluationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
 }
 
 /** What `AWS::NoValue` evaluates to: the property is left out. */

@@ -1,6 +1,11 @@
 export {
-  type Evaluated,
+  DeployCheckError,
+  type DeployCheckErrorCode,
   EvaluationError,
+  TemplateParseError,
+} from './errors.js';
+export {
+  type Evaluated,
   NO_VALUE,
   type Scenario,
   TemplateEvaluator,
@@ -25,5 +30,4 @@ export {
   parseTemplate,
   resource,
   resourcesOfType,
-  TemplateParseError,
 } from './template.js';

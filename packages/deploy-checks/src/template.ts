@@ -9,6 +9,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import { TemplateParseError } from './errors.js';
 
 /** A JSON value as a parsed CloudFormation template holds it (intrinsics in their long form). */
 export type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
@@ -52,14 +53,6 @@ export interface CfnOutput {
   readonly Condition?: string;
   readonly Description?: string;
   readonly Export?: CfnValue;
-}
-
-/** Raised when a template is not YAML that CloudFormation accepts. */
-export class TemplateParseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /** Short-form intrinsic function tags and the long form each stands for. */
