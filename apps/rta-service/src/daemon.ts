@@ -71,11 +71,9 @@ function isLeaseLost(err: unknown): boolean {
   return false;
 }
 
-/** Users the WFM set aside in a send (contracts.md `rejectedUsers`; older clients: `rejected`). */
-function rejectedUsersOf(report: RtaSendReport): string[] {
-  const withUsers = report as RtaSendReport & { rejectedUsers?: readonly string[] };
-  if (Array.isArray(withUsers.rejectedUsers)) return [...withUsers.rejectedUsers];
-  return report.rejected.flatMap((r) => r.userCodes);
+/** Users the WFM set aside in a send (unknown users; the rest was delivered). */
+function rejectedUsersOf(report: RtaSendReport): readonly string[] {
+  return report.rejectedUsers;
 }
 
 /** The daemon. `run()` resolves with the process exit code. */
