@@ -55,7 +55,12 @@ export const RTA_NULL_REFERENCE_MESSAGE = 'Object reference not set to an instan
  */
 export type RtaServerMode = 'current' | 'synchronous' | 'snapshot-id';
 
-/** The `No person found` message of a synchronous server. */
+/**
+ * The `No person found` message of a synchronous server.
+ *
+ * @example
+ * rtaNoPersonFoundMessage('ghost', 3, '1'); // 'No person found for UserCode ghost, DataSourceId 3, SourceId 1'
+ */
 export function rtaNoPersonFoundMessage(
   userCode: string,
   dataSourceId: number,
