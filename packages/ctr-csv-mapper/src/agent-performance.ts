@@ -1,6 +1,11 @@
 import { Readable } from 'node:stream';
-import { csvLine } from './csv.js';
-import { AgentReportHeaderError, AgentReportValueError, InvalidOptionsError } from './errors.js';
+import { csvLine } from './csv-field.js';
+import {
+  AgentReportHeaderError,
+  AgentReportTooLargeError,
+  AgentReportValueError,
+  InvalidOptionsError,
+} from './errors.js';
 import { agentPerformanceOptionsSchema, checkOptions } from './options.js';
 import type {
   AgentPerformanceOptions,
@@ -11,7 +16,7 @@ import type {
 } from './types.js';
 
 /**
- * The agent performance report (data-mapping §4): Connect's scheduled `TeleoptiAgentPerformance`
+ * The agent performance report (docs/historical-formats.md#agent-performance): Connect's scheduled `TeleoptiAgentPerformance`
  * CSV. By default it is delivered unchanged ({@link agentPerformancePassThrough}); the optional
  * mapping ({@link mapAgentPerformanceReport}) turns it into the WFM's agent performance columns.
  */
@@ -125,12 +130,36 @@ function isoSeconds(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
-async function collectText(source: string | Uint8Array | ByteSource): Promise<string> {
-  if (typeof source === 'string') return source;
-  if (source instanceof Uint8Array) return Buffer.from(source).toString('utf8');
+/** Default bound on the report's size (a day of 2,000 agents in 30-minute rows is about 5 MB). */
+export const DEFAULT_MAX_REPORT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The report as text, read only up to `max` bytes: a larger input is refused as soon as it
+ * passes the limit (a stream is then closed), so memory stays bounded whatever it is fed.
+ */
+async function collectText(
+  source: string | Uint8Array | ByteSource,
+  max: number,
+  sourceName: string,
+): Promise<string> {
+  if (typeof source === 'string') {
+    if (source.length > max || Buffer.byteLength(source) > max) {
+      throw new AgentReportTooLargeError(sourceName, max);
+    }
+    return source;
+  }
+  if (source instanceof Uint8Array) {
+    if (source.length > max) throw new AgentReportTooLargeError(sourceName, max);
+    return Buffer.from(source.buffer, source.byteOffset, source.length).toString('utf8');
+  }
   const parts: Buffer[] = [];
+  let size = 0;
   for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+    size += buf.length;
+    // Leaving the loop early closes the source (a Readable is destroyed).
+    if (size > max) throw new AgentReportTooLargeError(sourceName, max);
+    parts.push(buf);
   }
   return Buffer.concat(parts).toString('utf8');
 }
@@ -143,7 +172,7 @@ function halves(v: number | null): [number | null, number | null] {
 
 /**
  * Maps Connect's scheduled agent performance report (CSV) to the WFM's agent performance rows
- * (data-mapping §4): `tot_work_dur` = Online time, `pause_dur` = Non-Productive Time,
+ * (docs/historical-formats.md#agent-performance): `tot_work_dur` = Online time, `pause_dur` = Non-Productive Time,
  * `avail_dur` = Online time − Non-Productive Time, `wait_dur` = Agent idle time, in whole
  * seconds; the other columns are empty. Headers are matched by normalized name (case, spaces and
  * punctuation ignored). With `split15`, each 30-minute row becomes two 15-minute rows with every
@@ -154,6 +183,7 @@ function halves(v: number | null): [number | null, number | null] {
  *
  * @throws {@link AgentReportHeaderError} when a needed column is missing (lists found and expected headers).
  * @throws {@link AgentReportValueError} when a duration or interval cannot be read.
+ * @throws {@link AgentReportTooLargeError} when the input is larger than `maxReportBytes`.
  * @example
  * const { csv } = await mapAgentPerformanceReport(
  *   'Agent,Interval,Agent idle time,Non-Productive Time,Online time\n' +
@@ -174,7 +204,11 @@ export async function mapAgentPerformanceReport(
     ]);
   }
   const sourceName = options.sourceName ?? '(report)';
-  const text = await collectText(source);
+  const text = await collectText(
+    source,
+    options.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES,
+    sourceName,
+  );
   // Loaded here, not at the top: the CTR paths never need it, and a Lambda's cold start (or
   // any process that only converts CTRs) should not pay for parsing papaparse.
   const { default: Papa } = await import('papaparse');
@@ -304,8 +338,14 @@ export async function mapAgentPerformanceReport(
       },
     );
   }
+  const formulaEscape = options.formulaEscape ?? 'none';
   let csv = csvLine(AGENT_PERFORMANCE_COLUMNS);
-  for (const row of rows) csv += csvLine(AGENT_PERFORMANCE_COLUMNS.map((c) => row[c]));
+  for (const row of rows) {
+    csv += csvLine(
+      AGENT_PERFORMANCE_COLUMNS.map((c) => row[c]),
+      formulaEscape,
+    );
+  }
   return { rows, csv, skippedRows: skipped };
 }
 

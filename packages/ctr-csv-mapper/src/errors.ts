@@ -13,6 +13,7 @@ export type CtrMapperErrorCode =
   | 'INPUT_FAILED'
   | 'AGENT_REPORT_HEADERS'
   | 'AGENT_REPORT_VALUE'
+  | 'AGENT_REPORT_TOO_LARGE'
   | 'INVALID_SNAPSHOT';
 
 /**
@@ -100,7 +101,7 @@ export class InputFailedError extends CtrMapperError {
  */
 export class AgentReportHeaderError extends CtrMapperError {
   override readonly code = 'AGENT_REPORT_HEADERS' as const;
-  /** The headers found in the report, as written. */
+  /** The headers found in the report, as written (the first 50, each cut to 100 characters). */
   readonly found: readonly string[];
   /** The columns that are needed but missing, each with the names accepted for it. */
   readonly missing: readonly string[];
@@ -116,14 +117,55 @@ export class AgentReportHeaderError extends CtrMapperError {
     super(
       'AGENT_REPORT_HEADERS',
       `Agent performance report ${sourceName} cannot be mapped: missing column(s) ${missing.join(', ')}. ` +
-        `Headers found: ${found.length === 0 ? '(none)' : found.map((h) => JSON.stringify(h)).join(', ')}. ` +
+        `Headers found: ${listHeaders(found)}. ` +
         `Expected: ${expected.join('; ')} (matched ignoring case, spaces and punctuation). ` +
         'Check the scheduled report has the Agent and Interval groupings and the Agent idle time, Non-Productive Time and Online time metrics, or deliver it unmapped (pass-through).',
     );
     this.name = 'AgentReportHeaderError';
-    this.found = found;
+    this.found = found.slice(0, MAX_LISTED_HEADERS).map((h) => clip(h, MAX_HEADER_CHARS));
     this.missing = missing;
     this.expected = expected;
+  }
+}
+
+/** Headers listed in an error, and characters shown of each: a non-report input (say a 200 MB
+ * JSON file) has one giant "header", and the message must stay readable and small. */
+const MAX_LISTED_HEADERS = 50;
+const MAX_HEADER_CHARS = 100;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
+
+function listHeaders(found: readonly string[]): string {
+  if (found.length === 0) return '(none)';
+  const shown = found
+    .slice(0, MAX_LISTED_HEADERS)
+    .map((h) => JSON.stringify(clip(h, MAX_HEADER_CHARS)));
+  const more = found.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/**
+ * The agent performance report is larger than `maxReportBytes`: it is refused before it is
+ * parsed (it is most likely not a report; a real one has one row per agent and interval).
+ *
+ * @example
+ * await mapAgentPerformanceReport(hugeStream, { maxReportBytes: 1024 }); // throws AgentReportTooLargeError
+ */
+export class AgentReportTooLargeError extends CtrMapperError {
+  override readonly code = 'AGENT_REPORT_TOO_LARGE' as const;
+  /** The limit in bytes. */
+  readonly maxReportBytes: number;
+
+  constructor(sourceName: string, maxReportBytes: number) {
+    super(
+      'AGENT_REPORT_TOO_LARGE',
+      `Agent performance report ${sourceName} is larger than ${maxReportBytes} bytes (maxReportBytes): it is not read. ` +
+        'Check it is the scheduled agent performance report, or raise maxReportBytes.',
+    );
+    this.name = 'AgentReportTooLargeError';
+    this.maxReportBytes = maxReportBytes;
   }
 }
 

@@ -5,24 +5,23 @@
 export {
   AGENT_PERFORMANCE_COLUMNS,
   agentPerformancePassThrough,
+  DEFAULT_MAX_REPORT_BYTES,
   mapAgentPerformanceReport,
   normalizeHeader,
   parseReportDuration,
 } from './agent-performance.js';
+export { ctrCsvStream, type FirehoseItemSource, firehoseObjectToCsv } from './csv.js';
+export { arnId, csvField, csvLine } from './csv-field.js';
 export {
-  arnId,
   CTR_CSV_COLUMNS,
   CTR_CSV_HEADER,
-  csvField,
+  CTR_CSV_SPEC,
   csvFileNameFor,
-  csvLine,
   ctrCsvRow,
-  ctrCsvStream,
-  type FirehoseItemSource,
-  firehoseObjectToCsv,
-} from './csv.js';
+} from './ctr-columns.js';
 export {
   AgentReportHeaderError,
+  AgentReportTooLargeError,
   AgentReportValueError,
   CtrMapperError,
   type CtrMapperErrorCode,

@@ -11,6 +11,7 @@ const interval = z.union([z.literal(15), z.literal(30), z.literal(60)], {
   message: 'expected 15, 30 or 60',
 });
 const seconds = z.number().finite().nonnegative();
+const formulaEscape = z.enum(['none', 'quote-prefix']);
 
 const loggerSchema = z.object({ debug: fn, info: fn, warn: fn, error: fn });
 
@@ -29,6 +30,7 @@ export const csvOptionsSchema = z.strictObject({
   header: z.boolean().optional(),
   onBadRecord: fn.optional(),
   chunkBytes: z.number().int().positive().optional(),
+  formulaEscape: formulaEscape.optional(),
 });
 
 export const statsOptionsSchema = z.strictObject({
@@ -42,6 +44,8 @@ export const agentPerformanceOptionsSchema = z.strictObject({
   split15: z.boolean().optional(),
   reportIntervalMinutes: interval.optional(),
   sourceName: z.string().optional(),
+  formulaEscape: formulaEscape.optional(),
+  maxReportBytes: z.number().int().positive().optional(),
 });
 
 /**

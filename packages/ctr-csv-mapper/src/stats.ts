@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { arnId, csvField, csvLine, type FirehoseItemSource } from './csv.js';
+import type { FirehoseItemSource } from './csv.js';
+import { arnId, csvField, csvLine } from './csv-field.js';
 import { InvalidOptionsError, InvalidSnapshotError } from './errors.js';
 import { checkOptions, statsOptionsSchema } from './options.js';
 import type {
@@ -12,6 +13,7 @@ import type {
   IntervalStatsCounts,
   IntervalStatsOptions,
   QueueStatsRow,
+  StatsCsvOptions,
 } from './types.js';
 
 /**
@@ -609,7 +611,8 @@ export class IntervalStatsAccumulator {
    * @example
    * await writeFile('queue-stats.csv', acc.toCsv('queue'));
    */
-  toCsv(kind: 'queue' | 'agent-queue'): string {
+  toCsv(kind: 'queue' | 'agent-queue', options: StatsCsvOptions = {}): string {
+    const formulaEscape = options.formulaEscape ?? 'none';
     const text = this.table.text;
     const labels = new IntervalLabels();
     const m = this.intervalMinutes;
@@ -618,7 +621,7 @@ export class IntervalStatsAccumulator {
     const field = (id: number): string => {
       let f = fields[id];
       if (f === undefined) {
-        f = csvField(text[id]);
+        f = csvField(text[id], formulaEscape);
         fields[id] = f;
       }
       return f;

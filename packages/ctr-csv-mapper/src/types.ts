@@ -187,10 +187,20 @@ export interface ReadFirehoseOptions {
 /** How an ARN is written. `'id'`: its last path segment; `'full'`: the whole ARN. */
 export type ArnMode = 'id' | 'full';
 
+/**
+ * How text that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or
+ * CR) is written. `'none'`: as it is, which is what the WFM imports (a phone number such as
+ * `+44…` stays a phone number). `'quote-prefix'`: with a leading `'`, quoted, for files that
+ * people open in a spreadsheet (docs/historical-formats.md#formula-escape).
+ */
+export type FormulaEscape = 'none' | 'quote-prefix';
+
 /** Options of the raw CTR CSV writer. */
 export interface CtrCsvOptions {
   /** How `Agent_ARN` and `Queue_ARN` are written. @default 'id' */
   readonly arn?: ArnMode | undefined;
+  /** Formula escaping of text fields (see {@link FormulaEscape}). @default 'none' */
+  readonly formulaEscape?: FormulaEscape | undefined;
   /** Write the header row. @default true */
   readonly header?: boolean | undefined;
   /** Called for each bad item met in the input (bad items produce no row). */
@@ -214,7 +224,7 @@ export interface IntervalStatsOptions {
   readonly arn?: ArnMode | undefined;
 }
 
-/** One queue statistics row (data-mapping §3). Empty fields are `null`. */
+/** One queue statistics row (docs/historical-formats.md#interval-statistics). Empty fields are `null`. */
 export interface QueueStatsRow {
   /** Interval start, `2026-11-24T08:15:00Z`. */
   readonly interval_start: string;
@@ -256,7 +266,7 @@ export interface QueueStatsRow {
   readonly aband_within_sl_cnt: number;
 }
 
-/** One agent-queue statistics row (data-mapping §3): answered contacts only. */
+/** One agent-queue statistics row (docs/historical-formats.md#interval-statistics): answered contacts only. */
 export interface AgentQueueStatsRow {
   /** Interval start, `2026-11-24T08:15:00Z`. */
   readonly interval_start: string;
@@ -292,7 +302,7 @@ export interface IntervalStatsCounts {
   readonly withoutEnqueueTimestamp: number;
 }
 
-/** Options of the agent performance mapping (data-mapping §4). */
+/** Options of the agent performance mapping (docs/historical-formats.md#agent-performance). */
 export interface AgentPerformanceOptions {
   /** Split each 30-minute row into two 15-minute rows, durations halved (first half gets the odd second). @default false */
   readonly split15?: boolean | undefined;
@@ -300,6 +310,20 @@ export interface AgentPerformanceOptions {
   readonly reportIntervalMinutes?: IntervalMinutes | undefined;
   /** Name of the report for error messages. @default '(report)' */
   readonly sourceName?: string | undefined;
+  /** Formula escaping of text fields in the mapped CSV (see {@link FormulaEscape}). @default 'none' */
+  readonly formulaEscape?: FormulaEscape | undefined;
+  /**
+   * Largest report read, in bytes: a bigger input is refused with `AgentReportTooLargeError`
+   * before it is parsed (a report has one row per agent and interval, a few MB a day).
+   * @default 33554432 (32 MiB)
+   */
+  readonly maxReportBytes?: number | undefined;
+}
+
+/** Options of {@link IntervalStatsAccumulator.toCsv}. */
+export interface StatsCsvOptions {
+  /** Formula escaping of text fields (see {@link FormulaEscape}). @default 'none' */
+  readonly formulaEscape?: FormulaEscape | undefined;
 }
 
 /** One mapped agent performance row. Durations are whole seconds; `null` is an empty field. */

@@ -139,7 +139,8 @@ describe('ctr-csv CLI', () => {
     names.forEach((n, i) => {
       runs[n] = results[i] as Run;
     });
-  });
+    // Some 20 CLI processes start at once: on a shared, loaded machine that takes a while.
+  }, 300_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -155,8 +155,11 @@ const entry = fc.oneof(
 );
 
 function expectedRow(c: Ctr): string[] {
-  const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-  const id = (v: unknown): string => (typeof v === 'string' ? v.slice(v.lastIndexOf('/') + 1) : '');
+  // NUL characters are dropped from text (docs/historical-formats.md#csv-rules).
+  const s = (v: unknown): string =>
+    v === null || v === undefined ? '' : String(v).replaceAll('\u0000', '');
+  const id = (v: unknown): string =>
+    typeof v === 'string' ? v.slice(v.lastIndexOf('/') + 1).replaceAll('\u0000', '') : '';
   const a = c.Agent as Record<string, unknown> | null | undefined;
   const q = c.Queue as Record<string, unknown> | null | undefined;
   const se = c.SystemEndpoint as Record<string, unknown> | null | undefined;
@@ -168,7 +171,7 @@ function expectedRow(c: Ctr): string[] {
     s(a?.CustomerHoldDuration),
     s(a?.Username),
     s(c.Channel),
-    c.ContactId,
+    s(c.ContactId),
     s(c.InitiationMethod),
     s(c.InitiationTimestamp),
     id(q?.ARN),
