@@ -2,9 +2,30 @@
 // then runs invocations sent over IPC with an event and a context whose
 // getRemainingTimeInMillis() counts down to a deadline, as the real runtime's does.
 // usage (forked): node runner.mjs <bundle.mjs>
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
+/**
+ * Peak RSS of this process in MB. Linux's VmHWM belongs to the address space, which execve
+ * replaces; getrusage's maxRSS is preserved across execve, so it would report the parent's peak.
+ */
+function peakRssMb() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 const bundle = process.argv[2];
+// Peak of each memory component, sampled every 50 ms (printed with each result when tracing).
+const peaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+if (process.env.RUNNER_MEMORY_TRACE === '1') {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peaks)) peaks[k] = Math.max(peaks[k], Math.round(m[k] / 1048576));
+  }, 50).unref();
+}
 const started = performance.now();
 let mod;
 let initError;
@@ -15,6 +36,8 @@ try {
 }
 const initMs = performance.now() - started;
 process.send({ type: 'ready', initError, initMs, rssMb: process.memoryUsage().rss / 1048576 });
+if (process.env.RUNNER_MEMORY_TRACE === '1')
+  process.stderr.write(`INIT ${JSON.stringify(process.memoryUsage())}\n`);
 
 process.on('message', async (msg) => {
   if (msg?.type === 'exit') {
@@ -36,7 +59,13 @@ process.on('message', async (msg) => {
   try {
     if (mod === undefined) throw new Error(`init failed: ${initError?.message}`);
     const result = await mod[msg.handler](msg.event, context);
-    process.send({ type: 'result', id: msg.id, result });
+    process.send({
+      type: 'result',
+      id: msg.id,
+      result,
+      peakRssMb: peakRssMb(),
+      memory: peaks,
+    });
   } catch (err) {
     process.send({ type: 'result', id: msg.id, error: { name: err?.name, message: err?.message } });
   }

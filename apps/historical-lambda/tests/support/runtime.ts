@@ -33,6 +33,10 @@ export interface LambdaContainer {
     event: unknown,
     options?: InvokeOptions,
   ): Promise<T>;
+  /** Peak RSS of the container process in MB, as of its last invocation result. */
+  peakRssMb(): number;
+  /** Peaks of memoryUsage() components in MB during the last invocation (RUNNER_MEMORY_TRACE=1). */
+  memory(): Record<string, number>;
   /** Everything the container wrote to stdout and stderr so far. */
   logs(): string;
   readonly child: ChildProcess;
@@ -59,6 +63,8 @@ export async function startContainer(
   });
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let exited = false;
+  let peak = 0;
+  let memory: Record<string, number> = {};
   const ready = new Promise<{ initError?: { name?: string; message?: string }; initMs: number }>(
     (resolve, reject) => {
       child.on(
@@ -73,6 +79,8 @@ export async function startContainer(
         ) => {
           if (m.type === 'ready') resolve(m as never);
           if (m.type === 'result' && m.id !== undefined) {
+            if (typeof m.peakRssMb === 'number') peak = m.peakRssMb;
+            if (m.memory !== undefined) memory = m.memory as Record<string, number>;
             const p = pending.get(m.id);
             pending.delete(m.id);
             if (m.error !== undefined) {
@@ -98,6 +106,8 @@ export async function startContainer(
     initMs: info.initMs,
     child,
     logs: () => output,
+    peakRssMb: () => peak,
+    memory: () => memory,
     invoke<T>(handler: 'handler' | 'drain', event: unknown, options: InvokeOptions = {}) {
       const id = `req-${++n}`;
       return new Promise<T>((resolve, reject) => {

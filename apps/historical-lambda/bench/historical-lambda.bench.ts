@@ -1,0 +1,164 @@
+// The bundled Lambda on one 100 MB Firehose CTR object: s3rver -> handler (in a process limited
+// like a 256 MB Lambda) -> OpenSSH sshd. Baseline measured in the same run: an S3 GET of the
+// object alone plus OpenSSH's own `sftp` uploading the finished CSV.
+//   npm run bench -- historical-lambda
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { firehoseObjectToCsv } from '@connect-wfm/ctr-csv-mapper';
+import { printBench, printTable, startMoto, startS3, startSshd, timed } from '@connect-wfm/testkit';
+import { ctr, s3Notification, sqsEvent } from '../tests/support/fixtures.js';
+import { buildBundle, startContainer } from '../tests/support/runtime.js';
+
+const TARGET_BYTES = 100 * 1024 * 1024;
+const BUCKET = 'bench';
+const LAMBDA_MEMORY_MB = 256;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const OLD_SPACE_MB = Number(process.env.BENCH_OLD_SPACE_MB ?? Math.floor(LAMBDA_MEMORY_MB * 0.9));
+
+const work = mkdtempSync(join(tmpdir(), 'cwfm-hl-bench-'));
+const built = await buildBundle(work);
+const [s3peer, sshd, moto] = await Promise.all([
+  startS3({ buckets: [BUCKET] }),
+  startSshd(),
+  startMoto(),
+]);
+try {
+  // The object: distinct CTRs, concatenated without delimiter, about 100 MB.
+  const parts: Buffer[] = [];
+  let size = 0;
+  for (let i = 0; size < TARGET_BYTES; i++) {
+    const b = Buffer.from(JSON.stringify(ctr(i)), 'utf8');
+    parts.push(b);
+    size += b.length;
+  }
+  const object = Buffer.concat(parts);
+  parts.length = 0;
+  const s3 = s3peer.client();
+  const key = 'ctr/2026/11/24/08/bench-1-2026-11-24-08-00-00-0001';
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: object }));
+
+  // The finished CSV (its conversion time in this process is printed for reference), for the OpenSSH baseline.
+  const csvPath = join(work, 'bench-1-2026-11-24-08-00-00-0001.csv');
+  const convert = await timed(() =>
+    pipeline(firehoseObjectToCsv([object]), createWriteStream(csvPath)),
+  );
+  const csvBytes = statSync(csvPath).size;
+  const knownHosts = join(work, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+  const batchFile = join(work, 'sftp-batch');
+  writeFileSync(batchFile, `put ${csvPath} ${sshd.root}/openssh.csv\n`);
+
+  const sm = new SecretsManagerClient({
+    endpoint: moto.endpoint,
+    region: moto.region,
+    credentials: moto.credentials,
+  });
+  await sm.send(
+    new CreateSecretCommand({
+      Name: 'wfm/sftp',
+      SecretString: JSON.stringify({ privateKey: sshd.privateKey }),
+    }),
+  );
+  sm.destroy();
+
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: s3peer.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3peer.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: s3peer.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    SFTP_HOST: sshd.host,
+    SFTP_PORT: String(sshd.port),
+    SFTP_USERNAME: sshd.username,
+    SFTP_HOST_KEY: sshd.hostKeySha256,
+    SFTP_REMOTE_DIR: sshd.root,
+    SFTP_SECRET_ID: 'wfm/sftp',
+    LOG_LEVEL: 'WARN',
+    ...(process.env.RUNNER_MEMORY_TRACE === '1' ? { RUNNER_MEMORY_TRACE: '1' } : {}),
+  };
+  // Lambda's Node.js runtime caps the old space at about 90% of the function's memory.
+  const execArgv = [`--max-old-space-size=${OLD_SPACE_MB}`];
+
+  const rows: Array<Record<string, number | string>> = [];
+  let best: { ratio: number; peak: number; init: number } | undefined;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const get = await timed(async () => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      let n = 0;
+      for await (const c of out.Body as AsyncIterable<Uint8Array>) n += c.length;
+      if (n !== object.length) throw new Error('short GET');
+    });
+    const put = await timed(() => {
+      const res = spawnSync(
+        'sftp',
+        [
+          '-b',
+          batchFile,
+          '-i',
+          sshd.privateKeyPath,
+          '-P',
+          String(sshd.port),
+          '-o',
+          `UserKnownHostsFile=${knownHosts}`,
+          `${sshd.username}@127.0.0.1`,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (res.status !== 0) throw new Error(`sftp failed: ${res.stderr}`);
+    });
+    // A fresh container each round: its init (cold start) is measured too.
+    const container = await startContainer(join(work, 'index.mjs'), env, execArgv);
+    if (container.initError) throw new Error(`init failed: ${container.initError.message}`);
+    // A redelivery would be acknowledged without upload: start from an untagged object.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: object }));
+    const run = await timed(() =>
+      container.invoke<{ batchItemFailures: unknown[] }>(
+        'handler',
+        sqsEvent([{ id: 'm', body: s3Notification(BUCKET, key) }]),
+        { timeoutMs: 900_000 },
+      ),
+    );
+    if (run.result.batchItemFailures.length !== 0)
+      throw new Error(`handler failed: ${container.logs().slice(-2000)}`);
+    const delivered = statSync(join(sshd.root, 'bench-1-2026-11-24-08-00-00-0001.csv')).size;
+    if (delivered !== csvBytes)
+      throw new Error(`delivered ${delivered} bytes, expected ${csvBytes}`);
+    const peak = container.peakRssMb();
+    if (process.env.RUNNER_MEMORY_TRACE === '1')
+      process.stdout.write(`memory peaks (MB): ${JSON.stringify(container.memory())}\n`);
+    await container.stop();
+    const ratio = run.ms / (get.ms + put.ms);
+    rows.push({
+      round,
+      get_ms: get.ms,
+      sftp_put_ms: put.ms,
+      handler_ms: run.ms,
+      ratio,
+      peak_rss_mb: peak,
+      init_ms: container.initMs,
+    });
+    if (best === undefined || ratio < best.ratio) best = { ratio, peak, init: container.initMs };
+  }
+  printTable(rows);
+  process.stdout.write(
+    `object ${(object.length / 1048576).toFixed(1)} MB, CSV ${(csvBytes / 1048576).toFixed(1)} MB (converted in-process from memory in ${convert.ms.toFixed(0)} ms), zip ${(built.zipBytes / 1048576).toFixed(2)} MB; best round reported\n`,
+  );
+  if (best) {
+    printBench('historical-lambda', {
+      ratio_vs_get_plus_put: best.ratio,
+      peak_rss_mb: Math.max(...rows.map((r) => Number(r.peak_rss_mb))),
+      zip_mb: built.zipBytes / 1048576,
+      init_ms: best.init,
+      convert_only_ms: convert.ms,
+    });
+  }
+} finally {
+  await Promise.all([s3peer.stop(), sshd.stop(), moto.stop()]);
+  rmSync(work, { recursive: true, force: true });
+}
