@@ -1,20 +1,24 @@
 // Production bundle: one ESM file with every dependency, `node dist/connect-wfm-rta.mjs`.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const here = import.meta.dirname;
 const outfile = join(here, 'dist', 'connect-wfm-rta.mjs');
 mkdirSync(join(here, 'dist'), { recursive: true });
+// Written beside and renamed, so that a daemon started meanwhile never loads half a file.
+const tmp = `${outfile}.${process.pid}.tmp`;
 await build({
   entryPoints: [join(here, 'src', 'bin.ts')],
-  outfile,
+  outfile: tmp,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  sourcemap: 'linked',
-  legalComments: 'linked',
+  sourcemap: 'external',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
   // pg's optional native binding is never used.
   external: ['pg-native'],
   // CommonJS dependencies (pino, the AWS SDK's helpers) call require() and use __dirname.
@@ -32,5 +36,7 @@ await build({
   tsconfig: join(here, '..', '..', 'tsconfig.base.json'),
   logLevel: 'warning',
 });
-chmodSync(outfile, 0o755);
+chmodSync(tmp, 0o755);
+renameSync(`${tmp}.map`, `${outfile}.map`);
+renameSync(tmp, outfile);
 console.log(`built ${outfile}`);

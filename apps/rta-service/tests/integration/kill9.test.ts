@@ -49,7 +49,7 @@ describe('connect-wfm-rta under kill -9', () => {
       const daemon = startDaemon(feed.env(), `run-${kill}`);
       daemons.push(daemon);
       await daemon.waitForMsg('leader lease acquired: this instance leads', 30_000);
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 2200)));
+      await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 1300)));
       await daemon.kill9();
     }
     producing = false;

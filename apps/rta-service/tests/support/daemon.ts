@@ -2,11 +2,10 @@
  * Starts the daemon as a real child process (the production bundle), reads its JSON log lines,
  * and stops or kills it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 
 const APP = join(import.meta.dirname, '..', '..');
 export const BUNDLE = join(APP, 'dist', 'connect-wfm-rta.mjs');
@@ -21,36 +20,17 @@ async function newestSource(dir: string): Promise<number> {
   return newest;
 }
 
-/** Builds the bundle when it is missing or older than the app's or packages' sources. */
+/** Builds the production bundle (`node build.mjs`) when it is missing or older than the sources. */
 export async function ensureBundle(): Promise<void> {
-  const sources = Math.max(
-    await newestSource(join(APP, 'src')),
-    await newestSource(join(APP, '..', '..', 'packages')),
-  );
+  const packages = join(APP, '..', '..', 'packages');
+  let sources = await newestSource(join(APP, 'src'));
+  for (const entry of await readdir(packages, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !existsSync(join(packages, entry.name, 'src'))) continue;
+    sources = Math.max(sources, await newestSource(join(packages, entry.name, 'src')));
+  }
   if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
-  const tmp = `${BUNDLE}.${process.pid}.tmp.mjs`;
-  await build({
-    entryPoints: [join(APP, 'src', 'bin.ts')],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['pg-native'],
-    banner: {
-      js: [
-        "import { createRequire as __cwfmCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __cwfmFileURLToPath } from 'node:url';",
-        "import { dirname as __cwfmDirname } from 'node:path';",
-        'const require = __cwfmCreateRequire(import.meta.url);',
-        'const __filename = __cwfmFileURLToPath(import.meta.url);',
-        'const __dirname = __cwfmDirname(__filename);',
-      ].join('\n'),
-    },
-    tsconfig: join(APP, '..', '..', 'tsconfig.base.json'),
-    logLevel: 'error',
-  });
-  renameSync(tmp, BUNDLE);
+  const result = spawnSync(process.execPath, [join(APP, 'build.mjs')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`bundle build failed: ${result.stderr}`);
 }
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
