@@ -104,14 +104,31 @@ const schema = z
         baseDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
         maxDelayMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
       })
-      .refine((r) => r.baseMs === undefined || r.baseDelayMs === undefined, {
-        message: 'give baseMs or its old name baseDelayMs, not both',
-        path: ['baseDelayMs'],
-      })
-      .refine((r) => r.maxMs === undefined || r.maxDelayMs === undefined, {
-        message: 'give maxMs or its old name maxDelayMs, not both',
-        path: ['maxDelayMs'],
-      })
+      // `when`: checked even when another retry field is invalid (every problem at once).
+      .refine(
+        (r) =>
+          typeof r !== 'object' ||
+          r === null ||
+          r.baseMs === undefined ||
+          r.baseDelayMs === undefined,
+        {
+          message: 'give baseMs or its old name baseDelayMs, not both',
+          path: ['baseDelayMs'],
+          when: () => true,
+        },
+      )
+      .refine(
+        (r) =>
+          typeof r !== 'object' ||
+          r === null ||
+          r.maxMs === undefined ||
+          r.maxDelayMs === undefined,
+        {
+          message: 'give maxMs or its old name maxDelayMs, not both',
+          path: ['maxDelayMs'],
+          when: () => true,
+        },
+      )
       .optional(),
     chunkSize: z
       .number()

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { ConnectWfmError } from '@connect-wfm/core';
 import { generateSshKeyPair } from '@connect-wfm/testkit';
 import {
   normalizeFingerprint,
@@ -32,6 +33,43 @@ describe('SftpUploader options', () => {
     expect(message).toContain('hostKeySha256');
     expect(message).toContain('unknownOption');
     expect(message).not.toContain(secret);
+    expect((err as SftpConfigError).problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['host', 'port', 'hostKeySha256']),
+    );
+    expect(JSON.stringify((err as SftpConfigError).problems)).not.toContain(secret);
+    expect(err).toBeInstanceOf(ConnectWfmError);
+  });
+
+  it("takes core's BackoffPolicy names in retry, and the old names as aliases", () => {
+    const base = { host: 'h', username: 'u', password: 'p' };
+    expect(
+      () =>
+        new SftpUploader({
+          ...base,
+          retry: { maxAttempts: 2, baseMs: 10, maxMs: 50, jitter: 'full' },
+        }),
+    ).not.toThrow();
+    expect(
+      () => new SftpUploader({ ...base, retry: { baseDelayMs: 10, maxDelayMs: 50 } }),
+    ).not.toThrow();
+    let err: unknown;
+    try {
+      new SftpUploader({
+        ...base,
+        retry: { baseMs: 10, baseDelayMs: 10, jitter: 'half' },
+      } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SftpConfigError);
+    const paths = (err as SftpConfigError).problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['retry.jitter', 'retry.baseDelayMs']));
+  });
+
+  it('refuses control characters in remoteDir', () => {
+    expect(
+      () => new SftpUploader({ host: 'h', username: 'u', password: 'p', remoteDir: 'in\nbox' }),
+    ).toThrow(/remoteDir: refused: it contains the control character U\+000A/);
   });
 
   it('requires a password or a private key', () => {
