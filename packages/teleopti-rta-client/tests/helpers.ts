@@ -1,4 +1,4 @@
-import type { RtaLogger, RtaState } from '../src/index.js';
+import type { Logger, RtaState } from '../src/index.js';
 
 /** `n` states `agent.0000 …` with the given code. */
 export function agents(n: number, stateCode = 'Available', prefix = 'agent'): RtaState[] {
@@ -10,7 +10,7 @@ export function agents(n: number, stateCode = 'Available', prefix = 'agent'): Rt
 }
 
 /** A logger that keeps every line (message and details) as text. */
-export function recordingLogger(): RtaLogger & { lines: string[] } {
+export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const record =
     (level: string) =>
