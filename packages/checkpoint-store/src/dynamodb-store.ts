@@ -1,16 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  type DeleteRequest,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type TableDescription,
-  type WriteRequest,
+import type {
+  AttributeValue,
+  DeleteRequest,
+  DynamoDBClient,
+  TableDescription,
+  WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
   applyCommit,
@@ -31,7 +25,10 @@ import {
   InvalidArgumentError,
   StoreCorruptError,
 } from './errors.js';
+import { loadDynamoDb } from './optional-dependency.js';
 import type { CommittedState, DynamoDbCheckpointStoreOptions } from './types.js';
+
+type DynamoDbModule = typeof import('@aws-sdk/client-dynamodb');
 
 /**
  * Bytes of committed state per chunk item: under DynamoDB's 400 KB item limit with room for the
@@ -144,7 +141,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class DynamoDbCheckpointStore extends StateCheckpointStore {
   /** The table used. */
   readonly tableName: string;
-  readonly #client: DynamoDBClient;
+  #client: DynamoDBClient | undefined;
+  readonly #clientConfig: { region?: string; endpoint?: string };
+  #module: DynamoDbModule | undefined;
   readonly #ownsClient: boolean;
   readonly #createTable: boolean;
   readonly #activeTimeoutMs: number;
@@ -159,14 +158,27 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         `invalid DynamoDB table name ${JSON.stringify(options.tableName)} for ${this.scope}: expected 3–255 characters of [a-zA-Z0-9_.-]`,
       );
     }
-    if (options.client === undefined || options.client === null) {
+    if (
+      options.client !== undefined &&
+      (options.region !== undefined || options.endpoint !== undefined)
+    ) {
       throw new InvalidArgumentError(
-        `DynamoDbCheckpointStore for ${this.scope} needs a DynamoDBClient`,
+        `DynamoDbCheckpointStore for ${this.scope}: give either client or region/endpoint (they configure the client the store creates)`,
+      );
+    }
+    if (options.client === null) {
+      throw new InvalidArgumentError(
+        `DynamoDbCheckpointStore for ${this.scope}: client must be a DynamoDBClient`,
       );
     }
     this.tableName = options.tableName;
     this.#client = options.client;
-    this.#ownsClient = options.destroyClientOnClose ?? false;
+    this.#clientConfig = {
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    };
+    // a client the store creates is the store's to destroy
+    this.#ownsClient = options.client === undefined || (options.destroyClientOnClose ?? false);
     this.#createTable = options.createTable ?? true;
     this.#activeTimeoutMs = options.tableActiveTimeoutMs ?? 60_000;
     this.#maxRetries = options.maxConflictRetries ?? 50;
@@ -210,8 +222,12 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     await this.#ensureTable();
     let item: Record<string, AttributeValue> | undefined;
     try {
-      const out = await this.#client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: this.#key, ConsistentRead: true }),
+      const out = await this.#dynamo.send(
+        new this.#sdk.GetItemCommand({
+          TableName: this.tableName,
+          Key: this.#key,
+          ConsistentRead: true,
+        }),
       );
       item = out.Item;
     } catch (err) {
@@ -266,8 +282,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
       values[':owner'] = { S: fence.owner };
       values[':token'] = { N: String(fence.token) };
     }
-    await this.#client.send(
-      new PutItemCommand({
+    await this.#dynamo.send(
+      new this.#sdk.PutItemCommand({
         TableName: this.tableName,
         Item: item,
         ConditionExpression: condition,
@@ -337,22 +353,43 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     return shards;
   }
 
+  /** The SDK module, loaded by {@link DynamoDbCheckpointStore.#ensureTable} before any call. */
+  get #sdk(): DynamoDbModule {
+    if (this.#module === undefined) throw new Error('internal: the DynamoDB SDK is not loaded yet');
+    return this.#module;
+  }
+
+  /** The client (given, or created by the store once the SDK is loaded). */
+  get #dynamo(): DynamoDBClient {
+    if (this.#client === undefined) throw new Error('internal: the DynamoDB client is not ready');
+    return this.#client;
+  }
+
   #ensureTable(): Promise<void> {
-    this.#ready ??= this.#prepareTable().catch((err: unknown) => {
-      this.#ready = undefined;
-      throw err;
-    });
+    this.#ready ??= this.#loadSdk()
+      .then(() => this.#prepareTable())
+      .catch((err: unknown) => {
+        this.#ready = undefined;
+        throw err;
+      });
     return this.#ready;
   }
 
   async #describe(): Promise<TableDescription | undefined> {
     try {
-      const out = await this.#client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      const out = await this.#dynamo.send(
+        new this.#sdk.DescribeTableCommand({ TableName: this.tableName }),
+      );
       return out.Table;
     } catch (err) {
       if (errorName(err) === 'ResourceNotFoundException') return undefined;
       throw this.#wrap('describe the table for', err);
     }
+  }
+
+  async #loadSdk(): Promise<void> {
+    this.#module ??= await loadDynamoDb();
+    this.#client ??= new this.#module.DynamoDBClient(this.#clientConfig);
   }
 
   async #prepareTable(): Promise<void> {
@@ -364,8 +401,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         );
       }
       try {
-        await this.#client.send(
-          new CreateTableCommand({
+        await this.#dynamo.send(
+          new this.#sdk.CreateTableCommand({
             TableName: this.tableName,
             AttributeDefinitions: [
               { AttributeName: 'pk', AttributeType: 'S' },
@@ -446,8 +483,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     const at = String(Date.now());
     try {
       await forEachLimited(ref.chunks, CHUNK_CONCURRENCY, async (i) => {
-        await this.#client.send(
-          new PutItemCommand({
+        await this.#dynamo.send(
+          new this.#sdk.PutItemCommand({
             TableName: this.tableName,
             Item: {
               pk: this.#key.pk as AttributeValue,
@@ -502,8 +539,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     try {
       await forEachLimited(ref.chunks, CHUNK_CONCURRENCY * 2, async (i) => {
         if (missing) return;
-        const out = await this.#client.send(
-          new GetItemCommand({
+        const out = await this.#dynamo.send(
+          new this.#sdk.GetItemCommand({
             TableName: this.tableName,
             Key: { pk: this.#key.pk as AttributeValue, sk: { S: chunkSortKey(ref.gen, i) } },
             ConsistentRead: true,
@@ -547,8 +584,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         for (let attempt = 0; requests.length > 0; attempt++) {
           if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
           if (attempt >= 8) throw new Error('unprocessed deletes after 8 attempts');
-          const out = await this.#client.send(
-            new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
+          const out = await this.#dynamo.send(
+            new this.#sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
           );
           requests = out.UnprocessedItems?.[this.tableName] ?? [];
         }
@@ -569,8 +606,8 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     try {
       let start: Record<string, AttributeValue> | undefined;
       do {
-        const out = await this.#client.send(
-          new QueryCommand({
+        const out = await this.#dynamo.send(
+          new this.#sdk.QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
             ExpressionAttributeValues: {
@@ -600,7 +637,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
   }
 
   protected async doClose(): Promise<void> {
-    if (this.#ownsClient) this.#client.destroy();
+    if (this.#ownsClient) this.#client?.destroy();
   }
 }
 

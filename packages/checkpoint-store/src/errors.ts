@@ -16,6 +16,7 @@ export type CheckpointStoreErrorCode =
   | 'LOCK_TIMEOUT'
   | 'CONFLICT'
   | 'BACKEND_FAILURE'
+  | 'DRIVER_MISSING'
   | 'STORE_CLOSED';
 
 /**
@@ -249,5 +250,28 @@ export class StoreClosedError extends CheckpointStoreError {
   constructor(scope: string) {
     super('STORE_CLOSED', `the checkpoint store of ${scope} is closed; create a new one.`);
     this.name = 'StoreClosedError';
+  }
+}
+
+/**
+ * The backend's database driver, an optional peer dependency, is not installed:
+ * `@aws-sdk/client-dynamodb` for DynamoDB, `pg` for PostgreSQL. Install it next to this package.
+ *
+ * @example
+ * // npm install @aws-sdk/client-dynamodb   (then use the DynamoDB backend)
+ */
+export class DriverMissingError extends CheckpointStoreError {
+  override readonly code = 'DRIVER_MISSING' as const;
+  /** The package to install. */
+  readonly packageName: string;
+
+  constructor(backend: string, packageName: string, cause?: unknown) {
+    super(
+      'DRIVER_MISSING',
+      `the ${backend} checkpoint store needs the package ${packageName}, an optional peer dependency of @connect-wfm/checkpoint-store that is not installed: run npm install ${packageName}`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = 'DriverMissingError';
+    this.packageName = packageName;
   }
 }

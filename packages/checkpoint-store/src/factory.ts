@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
 import { z } from 'zod';
 import { DynamoDbCheckpointStore } from './dynamodb-store.js';
@@ -137,7 +137,9 @@ function toIssues(error: z.ZodError): ConfigIssue[] {
 
 /**
  * Validates `config` (unknown keys rejected, every problem reported at once in one
- * `InvalidConfigError`) and creates the store it describes.
+ * `InvalidConfigError`) and creates the store it describes. The DynamoDB and PostgreSQL
+ * drivers are optional peer dependencies loaded on first use: a missing one fails that first
+ * call with `DriverMissingError` (call `getAll()` at start to find out at once).
  *
  * @example
  * import { createCheckpointStore } from '@connect-wfm/checkpoint-store';
@@ -177,17 +179,12 @@ export function createCheckpointStore(config: CheckpointStoreConfig): Checkpoint
         fsync: c.fsync,
       });
     case 'dynamodb': {
-      const owned = c.client === undefined;
-      const client =
-        c.client ??
-        new DynamoDBClient({
-          ...(c.region === undefined ? {} : { region: c.region }),
-          ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }),
-        });
+      // without a client, the store creates one (and loads the SDK) on first use
       return new DynamoDbCheckpointStore({
         ...base,
-        client,
-        destroyClientOnClose: owned,
+        ...(c.client === undefined
+          ? { region: c.region, endpoint: c.endpoint }
+          : { client: c.client }),
         tableName: c.tableName,
         createTable: c.createTable,
         tableActiveTimeoutMs: c.tableActiveTimeoutMs,

@@ -1,4 +1,8 @@
 export { compareSequenceNumbers } from './core.js';
+/**
+ * @deprecated import from '@connect-wfm/checkpoint-store/dynamodb'; kept here for one release.
+ * Neither entry loads `@aws-sdk/client-dynamodb` before the store is used.
+ */
 export { DYNAMODB_SCOPE_SORT_KEY, DynamoDbCheckpointStore } from './dynamodb-store.js';
 export {
   BackendError,
@@ -7,6 +11,7 @@ export {
   type CheckpointStoreErrorCode,
   type ConfigIssue,
   ConflictError,
+  DriverMissingError,
   InvalidArgumentError,
   InvalidConfigError,
   LeaseHeldError,
@@ -18,6 +23,10 @@ export {
 export { type CheckpointStoreConfig, createCheckpointStore } from './factory.js';
 export { FILE_FORMAT, FILE_VERSION, FileCheckpointStore } from './file-store.js';
 export { MemoryCheckpointStore, MemoryCheckpointTable } from './memory-store.js';
+/**
+ * @deprecated import from '@connect-wfm/checkpoint-store/postgres'; kept here for one release.
+ * Neither entry loads `pg` before the store is used.
+ */
 export {
   POSTGRES_SCHEMA_VERSION,
   PostgresCheckpointStore,

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import {
   BaseCheckpointStore,
   emptyShards,
@@ -18,6 +18,7 @@ import {
   LeaseHeldError,
   StoreCorruptError,
 } from './errors.js';
+import { loadPgPool } from './optional-dependency.js';
 import type { Checkpoint, CommittedState, Lease, PostgresCheckpointStoreOptions } from './types.js';
 
 /** One checkpoint as kept in `checkpoint_store_states.checkpoints` (jsonb). */
@@ -197,7 +198,9 @@ interface LeaseRow {
 export class PostgresCheckpointStore extends BaseCheckpointStore {
   /** Schema holding the tables. */
   readonly schema: string;
-  readonly #pool: pg.Pool;
+  #poolOrUndefined: pg.Pool | undefined;
+  readonly #connectionString: string | undefined;
+  readonly #maxConnections: number;
   readonly #ownsPool: boolean;
   readonly #cp: string;
   readonly #leases: string;
@@ -220,36 +223,55 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
       );
     }
     this.schema = schema;
-    if (options.pool !== undefined) {
-      this.#pool = options.pool;
-      this.#ownsPool = false;
-    } else {
-      this.#pool = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 4,
-      });
-      this.#ownsPool = true;
-      this.#pool.on('error', (err) => {
-        this.logger.warn('idle PostgreSQL connection failed', { error: pgErrorText(err) });
-      });
-    }
+    // a pool from a connection string is created on first use, once `pg` is loaded
+    this.#poolOrUndefined = options.pool;
+    this.#ownsPool = options.pool === undefined;
+    this.#connectionString = options.connectionString;
+    this.#maxConnections = options.maxConnections ?? 4;
     this.#cp = `${quoteIdent(schema)}.checkpoint_store_checkpoints`;
     this.#leases = `${quoteIdent(schema)}.checkpoint_store_leases`;
     this.#states = `${quoteIdent(schema)}.checkpoint_store_states`;
   }
 
+  /** The pool; set before any query (by {@link PostgresCheckpointStore.#migrate}). */
+  get #pool(): pg.Pool {
+    if (this.#poolOrUndefined === undefined) throw new Error('internal: the pool is not ready');
+    return this.#poolOrUndefined;
+  }
+
+  async #openPool(): Promise<pg.Pool> {
+    if (this.#poolOrUndefined !== undefined) return this.#poolOrUndefined;
+    const Pool = await loadPgPool();
+    // another call may have created it while `pg` loaded
+    if (this.#poolOrUndefined !== undefined) return this.#poolOrUndefined;
+    const pool = new Pool({
+      connectionString: this.#connectionString,
+      max: this.#maxConnections,
+    });
+    pool.on('error', (err: Error) => {
+      this.logger.warn('idle PostgreSQL connection failed', { error: pgErrorText(err) });
+    });
+    this.#poolOrUndefined = pool;
+    return pool;
+  }
+
   #migrate(): Promise<void> {
-    this.#ready ??= runPostgresMigrations(this.#pool, { schema: this.schema }).then(
-      (applied) => {
-        if (applied.length > 0) {
-          this.logger.info('applied checkpoint store migrations', { schema: this.schema, applied });
-        }
-      },
-      (err: unknown) => {
-        this.#ready = undefined;
-        throw err;
-      },
-    );
+    this.#ready ??= this.#openPool()
+      .then((pool) => runPostgresMigrations(pool, { schema: this.schema }))
+      .then(
+        (applied) => {
+          if (applied.length > 0) {
+            this.logger.info('applied checkpoint store migrations', {
+              schema: this.schema,
+              applied,
+            });
+          }
+        },
+        (err: unknown) => {
+          this.#ready = undefined;
+          throw err;
+        },
+      );
     return this.#ready;
   }
 
@@ -591,7 +613,7 @@ export class PostgresCheckpointStore extends BaseCheckpointStore {
   }
 
   protected async doClose(): Promise<void> {
-    if (this.#ownsPool) await this.#pool.end();
+    if (this.#ownsPool) await this.#poolOrUndefined?.end();
   }
 }
 

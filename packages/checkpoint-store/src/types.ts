@@ -166,8 +166,14 @@ export interface FileCheckpointStoreOptions extends CheckpointStoreBaseOptions {
 export interface DynamoDbCheckpointStoreOptions extends CheckpointStoreBaseOptions {
   /**
    * The DynamoDB client to use (region, credentials, endpoint and retries are yours to set).
+   * Without it, the store creates one on first use (default credential chain, `region` and
+   * `endpoint` below) and destroys it in `close()`.
    */
-  readonly client: DynamoDBClient;
+  readonly client?: DynamoDBClient | undefined;
+  /** Region of the client the store creates (not with `client`). @default the SDK's (AWS_REGION) */
+  readonly region?: string | undefined;
+  /** Endpoint of the client the store creates, e.g. dynalite's (not with `client`). */
+  readonly endpoint?: string | undefined;
   /** Destroy `client` in `close()` (when the store is its only user). @default false */
   readonly destroyClientOnClose?: boolean | undefined;
   /** Table name (3–255 characters of `[a-zA-Z0-9_.-]`). */
