@@ -4,7 +4,7 @@ import type { CseEnvelope } from './types.js';
 
 /**
  * Reading the envelope the S3 Encryption Client stores in the object's metadata (or in the
- * `<key>.instruction` object); see docs/historical-formats.md#s3-client-side-encryption.
+ * `<key>.instruction` object); see docs/operations/historical-feed.md#client-side-encryption.
  */
 
 const GCM = 'AES/GCM/NoPadding';
