@@ -18,7 +18,7 @@ await build({
   sourcemap: 'external',
   minify: true,
   keepNames: true,
-  legalComments: 'none',
+  legalComments: 'eof',
   // pg's optional native binding is never used.
   external: ['pg-native'],
   // CommonJS dependencies (pino, the AWS SDK's helpers) call require() and use __dirname.

@@ -164,7 +164,7 @@ function byUserCode(a: RtaState, b: RtaState): number {
  * Turns batches of Amazon Connect agent events (Kinesis records, possibly from several shards)
  * into the states the WFM must receive: it parses and validates each record, drops duplicate
  * `EventId`s (bounded memory), keeps per agent only the newest event (by `EventTimestamp`, then
- * shard and sequence number), derives its state (rta-state-rules.md) and tracks what the WFM last
+ * shard and sequence number), derives its state (docs/rta-state-rules.md) and tracks what the WFM last
  * accepted, so each poll posts only the agents whose state changed. Pure: no I/O, no timers.
  *
  * @example

@@ -176,7 +176,7 @@ const compiledByOptions = new WeakMap<DeriveOptions, CompiledDeriver>();
 const defaultDeriver = compileDeriver({});
 
 /**
- * Derives the state the WFM receives for one agent event (rta-state-rules.md), in precedence
+ * Derives the state the WFM receives for one agent event (docs/rta-state-rules.md), in precedence
  * order: (1) logged out — `LOGOUT`, `AgentStatus.Type` `OFFLINE`, or a signed-off status name;
  * (2) in `contact-aware` mode, the highest-precedence contact activity (`OnContact` > `OnHold` >
  * `Offered` > `AfterContactWork` > `Missed`; ties on the channel precedence); (3) the agent

@@ -31,7 +31,7 @@ export interface StateMapping {
  */
 export type ContactActivity = 'OnContact' | 'OnHold' | 'Offered' | 'AfterContactWork' | 'Missed';
 
-/** Options of the state derivation (rta-state-rules.md, "Deriving the state"). */
+/** Options of the state derivation (docs/rta-state-rules.md#deriving-the-state). */
 export interface DeriveOptions {
   /**
    * `contact-aware` derives `OnContact`, `OnHold`, … from the agent's contacts before falling
