@@ -190,9 +190,13 @@ describe.each(TEMPLATE_FILES)('%s: least privilege', (file) => {
     );
     expect(services.length).toBeGreaterThan(0);
     for (const s of services) {
+      // Firehose passes the account as the external ID; the other services set aws:SourceAccount
+      const key = JSON.stringify(s.statement.Principal).includes('firehose.amazonaws.com')
+        ? 'sts:ExternalId'
+        : 'aws:SourceAccount';
       expect([where(s), s.statement.Condition]).toEqual([
         where(s),
-        { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        { StringEquals: { [key]: { Ref: 'AWS::AccountId' } } },
       ]);
     }
   });
