@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { DeadMarks, NextMatch } from './next-match.js';
 import { ctrSchema, describeIssues, passesCtrFastCheck } from './schema.js';
 import type { BadRecordReason, CtrRecord, FirehoseBadItem } from './types.js';
 
@@ -88,59 +89,6 @@ export interface ScannerOptions {
   readonly maxBadBytes?: number;
 }
 
-/**
- * The next occurrence of a byte pattern at or after a position in the scanner's buffer, cached so
- * that a buffer is searched once however many records ask: a record asks from its own start, and
- * the answer stays valid until the position passes it.
- */
-class NextMatch {
-  /** Index found by the last search (-1: none up to `to`; -2: no search yet). */
-  private at = -2;
-  /** Where the last search started, and the buffer length it covered. */
-  private from = 0;
-  private to = 0;
-
-  constructor(
-    private readonly needle: number | Buffer,
-    private readonly width: number,
-  ) {}
-
-  /** Index of the first match at or after `from` in `buf[0, n)`, or -1. */
-  find(buf: Buffer, n: number, from: number): number {
-    const at = this.at;
-    if (at >= from && from >= this.from) return at;
-    const known = at === -1 && from >= this.from;
-    if (known && this.to === n) return -1;
-    // After a miss, only the bytes added since (plus a pattern's overlap) need a look.
-    const searchFrom = known ? Math.max(from, this.to - (this.width - 1)) : from;
-    this.at = buf.indexOf(this.needle, searchFrom);
-    this.from = from;
-    this.to = n;
-    return this.at;
-  }
-
-  /** The buffer lost its first `by` bytes. */
-  shift(by: number): void {
-    if (this.at !== -1) this.at = this.at >= by ? this.at - by : -2;
-    this.from = Math.max(0, this.from - by);
-    this.to = Math.max(0, this.to - by);
-  }
-
-  /** The buffer was replaced by one whose first match is `at` (-1: none in its `n` bytes). */
-  seed(at: number, n: number): void {
-    this.at = at;
-    this.from = 0;
-    this.to = n;
-  }
-
-  /** The buffer was replaced. */
-  reset(): void {
-    this.at = -2;
-    this.from = 0;
-    this.to = 0;
-  }
-}
-
 export class FirehoseScanner {
   private readonly sourceName: string;
   private readonly maxRecordBytes: number;
@@ -188,11 +136,9 @@ export class FirehoseScanner {
    * into {@link deadWhy}). An attempt at one of them would meet the same failure at the same
    * byte, so it is not scanned again: this keeps recovery linear (see {@link failAttempt}).
    */
-  private readonly dead = new Map<number, number>();
-  private readonly deadWhy: Array<{ reason: BadRecordReason; detail: string }> = [];
+  private readonly dead = new DeadMarks();
   /** Stream offsets of the `{` still open in the current attempt, outermost first from `stackBottom`. */
   private stack: number[] = [];
-  private pruneAt = 4096;
   private stackBottom = 0;
 
   /**
@@ -556,13 +502,7 @@ export class FirehoseScanner {
    */
   private failAttempt(reason: BadRecordReason, detail: string): void {
     const stack = this.stack;
-    if (stack.length - this.stackBottom > 1) {
-      const why = this.deadWhy.length;
-      this.deadWhy.push({ reason, detail });
-      for (let k = this.stackBottom + 1; k < stack.length; k++) {
-        this.dead.set(stack[k] as number, why);
-      }
-    }
+    this.dead.mark(stack, this.stackBottom + 1, reason, detail);
     stack.length = 0;
     this.stackBottom = 0;
     this.fail(reason, detail);
@@ -595,28 +535,11 @@ export class FirehoseScanner {
    * extends the bad region, and the search moves past it.
    */
   private isDead(i: number): boolean {
-    const at = this.base + i;
-    const why = this.dead.get(at);
-    if (why === undefined) {
-      if (this.dead.size > this.pruneAt) this.pruneDead(at);
-      return false;
-    }
-    this.dead.delete(at);
-    if (this.badStart < 0) {
-      const w = this.deadWhy[why] as { reason: BadRecordReason; detail: string };
-      this.enterBad(i, w.reason, w.detail);
-    }
+    const w = this.dead.take(this.base + i);
+    if (w === undefined) return false;
+    if (this.badStart < 0) this.enterBad(i, w.reason, w.detail);
     this.pos = i + 1;
-    if (this.dead.size === 0) this.deadWhy.length = 0;
     return true;
-  }
-
-  /** Forgets dead marks before stream offset `at` (they can no longer be met). */
-  private pruneDead(at: number): void {
-    for (const k of this.dead.keys()) if (k < at) this.dead.delete(k);
-    if (this.dead.size === 0) this.deadWhy.length = 0;
-    // Pruning again only after the map has doubled keeps it linear in total.
-    this.pruneAt = Math.max(4096, 2 * this.dead.size);
   }
 
   /**

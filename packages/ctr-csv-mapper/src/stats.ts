@@ -1,8 +1,26 @@
-import { z } from 'zod';
 import type { FirehoseItemSource } from './csv.js';
 import { arnId, csvField, csvLine } from './csv-field.js';
 import { InvalidOptionsError, InvalidSnapshotError } from './errors.js';
 import { checkOptions, statsOptionsSchema } from './options.js';
+import { AGENT_QUEUE_STATS_COLUMNS, QUEUE_STATS_COLUMNS } from './stats/columns.js';
+import {
+  type AgentQueueGroup,
+  agentQueueGroups,
+  type QueueGroup,
+  queueGroups,
+  sortRows,
+} from './stats/groups.js';
+import { type IntervalStatsSnapshot, snapshotSchema } from './stats/snapshot.js';
+import {
+  ANSWERED,
+  ContactTable,
+  NO_ENQUEUE,
+  NO_QUEUE,
+  OVERFLOW_IN,
+  TRANSFER_OUT,
+} from './stats/table.js';
+import { IntervalLabels, int, TextOut } from './stats/text-out.js';
+import { epochMs } from './stats/time.js';
 import type {
   AgentQueueStatsRow,
   ArnMode,
@@ -16,378 +34,19 @@ import type {
   StatsCsvOptions,
 } from './types.js';
 
+export { AGENT_QUEUE_STATS_COLUMNS, QUEUE_STATS_COLUMNS } from './stats/columns.js';
+export type { IntervalStatsSnapshot } from './stats/snapshot.js';
+export { epochMs } from './stats/time.js';
+
 /**
- * Interval statistics (data-mapping §3).
+ * Interval statistics (docs/historical-formats.md#interval-statistics).
  *
  * De-duplication needs to know every ContactId, also across objects, so the accumulator keeps one
  * small row per distinct ContactId (its latest version's contribution) until the rows are
  * produced. That makes `merge` exact: two partial results that share a ContactId count it once.
  * Memory therefore grows with the number of distinct contacts (not with the bytes read): about
- * 17 MB per 100,000 contacts (see {@link ContactTable}).
+ * 17 MB per 100,000 contacts (see `ContactTable` in stats/table.ts).
  */
-
-/** Columns of the queue statistics CSV, in order. */
-export const QUEUE_STATS_COLUMNS = [
-  'interval_start',
-  'interval_minutes',
-  'queue_id',
-  'queue_name',
-  'talking_call_dur',
-  'wrap_up_dur',
-  'overflow_in_call_cnt',
-  'overflow_out_call_cnt',
-  'aband_call_cnt',
-  'answ_call_cnt',
-  'queued_and_answ_call_dur',
-  'queued_and_aband_call_dur',
-  'queued_answ_longest_que_dur',
-  'queued_aband_longest_que_dur',
-  'avg_avail_member_cnt',
-  'ans_servicelevel_cnt',
-  'wait_dur',
-  'aband_short_call_cnt',
-  'aband_within_sl_cnt',
-] as const;
-
-/** Columns of the agent-queue statistics CSV, in order. */
-export const AGENT_QUEUE_STATS_COLUMNS = [
-  'interval_start',
-  'interval_minutes',
-  'queue_id',
-  'agent_username',
-  'talking_call_dur',
-  'wrap_up_dur',
-  'answ_call_cnt',
-  'transfer_out_call_cnt',
-] as const;
-
-// Sentinels: not multiples of any interval length, so never a real interval start.
-const NO_QUEUE = -1;
-const NO_ENQUEUE = -2;
-
-/** Bits of {@link ContactTable.flags}. */
-const ANSWERED = 1;
-const OVERFLOW_IN = 2;
-const TRANSFER_OUT = 4;
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Two ASCII digits at `i` as a number, or -1. */
-function twoDigits(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 0x30;
-  const b = s.charCodeAt(i + 1) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-/**
- * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (the well-known
- * "days from civil" arithmetic: years start in March, so the leap day ends a year).
- */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-/**
- * A timestamp in epoch ms, -Infinity when missing or unparseable. Connect's own shape,
- * `YYYY-MM-DDTHH:MM:SSZ` with every part in range, is computed with integer arithmetic (about
- * 2.5 times faster than `Date.parse` once warm, at two timestamps per record); anything else,
- * including out-of-range parts, goes to `Date.parse`, so the result is always what `Date.parse`
- * gives (a property test checks this).
- */
-export function epochMs(ts: string | null | undefined): number {
-  if (ts === null || ts === undefined) return Number.NEGATIVE_INFINITY;
-  if (
-    ts.length === 20 &&
-    ts.charCodeAt(4) === 0x2d &&
-    ts.charCodeAt(7) === 0x2d &&
-    ts.charCodeAt(10) === 0x54 &&
-    ts.charCodeAt(13) === 0x3a &&
-    ts.charCodeAt(16) === 0x3a &&
-    ts.charCodeAt(19) === 0x5a
-  ) {
-    const hi = twoDigits(ts, 0);
-    const lo = twoDigits(ts, 2);
-    const month = twoDigits(ts, 5);
-    const day = twoDigits(ts, 8);
-    const hour = twoDigits(ts, 11);
-    const minute = twoDigits(ts, 14);
-    const second = twoDigits(ts, 17);
-    // Years below 1000 are left to Date.parse: Date.UTC maps 0-99 to 1900-1999.
-    if (hi >= 10 && lo >= 0 && month >= 1 && month <= 12 && day >= 1) {
-      const year = hi * 100 + lo;
-      const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-      const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
-      if (day <= days && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59) {
-        if (second >= 0 && second <= 59) {
-          return (
-            daysFromCivil(year, month, day) * 86_400_000 +
-            hour * 3_600_000 +
-            minute * 60_000 +
-            second * 1000
-          );
-        }
-      }
-    }
-  }
-  const ms = Date.parse(ts);
-  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
-}
-
-/** `2026-11-24T08:15:00Z` for an epoch-ms interval start. */
-function isoSeconds(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-const INITIAL_ROWS = 1024;
-
-/**
- * What each distinct contact contributes (its latest version), one row per contact, in columns
- * of typed arrays: 53 bytes a contact outside the JavaScript heap (up to twice that while the
- * columns grow by doubling), plus its ContactId and index entry, about 100 bytes of heap. Queue
- * ids, queue names and agent names are stored once and referred to by number. Measured with
- * 100,000 contacts: 10 MB of heap and 7 MB of columns, where an object per contact took 25 MB of
- * heap that the garbage collector had to trace and move as it grew.
- */
-class ContactTable {
-  /** ContactId → row, in the order contacts were first added. */
-  readonly index = new Map<string, number>();
-  size = 0;
-  /** `LastUpdateTimestamp` in epoch ms, or -Infinity when missing. */
-  lastUpdate = new Float64Array(INITIAL_ROWS);
-  /** Interval start in epoch ms; NO_QUEUE: no Queue; NO_ENQUEUE: Queue without EnqueueTimestamp. */
-  interval = new Float64Array(INITIAL_ROWS);
-  talk = new Float64Array(INITIAL_ROWS);
-  acw = new Float64Array(INITIAL_ROWS);
-  /** `Queue.Duration`, NaN when missing (adds 0, not counted against thresholds). */
-  queueDuration = new Float64Array(INITIAL_ROWS);
-  /** String numbers (see {@link text}) of the queue id, queue name and agent username. */
-  queueId = new Int32Array(INITIAL_ROWS);
-  queueName = new Int32Array(INITIAL_ROWS);
-  agent = new Int32Array(INITIAL_ROWS);
-  /** ANSWERED | OVERFLOW_IN | TRANSFER_OUT. */
-  flags = new Uint8Array(INITIAL_ROWS);
-  /** The distinct strings, by number. */
-  readonly text: string[] = [];
-  private readonly textIds = new Map<string, number>();
-
-  /** The number of a string, added if new. */
-  textId(value: string): number {
-    const known = this.textIds.get(value);
-    if (known !== undefined) return known;
-    const id = this.text.length;
-    this.text.push(value);
-    this.textIds.set(value, id);
-    return id;
-  }
-
-  /** The row of a new contact (its columns are then filled by the caller). */
-  append(contactId: string): number {
-    const row = this.size;
-    if (row === this.lastUpdate.length) this.grow();
-    this.index.set(contactId, row);
-    this.size = row + 1;
-    return row;
-  }
-
-  private grow(): void {
-    const n = this.lastUpdate.length * 2;
-    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.lastUpdate = f64(this.lastUpdate);
-    this.interval = f64(this.interval);
-    this.talk = f64(this.talk);
-    this.acw = f64(this.acw);
-    this.queueDuration = f64(this.queueDuration);
-    this.queueId = i32(this.queueId);
-    this.queueName = i32(this.queueName);
-    this.agent = i32(this.agent);
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.flags = flags;
-  }
-
-  /**
-   * The rank of every string in `cmp` order (ranks[id] < ranks[other] exactly when
-   * text[id] < text[other]), so rows sort by numbers instead of by string comparisons.
-   */
-  ranks(): Int32Array {
-    const order = this.text
-      .map((_, i) => i)
-      .sort((a, b) => cmp(this.text[a] as string, this.text[b] as string));
-    const ranks = new Int32Array(order.length);
-    for (let r = 0; r < order.length; r++) ranks[order[r] as number] = r;
-    return ranks;
-  }
-}
-
-/** A queue statistics group (one interval and queue): the sums of its run of rows. */
-interface QueueGroup {
-  readonly interval: number;
-  readonly queue: number;
-  /** The queue name and the `LastUpdateTimestamp` it came with. */
-  queueName: number;
-  nameUpdate: number;
-  talk: number;
-  acw: number;
-  overflowIn: number;
-  overflowOut: number;
-  aband: number;
-  answ: number;
-  answDur: number;
-  abandDur: number;
-  answMax: number;
-  abandMax: number;
-  answSl: number;
-  abandShort: number;
-  abandSl: number;
-}
-
-/** An agent-queue statistics group (one interval, queue and agent): the sums of its run of rows. */
-interface AgentQueueGroup {
-  readonly interval: number;
-  readonly queue: number;
-  readonly agent: number;
-  talk: number;
-  acw: number;
-  answ: number;
-  transferOut: number;
-}
-
-/**
- * Text built in a Buffer, as UTF-8, and decoded once at the end. Appending tens of thousands of
- * rows to a string builds a rope of them that stays young until the end, and the garbage
- * collector copied it again at every collection: most of the time of a large `toCsv`.
- */
-class TextOut {
-  private buf = Buffer.allocUnsafe(65536);
-  private pos = 0;
-  /** Rows not yet written: a short rope, copied into the Buffer about every 16 K characters. */
-  private pending = '';
-
-  add(s: string): void {
-    this.pending += s;
-    if (this.pending.length >= 16384) this.flush();
-  }
-
-  text(): string {
-    this.flush();
-    return this.buf.toString('utf8', 0, this.pos);
-  }
-
-  private flush(): void {
-    const s = this.pending;
-    this.pending = '';
-    const need = this.pos + s.length * 3;
-    if (need > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(bigger, 0, 0, this.pos);
-      this.buf = bigger;
-    }
-    this.pos += this.buf.write(s, this.pos);
-  }
-}
-
-/** An integral number as an int32 (converted to text much faster than a double); others as is. */
-function int(x: number): number {
-  return (x | 0) === x ? x | 0 : x;
-}
-
-/** Interval labels, computed once per distinct interval start. */
-class IntervalLabels {
-  private ms = Number.NaN;
-  private label = '';
-
-  /** The label of `ms` (groups come sorted by interval, so the last one is usually it). */
-  of(ms: number): string {
-    if (ms !== this.ms) {
-      this.ms = ms;
-      this.label = isoSeconds(ms);
-    }
-    return this.label;
-  }
-}
-
-/** The snapshot format of {@link IntervalStatsAccumulator.toSnapshot} (JSON-serializable). */
-export interface IntervalStatsSnapshot {
-  /** Format version. */
-  readonly version: 1;
-  /** The settings the snapshot was computed with. */
-  readonly options: {
-    readonly intervalMinutes: IntervalMinutes;
-    readonly slaSeconds: number;
-    readonly shortAbandonSeconds: number;
-    readonly arn: ArnMode;
-  };
-  /** Records added (duplicates included). */
-  readonly recordsAdded: number;
-  /** Duplicates met so far. */
-  readonly duplicates: number;
-  /**
-   * One entry per distinct ContactId: `[contactId, lastUpdateMs|null, intervalMs, queueId,
-   * queueName, agent, answered, talk, acw, queueDuration|null, overflowIn, transferOut]`.
-   */
-  readonly contacts: ReadonlyArray<
-    readonly [
-      string,
-      number | null,
-      number,
-      string,
-      string,
-      string,
-      boolean,
-      number,
-      number,
-      number | null,
-      boolean,
-      boolean,
-    ]
-  >;
-}
-
-const snapshotSchema = z.strictObject({
-  version: z.literal(1),
-  options: z.strictObject({
-    intervalMinutes: z.union([z.literal(15), z.literal(30), z.literal(60)]),
-    slaSeconds: z.number().nonnegative(),
-    shortAbandonSeconds: z.number().nonnegative(),
-    arn: z.enum(['id', 'full']),
-  }),
-  recordsAdded: z.number().int().nonnegative(),
-  duplicates: z.number().int().nonnegative(),
-  contacts: z.array(
-    z.tuple([
-      z.string().min(1),
-      z.number().nullable(),
-      z.number().int(),
-      z.string(),
-      z.string(),
-      z.string(),
-      z.boolean(),
-      z.number(),
-      z.number(),
-      z.number().nullable(),
-      z.boolean(),
-      z.boolean(),
-    ]),
-  ),
-});
 
 /**
  * Accumulates queue and agent-queue interval statistics (data-mapping §3) over any number of
@@ -779,151 +438,21 @@ export class IntervalStatsAccumulator {
         : 0);
   }
 
-  /**
-   * The rows of the contacts in the statistics, sorted by interval, queue id and agent: each
-   * statistics group is then a run of rows, summed in one pass without an object or a map entry
-   * per group. Kept until the next change, so both CSVs share one sort.
-   */
+  /** The sorted rows (see sortRows), kept until the next change so both CSVs share one sort. */
   private sortedRows(): Uint32Array {
     const cached = this.sorted;
     if (cached !== undefined && cached.version === this.version) return cached.rows;
-    const t = this.table;
-    const interval = t.interval;
-    const queue = t.queueId;
-    const agent = t.agent;
-    const ranks = t.ranks();
-    let rows = new Uint32Array(t.size);
-    let n = 0;
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    for (let row = 0; row < t.size; row++) {
-      const i = interval[row] as number;
-      if (i === NO_QUEUE || i === NO_ENQUEUE) continue;
-      rows[n++] = row;
-      if (i < first) first = i;
-      if (i > last) last = i;
-    }
-    rows = rows.subarray(0, n);
-    // The order as one number per row, (interval slot, queue rank, agent rank, row), when that
-    // fits in a double's exact integers (it does for any day of data): a numeric sort without a
-    // comparator is several times faster. Otherwise the comparator sort.
-    const texts = t.text.length;
-    const slots = n === 0 ? 0 : (last - first) / this.intervalMs + 1;
-    const size = t.size;
-    if (slots * texts * texts * size < Number.MAX_SAFE_INTEGER) {
-      const keys = new Float64Array(n);
-      for (let k = 0; k < n; k++) {
-        const row = rows[k] as number;
-        const slot = ((interval[row] as number) - first) / this.intervalMs;
-        const q = ranks[queue[row] as number] as number;
-        const a = ranks[agent[row] as number] as number;
-        keys[k] = ((slot * texts + q) * texts + a) * size + row;
-      }
-      keys.sort();
-      for (let k = 0; k < n; k++) rows[k] = (keys[k] as number) % size;
-    } else {
-      rows.sort(
-        (x, y) =>
-          (interval[x] as number) - (interval[y] as number) ||
-          (ranks[queue[x] as number] as number) - (ranks[queue[y] as number] as number) ||
-          (ranks[agent[x] as number] as number) - (ranks[agent[y] as number] as number),
-      );
-    }
+    const rows = sortRows(this.table, this.intervalMs);
     this.sorted = { version: this.version, rows };
     return rows;
   }
 
-  /** Calls `visit` with each queue statistics group, in order. */
   private queueGroups(visit: (g: QueueGroup) => void): void {
-    const t = this.table;
-    const text = t.text;
-    const sla = this.slaSeconds;
-    const short = this.shortAbandonSeconds;
-    const rows = this.sortedRows();
-    let g: QueueGroup | undefined;
-    for (let k = 0; k < rows.length; k++) {
-      const row = rows[k] as number;
-      const interval = t.interval[row] as number;
-      const queue = t.queueId[row] as number;
-      const lastUpdate = t.lastUpdate[row] as number;
-      const name = t.queueName[row] as number;
-      if (g === undefined || interval !== g.interval || queue !== g.queue) {
-        if (g !== undefined) visit(g);
-        g = {
-          interval,
-          queue,
-          queueName: name,
-          nameUpdate: lastUpdate,
-          talk: 0,
-          acw: 0,
-          overflowIn: 0,
-          overflowOut: 0,
-          aband: 0,
-          answ: 0,
-          answDur: 0,
-          abandDur: 0,
-          answMax: 0,
-          abandMax: 0,
-          answSl: 0,
-          abandShort: 0,
-          abandSl: 0,
-        };
-      } else if (
-        lastUpdate > g.nameUpdate ||
-        (lastUpdate === g.nameUpdate && (text[name] as string) > (text[g.queueName] as string))
-      ) {
-        g.queueName = name;
-        g.nameUpdate = lastUpdate;
-      }
-      const flags = t.flags[row] as number;
-      if ((flags & OVERFLOW_IN) !== 0) g.overflowIn++;
-      if ((flags & TRANSFER_OUT) !== 0) g.overflowOut++;
-      const d = t.queueDuration[row] as number;
-      const known = !Number.isNaN(d);
-      if ((flags & ANSWERED) !== 0) {
-        g.answ++;
-        g.talk += t.talk[row] as number;
-        g.acw += t.acw[row] as number;
-        if (known) {
-          g.answDur += d;
-          if (d > g.answMax) g.answMax = d;
-          if (d < sla) g.answSl++;
-        }
-      } else {
-        g.aband++;
-        if (known) {
-          g.abandDur += d;
-          if (d > g.abandMax) g.abandMax = d;
-          if (d < short) g.abandShort++;
-          if (d < sla) g.abandSl++;
-        }
-      }
-    }
-    if (g !== undefined) visit(g);
+    queueGroups(this.table, this.sortedRows(), this.slaSeconds, this.shortAbandonSeconds, visit);
   }
 
-  /** Calls `visit` with each agent-queue statistics group (answered contacts only), in order. */
   private agentQueueGroups(visit: (g: AgentQueueGroup) => void): void {
-    const t = this.table;
-    const rows = this.sortedRows();
-    let g: AgentQueueGroup | undefined;
-    for (let k = 0; k < rows.length; k++) {
-      const row = rows[k] as number;
-      const flags = t.flags[row] as number;
-      if ((flags & ANSWERED) === 0) continue;
-      const interval = t.interval[row] as number;
-      const queue = t.queueId[row] as number;
-      const agent = t.agent[row] as number;
-      if (g === undefined || interval !== g.interval || queue !== g.queue || agent !== g.agent) {
-        if (g !== undefined) visit(g);
-        g = { interval, queue, agent, talk: 0, acw: 0, answ: 0, transferOut: 0 };
-      }
-      g.answ++;
-      g.talk += t.talk[row] as number;
-      g.acw += t.acw[row] as number;
-      if ((flags & TRANSFER_OUT) !== 0) g.transferOut++;
-    }
-    if (g !== undefined) visit(g);
+    agentQueueGroups(this.table, this.sortedRows(), visit);
   }
 }
 
