@@ -265,7 +265,9 @@ export class RtaDaemon {
           type: 'AT_TIMESTAMP',
           timestamp: new Date(Date.now() - config.coldStartWindowHours * 3_600_000),
         },
-        idleIntervalMs: Math.max(200, config.pollMs),
+        // Read each shard at least every second, so that a record waits at most ~1 s to be read
+        // plus one poll to be sent (p99 latency ≈ poll + 1 s).
+        idleIntervalMs: Math.max(200, Math.min(1000, config.pollMs)),
         shardDiscoveryIntervalMs: Math.max(1000, Math.min(60_000, config.pollMs * 6)),
         childShardStart: 'parent-delivered',
         logger: libraryLogger(log, 'reader'),
@@ -347,8 +349,10 @@ export class RtaDaemon {
       };
 
       // Snapshot (cold start, or events lost) or the pending delta, then every poll.
+      let nextPoll = Date.now();
       while (!term.signal.aborted) {
         const now = Date.now();
+        nextPoll = Math.max(nextPoll + config.pollMs, now);
         const periodic =
           config.fullSnapshotIntervalMs > 0 &&
           lastSnapshot > 0 &&
@@ -370,7 +374,8 @@ export class RtaDaemon {
           }
           await commit(delivery);
         }
-        await sleep(config.pollMs, term.signal);
+        // Fixed rate: a slow POST does not push every later poll back.
+        await sleep(Math.max(0, nextPoll - Date.now()), term.signal);
       }
 
       // Leaving the term: on a stop (not when deposed) drain what was read, post it, commit.
