@@ -1,6 +1,6 @@
 /**
  * Seeded generator of realistic contact trace records for the benchmark: the shape of
- * `shared/reference/samples/ctr-sample.json` (answered calls with holds and transfers, abandoned
+ * the reference sample (tests/fixtures/ctr-sample.firehose) (answered calls with holds and transfers, abandoned
  * calls, chats), with attributes that sometimes hold commas, quotes, newlines and non-ASCII text (and
  * 1 in 200 holds `}{`), so the CSV quoting path is exercised.
  */

@@ -49,7 +49,7 @@ export { epochMs } from './stats/time.js';
  */
 
 /**
- * Accumulates queue and agent-queue interval statistics (data-mapping §3) over any number of
+ * Accumulates queue and agent-queue interval statistics (docs/historical-formats.md#interval-statistics) over any number of
  * records, de-duplicated by `ContactId` (latest `LastUpdateTimestamp` wins; on a tie the last one
  * added). Partial accumulators (one per S3 object) combine with {@link IntervalStatsAccumulator.merge};
  * a ContactId present in both is counted once.
@@ -123,7 +123,7 @@ export class IntervalStatsAccumulator {
   }
 
   /**
-   * Merges another partial result into this one (data-mapping §3): the other's records count as
+   * Merges another partial result into this one (docs/historical-formats.md#interval-statistics): the other's records count as
    * read after this one's, so on a `LastUpdateTimestamp` tie the other's version wins. Both must
    * have the same settings.
    *

@@ -17,7 +17,7 @@ const REPORT =
   'agent.alvarez,2026-11-24T08:00:00Z,600,301,1801\r\n' +
   'agent.baker,2026-11-24T08:30:00Z,00:10:00,-,00:30:00\r\n';
 
-describe('agent performance report (data-mapping §4)', () => {
+describe('agent performance report (docs/historical-formats.md#agent-performance)', () => {
   it('passes the report through byte-identical (BOM, CRLF, odd bytes included)', async () => {
     const bytes = Buffer.concat([
       Buffer.from([0xef, 0xbb, 0xbf]),

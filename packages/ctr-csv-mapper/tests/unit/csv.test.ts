@@ -43,7 +43,7 @@ function contactIds(csv: string): string[] {
     .map((line) => line.split(',')[6] as string);
 }
 
-describe('raw CTR CSV (data-mapping §2)', () => {
+describe('raw CTR CSV (docs/historical-formats.md#raw-ctr-csv)', () => {
   it('has exactly the 16 header columns in order', () => {
     expect(CTR_CSV_HEADER).toBe(HEADER);
     expect(CTR_CSV_COLUMNS).toHaveLength(16);
@@ -301,7 +301,7 @@ describe('firehoseObjectToCsv when the input fails or the consumer stops', () =>
   });
 });
 
-describe('csvFileNameFor (data-mapping §2 output file name)', () => {
+describe('csvFileNameFor (docs/historical-formats.md#file-names)', () => {
   it('takes the base name, replaces ":" by "_" and appends .csv', () => {
     expect(csvFileNameFor('connect/ctr/2026/11/24/08/ctr-stream-1-2026-11-24-08-15-00-abc')).toBe(
       'ctr-stream-1-2026-11-24-08-15-00-abc.csv',

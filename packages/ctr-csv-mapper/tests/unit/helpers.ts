@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (the checkout that holds packages/). */
 export const REPO_ROOT = join(here, '..', '..', '..', '..');
 
-/** The reference sample (a byte-for-byte copy of shared/reference/samples/ctr-sample.json): three CTRs, no delimiter. */
+/** The reference sample (synthetic, the project's reference sample): three CTRs, no delimiter. */
 export function sampleBytes(): Buffer {
   return readFileSync(join(here, '..', 'fixtures', 'ctr-sample.firehose'));
 }

@@ -9,7 +9,7 @@ import Papa from 'papaparse';
 import { epochMs } from '../../src/stats.js';
 
 /**
- * The accumulator against a model: data-mapping §3 written the plainest way (one object per
+ * The accumulator against a model: docs/historical-formats.md#interval-statistics written the plainest way (one object per
  * contact, string-keyed maps, a comparator sort). The accumulator stores contacts in typed-array
  * columns, sums each group as a run of sorted rows and sorts by one number per row when that
  * fits, by a comparator when it does not; these tests hold all of that to the model.
@@ -224,7 +224,7 @@ const settings = fc.record({
   shortAbandonSeconds: fc.integer({ min: 0, max: 10 }),
 });
 
-describe('interval statistics against a plain model of data-mapping §3', () => {
+describe('interval statistics against a plain model of docs/historical-formats.md#interval-statistics', () => {
   it('gives the model’s CSVs for any records of a day (property)', () => {
     fc.assert(
       fc.property(

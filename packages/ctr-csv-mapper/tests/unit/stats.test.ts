@@ -58,7 +58,7 @@ function contact(s: Spec): CtrRecord {
   };
 }
 
-describe('interval statistics (data-mapping §3)', () => {
+describe('interval statistics (docs/historical-formats.md#interval-statistics)', () => {
   it('computes the sample: one answered call with a transfer, one abandoned call, one chat', async () => {
     const acc = await computeIntervalStats(readFirehoseBatches([sampleBytes()]));
     expect(acc.toCsv('queue')).toBe(
