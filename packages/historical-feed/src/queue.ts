@@ -41,7 +41,7 @@ export interface SqsBatchResponse {
  *   processSqsBatch(feed, event.Records, { remainingMs: () => context.getRemainingTimeInMillis() });
  */
 export async function processSqsBatch(
-  feed: HistoricalFeed,
+  feed: Pick<HistoricalFeed, 'processMessage'>,
   records: readonly SqsRecordLike[],
   options: SqsBatchOptions = {},
 ): Promise<SqsBatchResponse> {
@@ -107,7 +107,7 @@ export interface DrainResult {
  *   drainQueue(feed, { sqs, queueUrl, remainingMs: () => context.getRemainingTimeInMillis() });
  */
 export async function drainQueue(
-  feed: HistoricalFeed,
+  feed: Pick<HistoricalFeed, 'processMessage'>,
   options: DrainOptions,
 ): Promise<DrainResult> {
   const { sqs, queueUrl } = options;
