@@ -52,8 +52,19 @@ export interface DemoOptions {
   readonly speed?: number;
   /** Wall-clock run length in ms; without it the demo runs until `stop()`. */
   readonly durationMs?: number;
+  /** Simulated run length in seconds (the demo then ends by itself). */
+  readonly simulatedSeconds?: number;
   /** Inject faults on the way: daemon kill -9, WFM outage, sshd restart, shard split. @default false */
   readonly chaos?: boolean;
+  /** Length of the chaos WFM outage in ms. @default 15000 */
+  readonly outageMs?: number;
+  /** Fault rates of the simulator. @default small rates of each fault */
+  readonly faults?: {
+    duplicate?: number;
+    reorder?: number;
+    malformed?: number;
+    lateUpdate?: number;
+  };
   /** Seed. @default 1 */
   readonly seed?: number;
   /** Dashboard port (0 = any free port). @default 0 */
@@ -71,6 +82,8 @@ export interface VerificationSummary {
   readonly agents: number;
   readonly agentsMatching: number;
   readonly mismatched: readonly string[];
+  /** Agents for which the WFM applied states out of the truth's order (a state went backwards). */
+  readonly regressions: readonly string[];
   readonly agentEvents: number;
   readonly contacts: number;
   readonly contactsDelivered: number;
@@ -395,7 +408,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     start: defaultStart(),
     firehose: { prefix: 'ctr/', gzip: true, bufferSeconds: 300 },
     reportPrefix: 'reports/',
-    faults: { duplicate: 0.005, reorder: 0.005, malformed: 0.003, lateUpdate: 0.05 },
+    ...(options.simulatedSeconds === undefined
+      ? {}
+      : { durationSeconds: options.simulatedSeconds }),
+    faults: options.faults ?? {
+      duplicate: 0.005,
+      reorder: 0.005,
+      malformed: 0.003,
+      lateUpdate: 0.05,
+    },
     sinks: [
       new KinesisAgentEventSink({ client: kinesis.client(), stream: STREAM }),
       new S3ObjectSink({
@@ -459,7 +480,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   // ----- chaos
   const chaosTimers: NodeJS.Timeout[] = [];
   if (options.chaos) {
-    const span = options.durationMs ?? 120_000;
+    const span =
+      options.durationMs ??
+      (options.simulatedSeconds === undefined
+        ? 120_000
+        : (options.simulatedSeconds * 1000) / speed);
     const at = (fraction: number, what: string, fn: () => Promise<void> | void) => {
       chaosTimers.push(
         setTimeout(
@@ -480,7 +505,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       rta?.kill('SIGKILL');
       setTimeout(startRta, 3000);
     });
-    at(0.35, 'WFM outage (HTTP 500) for 15 s', () => receiver?.failFor(15_000));
+    const outage = options.outageMs ?? 15_000;
+    at(0.35, `WFM outage (HTTP 500) for ${outage / 1000} s`, () => receiver?.failFor(outage));
     at(0.5, 'sshd restart', async () => sshd?.restart());
     at(0.65, 'shard split', async () => {
       const shards = (await kinesis?.listShards(STREAM)) ?? [];
@@ -612,6 +638,34 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
           (a) =>
             `${a.username}: WFM ${view.get(a.username)?.stateCode ?? '-'} vs truth ${a.state.stateCode}`,
         );
+      const regressions: string[] = [];
+      for (const a of truth) {
+        // what the WFM applied must follow the truth's order (a subsequence of the timeline)
+        const applied = (receiver as RtaReceiver).historyOf(a.username).map((h) => h.stateCode);
+        const timeline = simulator.simulation.timeline(a.username);
+        let j = -1; // -1: before the agent's first event (logged out)
+        let ok = true;
+        for (const code of applied) {
+          const lo = code.toLowerCase();
+          const loggedOut = lo === 'logged-off' || lo === 'ccc logged out';
+          if (loggedOut && j === -1) continue;
+          let k = Math.max(j, 0);
+          while (
+            k < timeline.length &&
+            !(loggedOut
+              ? timeline[k]?.loggedOut
+              : (timeline[k]?.stateCode.toLowerCase() ?? '') === lo)
+          ) {
+            k++;
+          }
+          if (k >= timeline.length) {
+            ok = false;
+            break;
+          }
+          j = k;
+        }
+        if (!ok) regressions.push(`${a.username}: applied ${applied.join(' > ')}`);
+      }
       const delivered = new Set<string>();
       let csvRows = 0;
       let reportFiles = 0;
@@ -634,6 +688,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
         agents: truth.length,
         agentsMatching: truth.length - mismatched.length,
         mismatched,
+        regressions,
         agentEvents: simulator.simulation.stats.agentEvents,
         contacts: contacts.length,
         contactsDelivered: contacts.filter((c) => delivered.has(c.contactId)).length,

@@ -89,12 +89,14 @@ function render(s) {
   const grid = $('grid');
   grid.replaceChildren(...s.agents.map((a) => {
     const d = document.createElement('div');
-    d.className = 'agent ' + cls(a.wfm) + (a.mismatch ? ' mismatch' : '');
+    const shown = a.wfm ?? (a.truth === 'LOGGED-OFF' ? 'LOGGED-OFF' : null);
+    d.className = 'agent ' + cls(shown) + (a.mismatch ? ' mismatch' : '');
     d.dataset.user = a.username;
     d.dataset.mismatch = String(a.mismatch);
     d.title = a.username + ' (' + a.profile + ')\\nWFM: ' + (a.wfm ?? '–') + '\\ntruth: ' + a.truth;
     const b = document.createElement('b'); b.textContent = a.username;
     const span = document.createElement('span'); span.textContent = a.wfm ?? '–';
+    if (a.wfm === null && shown !== null) span.title = 'not sent to the WFM yet: logged out';
     d.append(b, span);
     return d;
   }));

@@ -3,25 +3,20 @@
  * writes (agent events to Kinesis, CTRs as Firehose objects and the agent performance report to
  * S3) and exposes the ground truth.
  */
+
+export type { ConfigProblem, Logger } from '@connect-wfm/core';
 export {
   type KmsEnvelopeEncryptorOptions,
   kmsEnvelopeEncryptor,
   type ObjectEncryptor,
 } from './encryption.js';
-export {
-  type OptionProblem,
-  SimulatorError,
-  type SimulatorErrorCode,
-  type SimulatorErrorOptions,
-  SimulatorOptionsError,
-} from './errors.js';
+export { SimulatorError, type SimulatorErrorCode, SimulatorOptionsError } from './errors.js';
 export { defaultStart, Simulation, TRUTH_LOGGED_OUT_CODE } from './model.js';
 export {
   ConnectSimulator,
   type ConnectSimulatorEvents,
   type ConnectSimulatorOptions,
   type RunSummary,
-  type SimulatorLogger,
   type WrittenAgentEvent,
 } from './runner.js';
 export { agentEventSchema, contactTraceRecordSchema } from './schema.js';

@@ -1,17 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { configProblemsFrom, type Logger } from '@connect-wfm/core';
 import { z } from 'zod';
 import { SimulatorOptionsError } from './errors.js';
 import { Simulation } from './model.js';
 import type { PutRecordOutcome, SimulatorSink } from './sinks.js';
 import type { AgentEventOutput, SimulationOptions, SimulationOutput } from './types.js';
-
-/** Logger the simulator reports to (never the console). */
-export interface SimulatorLogger {
-  debug(message: string, context?: Record<string, unknown>): void;
-  info(message: string, context?: Record<string, unknown>): void;
-  warn(message: string, context?: Record<string, unknown>): void;
-  error(message: string, context?: Record<string, unknown>): void;
-}
 
 /** Options of {@link ConnectSimulator}. */
 export interface ConnectSimulatorOptions extends SimulationOptions {
@@ -26,7 +19,7 @@ export interface ConnectSimulatorOptions extends SimulationOptions {
   /** Simulated seconds per step in `'max'` runs. @default 60 */
   readonly maxStepSeconds?: number;
   /** Optional logger. */
-  readonly logger?: SimulatorLogger;
+  readonly logger?: Logger;
 }
 
 /** An agent event once written, with where it landed. */
@@ -130,12 +123,7 @@ export class ConnectSimulator extends EventEmitter<ConnectSimulatorEvents> {
     super();
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
-      throw new SimulatorOptionsError(
-        parsed.error.issues.map((i) => ({
-          path: i.path.map(String).join('.'),
-          message: i.message,
-        })),
-      );
+      throw new SimulatorOptionsError(configProblemsFrom(parsed.error));
     }
     this.options = options;
     this.simulation = new Simulation(options);

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type BackoffPolicy, backoffDelay, sleep } from '@connect-wfm/core';
 import type { ObjectEncryptor } from './encryption.js';
 import { SimulatorError } from './errors.js';
 import type { AgentEventOutput, CtrObjectOutput, ReportOutput } from './types.js';
@@ -43,9 +44,7 @@ export interface KinesisAgentEventSinkOptions {
 const MAX_BATCH_RECORDS = 500;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const RETRY: BackoffPolicy = { baseMs: 200, maxMs: 5000, jitter: 'equal' };
 
 /**
  * Writes agent events with PutRecords (up to 500 records or 4 MiB per call, one call at a time
@@ -108,7 +107,7 @@ export class KinesisAgentEventSink implements SimulatorSink {
             { cause: err, retryable: true },
           );
         }
-        await sleep(Math.min(5000, 100 * 2 ** attempt));
+        await sleep(backoffDelay(attempt, RETRY));
         continue;
       }
       const putAt = Date.now();
@@ -127,7 +126,7 @@ export class KinesisAgentEventSink implements SimulatorSink {
         );
       }
       pending = failed;
-      await sleep(Math.min(5000, 100 * 2 ** attempt));
+      await sleep(backoffDelay(attempt, RETRY));
     }
     return out as PutRecordOutcome[];
   }

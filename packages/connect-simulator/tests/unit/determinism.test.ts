@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Simulation, type SimulationOutput } from '../../src/index.js';
+import {
+  ConnectSimulator,
+  Simulation,
+  type SimulationOutput,
+  SimulatorOptionsError,
+} from '../../src/index.js';
 import { runModel } from './helpers.js';
 
 function digest(outputs: readonly SimulationOutput[]): string {
@@ -44,5 +49,21 @@ describe('seeded determinism', () => {
     }
     outputs.push(...fine.advanceTo(fine.start + 2 * 3_600_000), ...fine.finish());
     expect(digest(outputs)).toBe(digest(coarse.outputs));
+  });
+});
+
+describe('options', () => {
+  it('reports every invalid option at once, naming each', () => {
+    let error: unknown;
+    try {
+      new ConnectSimulator({ agents: 0, speed: -1, faults: { duplicate: 2 }, sinks: [] });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SimulatorOptionsError);
+    const problems = (error as SimulatorOptionsError).problems.map((p) => p.path).sort();
+    expect(problems).toEqual(['agents', 'faults.duplicate', 'speed']);
+    expect((error as SimulatorOptionsError).code).toBe('invalid-options');
+    expect((error as SimulatorOptionsError).retryable).toBe(false);
   });
 });
