@@ -5,6 +5,7 @@ import {
   policyStatements,
   render,
   resourcesOfType,
+  TemplateEvaluator,
 } from '../../src/index.js';
 import { prop, template } from '../support.js';
 
@@ -203,6 +204,23 @@ describe('historical-feed.yaml: alarms', () => {
       id: 'OldestMessageAlarm',
       metric: 'AWS/SQS/ApproximateAgeOfOldestMessage',
       on: '${Queue.QueueName}',
+    });
+  });
+
+  it("alarms on objects that failed (the function's own metric, as partial failures are no Lambda errors)", () => {
+    const e = new TemplateEvaluator(t, {
+      parameters: { CodeBucket: 'c', SftpHost: 'h', SftpUsername: 'u', SftpHostKey: 'k' },
+    });
+    const alarm = e.value(t.Resources.ObjectsFailedAlarm?.Properties) as Record<string, unknown>;
+    const env = (
+      e.value(t.Resources.DeliveryFunction?.Properties?.Environment) as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+    expect(alarm).toMatchObject({
+      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      MetricName: 'objectsFailed',
+      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
     });
   });
 
