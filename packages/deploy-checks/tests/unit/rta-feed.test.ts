@@ -5,6 +5,7 @@ import {
   policyStatements,
   render,
   resourcesOfType,
+  TemplateEvaluator,
 } from '../../src/index.js';
 import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, prop, template } from '../support.js';
 
@@ -169,5 +170,25 @@ describe('rta-feed.yaml: the optional Fargate service', () => {
     const groups = resourcesOfType(t, 'AWS::EC2::SecurityGroup');
     expect(groups.map(([, g]) => g.Properties?.SecurityGroupIngress)).toEqual([undefined]);
     expect(resourcesOfType(t, 'AWS::EC2::SecurityGroupIngress')).toEqual([]);
+  });
+});
+
+describe('rta-feed.yaml: the reader-lag alarm', () => {
+  it.each([
+    [{}, 'AgentEventStream-physical-id'],
+    [
+      { ExistingStreamArn: 'arn:aws:kinesis:eu-west-1:111122223333:stream/connect-events' },
+      'connect-events',
+    ],
+  ])('watches the iterator age of the stream (%j)', (parameters, streamName) => {
+    const e = new TemplateEvaluator(t, {
+      parameters: { ReaderAccountId: '444455556666', ReaderExternalId: 'x', ...parameters },
+    });
+    expect(e.value(t.Resources.ReaderLagAlarm?.Properties)).toMatchObject({
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: streamName }],
+      Threshold: '60000',
+    });
   });
 });
