@@ -14,7 +14,7 @@ import { printBench, printTable, startMoto, startS3, startSshd, timed } from '@c
 import { ctr, s3Notification, sqsEvent } from '../tests/support/fixtures.js';
 import { buildBundle, startContainer } from '../tests/support/runtime.js';
 
-const TARGET_BYTES = 100 * 1024 * 1024;
+const TARGET_BYTES = Number(process.env.BENCH_OBJECT_MB ?? 100) * 1024 * 1024;
 const BUCKET = 'bench';
 const LAMBDA_MEMORY_MB = 256;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -115,20 +115,33 @@ try {
     // A fresh container each round: its init (cold start) is measured too.
     const container = await startContainer(join(work, 'index.mjs'), env, execArgv);
     if (container.initError) throw new Error(`init failed: ${container.initError.message}`);
-    // A redelivery would be acknowledged without upload: start from an untagged object.
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: object }));
+    // A new, untagged object each round (a tagged one is acknowledged without upload).
+    const roundKey = `${key}-${round}`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: roundKey, Body: object }));
     const run = await timed(() =>
       container.invoke<{ batchItemFailures: unknown[] }>(
         'handler',
-        sqsEvent([{ id: 'm', body: s3Notification(BUCKET, key) }]),
+        sqsEvent([{ id: 'm', body: s3Notification(BUCKET, roundKey) }]),
         { timeoutMs: 900_000 },
       ),
     );
     if (run.result.batchItemFailures.length !== 0)
       throw new Error(`handler failed: ${container.logs().slice(-2000)}`);
-    const delivered = statSync(join(sshd.root, 'bench-1-2026-11-24-08-00-00-0001.csv')).size;
+    const delivered = statSync(
+      join(sshd.root, `bench-1-2026-11-24-08-00-00-0001-${round}.csv`),
+    ).size;
     if (delivered !== csvBytes)
       throw new Error(`delivered ${delivered} bytes, expected ${csvBytes}`);
+    if (process.env.BENCH_DEBUG === '1') await new Promise((r) => setTimeout(r, 500));
+    if (process.env.BENCH_DEBUG === '1')
+      process.stdout.write(
+        container
+          .logs()
+          .split('\n')
+          .filter((l) => l.length > 0)
+          .map((l) => l.replace(/^.*"Metrics":\[[^\]]*\]\}\]\},/, ''))
+          .join('\n') + '\n',
+      );
     const peak = container.peakRssMb();
     if (process.env.RUNNER_MEMORY_TRACE === '1')
       process.stdout.write(`memory peaks (MB): ${JSON.stringify(container.memory())}\n`);
