@@ -1,13 +1,14 @@
+import {
+  type ConfigProblem,
+  configProblemsFrom,
+  isSequenceNumber,
+  MAX_STATE_CODE_LENGTH,
+} from '@connect-wfm/core';
 import { RecentIds } from './dedupe.js';
 import { type CompiledDeriver, compileDeriver, DEFAULT_LOGGED_OUT_STATE } from './derive.js';
 import { RtaCollapserOptionsError, RtaDeliveryStateError, RtaStateImportError } from './errors.js';
 import { parseAgentEvent } from './parse.js';
-import {
-  type AgentEvent,
-  collapserOptionsSchema,
-  exportedStateSchema,
-  formatIssues,
-} from './schema.js';
+import { type AgentEvent, collapserOptionsSchema, exportedStateSchema } from './schema.js';
 import type {
   AgentEventRecord,
   BeginDeliveryOptions,
@@ -24,9 +25,6 @@ import type {
   ShardPosition,
   UnknownEventTypeRecord,
 } from './types.js';
-
-/** Teleopti rejects (HTTP 500, retried forever) a state code longer than this. */
-const MAX_STATE_CODE_LENGTH = 300;
 
 /** Default `dedupeWindow`. */
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
@@ -147,9 +145,6 @@ function sequenceAfter(a: string, b: string): boolean {
   return a.length !== b.length ? a.length > b.length : a > b;
 }
 
-/** Kinesis sequence numbers: decimal digits without leading zeros. */
-const CANONICAL_SEQUENCE = /^(?:0|[1-9][0-9]{0,199})$/;
-
 /** Mutable per-shard ingest position. */
 interface ShardProgress {
   lastSequenceNumber: string | null;
@@ -206,7 +201,7 @@ export class RtaDeltaCollapser {
    */
   constructor(options: RtaDeltaCollapserOptions = {}) {
     const parsed = collapserOptionsSchema.safeParse(options);
-    if (!parsed.success) throw new RtaCollapserOptionsError(formatIssues(parsed.error));
+    if (!parsed.success) throw new RtaCollapserOptionsError(configProblemsFrom(parsed.error));
     const { dedupeWindow, stayLoggedOutUntilLogin, onReject, logger, ...deriveOptions } = options;
     this.derive = compileDeriver(deriveOptions);
     this.stayLoggedOutUntilLogin = stayLoggedOutUntilLogin ?? true;
@@ -326,7 +321,7 @@ export class RtaDeltaCollapser {
   /** Moves a shard's ingest position forward (never back); ignores malformed sequence numbers. */
   private advance(shardId: string, sequenceNumber: string): void {
     if (typeof shardId !== 'string' || shardId === '') return;
-    if (typeof sequenceNumber !== 'string' || !CANONICAL_SEQUENCE.test(sequenceNumber)) return;
+    if (typeof sequenceNumber !== 'string' || !isSequenceNumber(sequenceNumber)) return;
     const progress = this.progressOf(shardId);
     const last = progress.lastSequenceNumber;
     if (last === null || sequenceAfter(sequenceNumber, last)) {
@@ -723,11 +718,13 @@ export class RtaDeltaCollapser {
    */
   importState(state: unknown): void {
     const parsed = exportedStateSchema.safeParse(state);
-    if (!parsed.success) throw new RtaStateImportError(formatIssues(parsed.error));
+    if (!parsed.success) throw new RtaStateImportError(configProblemsFrom(parsed.error));
     const seen = new Set<string>();
-    const duplicates: string[] = [];
+    const duplicates: ConfigProblem[] = [];
     for (const agent of parsed.data.agents) {
-      if (seen.has(agent.userCode)) duplicates.push(`agents: duplicate userCode ${agent.userCode}`);
+      if (seen.has(agent.userCode)) {
+        duplicates.push({ path: 'agents', message: `duplicate userCode ${agent.userCode}` });
+      }
       seen.add(agent.userCode);
     }
     if (duplicates.length > 0) throw new RtaStateImportError(duplicates);

@@ -1,5 +1,6 @@
+import { configProblemsFrom } from '@connect-wfm/core';
 import { RtaCollapserOptionsError } from './errors.js';
-import { type AgentEvent, deriveOptionsSchema, formatIssues } from './schema.js';
+import { type AgentEvent, deriveOptionsSchema } from './schema.js';
 import type { ContactActivity, DeriveOptions, RtaState, StateMapping } from './types.js';
 
 /**
@@ -168,7 +169,7 @@ export function compileDeriver(options: DeriveOptions): CompiledDeriver {
  */
 export function createDeriver(options: DeriveOptions = {}): CompiledDeriver {
   const parsed = deriveOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new RtaCollapserOptionsError(formatIssues(parsed.error));
+  if (!parsed.success) throw new RtaCollapserOptionsError(configProblemsFrom(parsed.error));
   return compileDeriver(options);
 }
 

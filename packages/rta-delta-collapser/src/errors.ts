@@ -1,3 +1,5 @@
+import { type ConfigProblem, ConnectWfmError, formatConfigProblems } from '@connect-wfm/core';
+
 /** Codes of the errors this package throws. Bad records are never thrown; see `RejectedRecord`. */
 export type RtaCollapserErrorCode = 'INVALID_OPTIONS' | 'INVALID_IMPORTED_STATE' | 'DELIVERY_STATE';
 
@@ -13,14 +15,10 @@ export type RtaCollapserErrorCode = 'INVALID_OPTIONS' | 'INVALID_IMPORTED_STATE'
  *   if (err instanceof RtaCollapserError) console.error(err.code, err.message);
  * }
  */
-export class RtaCollapserError extends Error {
-  /** Machine-readable error code. */
-  readonly code: RtaCollapserErrorCode;
-
+export class RtaCollapserError extends ConnectWfmError<RtaCollapserErrorCode> {
+  /** Never retryable: these are programming or configuration mistakes. */
   constructor(code: RtaCollapserErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RtaCollapserError';
-    this.code = code;
+    super(code, message, options?.cause === undefined ? {} : { cause: options.cause });
   }
 }
 
@@ -32,16 +30,15 @@ export class RtaCollapserError extends Error {
  * new RtaDeltaCollapser({ mode: 'all' as never }); // throws RtaCollapserOptionsError
  */
 export class RtaCollapserOptionsError extends RtaCollapserError {
-  /** Every problem found, as `path: message`. */
-  readonly problems: readonly string[];
+  /** Every problem found (`path` in dotted form, `''` for the options object itself). */
+  readonly problems: readonly ConfigProblem[];
 
-  constructor(problems: readonly string[], options?: { cause?: unknown }) {
+  constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
     super(
       'INVALID_OPTIONS',
-      `Invalid rta-delta-collapser options: ${problems.join('; ')}. Fix the options and construct again.`,
+      `Invalid rta-delta-collapser options: ${formatConfigProblems(problems)}. Fix the options and construct again.`,
       options,
     );
-    this.name = 'RtaCollapserOptionsError';
     this.problems = problems;
   }
 }
@@ -54,16 +51,15 @@ export class RtaCollapserOptionsError extends RtaCollapserError {
  * collapser.importState({ version: 2 }); // throws RtaStateImportError
  */
 export class RtaStateImportError extends RtaCollapserError {
-  /** Every problem found, as `path: message`. */
-  readonly problems: readonly string[];
+  /** Every problem found (`path` in dotted form, `''` for the state itself). */
+  readonly problems: readonly ConfigProblem[];
 
-  constructor(problems: readonly string[], options?: { cause?: unknown }) {
+  constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
     super(
       'INVALID_IMPORTED_STATE',
-      `Cannot import rta-delta-collapser state: ${problems.join('; ')}. Pass the unchanged output of exportState() (version 1), or start without importing.`,
+      `Cannot import rta-delta-collapser state: ${formatConfigProblems(problems)}. Pass the unchanged output of exportState() (version 1 or 2), or start without importing.`,
       options,
     );
-    this.name = 'RtaStateImportError';
     this.problems = problems;
   }
 }
@@ -79,6 +75,5 @@ export class RtaStateImportError extends RtaCollapserError {
 export class RtaDeliveryStateError extends RtaCollapserError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('DELIVERY_STATE', `rta-delta-collapser: ${message}.`, options);
-    this.name = 'RtaDeliveryStateError';
   }
 }

@@ -1,11 +1,6 @@
+import { SEQUENCE_NUMBER_PATTERN } from '@connect-wfm/core';
 import type { z } from 'zod';
-import {
-  type AgentEvent,
-  agentEventSchema,
-  formatIssues,
-  NOT_BLANK,
-  SEQUENCE_NUMBER_PATTERN,
-} from './schema.js';
+import { type AgentEvent, agentEventSchema, formatIssues, NOT_BLANK } from './schema.js';
 import type { RejectedRecord, RejectionKind } from './types.js';
 
 /** Where a record came from: used for ordering and in rejections. */

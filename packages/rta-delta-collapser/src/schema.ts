@@ -1,3 +1,4 @@
+import { MAX_STATE_CODE_LENGTH, SEQUENCE_NUMBER_PATTERN } from '@connect-wfm/core';
 /**
  * zod schemas: the boundary contracts of this package (agent events, options, exported state).
  */
@@ -47,7 +48,7 @@ export const agentEventSchema = z.object({
  */
 export type AgentEvent = z.output<typeof agentEventSchema>;
 
-const stateCodeSchema = z.string().min(1).max(300);
+const stateCodeSchema = z.string().min(1).max(MAX_STATE_CODE_LENGTH);
 const partialMappingSchema = z.strictObject({
   stateCode: stateCodeSchema.optional(),
   stateDescription: z.string().optional(),
@@ -97,9 +98,6 @@ const mappingSchema = z.strictObject({
   stateCode: stateCodeSchema,
   stateDescription: z.string(),
 });
-
-/** Sequence numbers are decimal strings (up to 129 digits); compared as bigint. */
-export const SEQUENCE_NUMBER_PATTERN = /^[0-9]{1,200}$/;
 
 const positionSchema = z.strictObject({
   eventTimestamp: z.iso.datetime({ offset: true }),

@@ -77,17 +77,13 @@ export interface DeriveOptions {
   channelPrecedence?: readonly string[];
 }
 
-/** Minimal logger interface (compatible with console, pino and Powertools Logger). */
-export interface Logger {
-  /** Not used by this package; part of the common logger shape. */
-  debug(message: string, ...meta: unknown[]): void;
-  /** Not used by this package; part of the common logger shape. */
-  info(message: string, ...meta: unknown[]): void;
-  /** One call per rejected record, with the `RejectedRecord` as meta. */
-  warn(message: string, ...meta: unknown[]): void;
-  /** Called when `onReject` throws. */
-  error(message: string, ...meta: unknown[]): void;
-}
+/**
+ * The logger this package writes to: `@connect-wfm/core`'s `Logger` (`debug`/`info`/`warn`/`error`
+ * with a message and a context object; pino, Powertools Logger and `console` fit).
+ */
+export type { Logger } from '@connect-wfm/core';
+
+import type { Logger } from '@connect-wfm/core';
 
 /** Options of `new RtaDeltaCollapser(options)`. */
 export interface RtaDeltaCollapserOptions extends DeriveOptions {

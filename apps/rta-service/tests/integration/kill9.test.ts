@@ -48,7 +48,11 @@ describe('connect-wfm-rta under kill -9', () => {
     for (let kill = 1; kill <= 10; kill += 1) {
       const daemon = startDaemon(feed.env(), `run-${kill}`);
       daemons.push(daemon);
+      // Odd kills land anywhere in the start-up (reading, snapshot, first commit); even kills
+      // after the daemon is polling, often while a POST is in flight.
       await daemon.waitForMsg('leader lease acquired: this instance leads', 30_000);
+      if (kill % 2 === 0)
+        await daemon.waitForMsg('ready: first delivery accepted; polling', 60_000);
       await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 1300)));
       await daemon.kill9();
     }

@@ -44,8 +44,11 @@ describe('connect-wfm-rta against each WFM behaviour', () => {
       20_000,
       'the known agent of the same poll delivered',
     );
-    const metrics = (await daemon.get('/metrics')).body;
-    expect(metrics).toMatch(/rta_rejected_users_total 2/);
+    await eventually(
+      async () => /rta_rejected_users_total 2/.test((await daemon.get('/metrics')).body),
+      10_000,
+      'both set-aside states counted',
+    );
     expect(feed.receiver.stateOf(GHOST)).toBeUndefined();
     expect((await daemon.stop()).code).toBe(0);
   });

@@ -601,8 +601,8 @@ describe('RtaDeltaCollapser: options', () => {
     expect(error).toBeInstanceOf(RtaCollapserOptionsError);
     const problems = (error as RtaCollapserOptionsError).problems;
     expect(problems).toHaveLength(4);
-    expect(problems.join('\n')).toMatch(/dedupeWindow/);
-    expect(problems.join('\n')).toMatch(/logger/);
+    expect(problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(/dedupeWindow/);
+    expect(problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(/logger/);
   });
 
   it('passes the derivation options through (channel suffix, logged-out code)', () => {

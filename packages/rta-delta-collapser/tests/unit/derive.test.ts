@@ -250,7 +250,9 @@ describe('deriver options validation', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(RtaCollapserOptionsError);
-    const problems = (error as RtaCollapserOptionsError).problems.join('\n');
+    const problems = (error as RtaCollapserOptionsError).problems
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('\n');
     expect(problems).toMatch(/mode/);
     expect(problems).toMatch(/includeChannel/);
     expect(problems).toMatch(/contactStates\.OnContact\.stateCode/);
