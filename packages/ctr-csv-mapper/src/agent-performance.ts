@@ -200,7 +200,10 @@ export async function mapAgentPerformanceReport(
   const split = options.split15 ?? false;
   if (split && reportMinutes !== 30) {
     throw new InvalidOptionsError('agent performance options', [
-      `split15: only 30-minute rows can be split (reportIntervalMinutes is ${reportMinutes})`,
+      {
+        path: 'split15',
+        message: `only 30-minute rows can be split (reportIntervalMinutes is ${reportMinutes})`,
+      },
     ]);
   }
   const sourceName = options.sourceName ?? '(report)';

@@ -16,8 +16,11 @@ export type CtrMapperErrorCode =
   | 'AGENT_REPORT_TOO_LARGE'
   | 'INVALID_SNAPSHOT';
 
+import { type ConfigProblem, ConnectWfmError, formatConfigProblems } from '@connect-wfm/core';
+
 /**
- * Base class of every error thrown by this package.
+ * Base class of every error thrown by this package: a `ConnectWfmError` of `@connect-wfm/core`
+ * (`code`, `retryable`, `cause`).
  *
  * @example
  * try {
@@ -29,42 +32,49 @@ export type CtrMapperErrorCode =
  *   throw err;
  * }
  */
-export class CtrMapperError extends Error {
-  /** Machine-readable kind of failure. */
-  readonly code: CtrMapperErrorCode;
-
-  constructor(code: CtrMapperErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+export class CtrMapperError extends ConnectWfmError<CtrMapperErrorCode> {
+  constructor(
+    code: CtrMapperErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(code, message, options);
     this.name = 'CtrMapperError';
-    this.code = code;
   }
 }
 
 /**
  * Options passed to a function of this package are invalid (an interval that is not 15, 30 or 60,
- * a negative SLA, an unknown key...). The message lists every problem at once.
+ * a negative SLA, an unknown key...). The message and `problems` list every problem at once.
+ * Not retryable.
  *
  * @example
  * new IntervalStatsAccumulator({ intervalMinutes: 20 as 15 }); // throws InvalidOptionsError
  */
 export class InvalidOptionsError extends CtrMapperError {
   override readonly code = 'INVALID_OPTIONS' as const;
-  /** One human-readable line per problem (`intervalMinutes: expected 15, 30 or 60`). */
+  /** Every problem, each with the path of the option (`intervalMinutes`; `''` for the whole object). */
+  readonly problems: readonly ConfigProblem[];
+  /**
+   * The same problems as lines (`intervalMinutes: expected 15, 30 or 60`).
+   * @deprecated Use {@link InvalidOptionsError.problems}; kept for existing callers.
+   */
   readonly issues: readonly string[];
 
-  constructor(what: string, issues: readonly string[], options?: { cause?: unknown }) {
+  constructor(what: string, problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
     super(
       'INVALID_OPTIONS',
-      `Invalid ${what}: ${issues.join('; ')}. Fix the options and call again.`,
+      `Invalid ${what}: ${formatConfigProblems(problems)}. Fix the options and call again.`,
       options,
     );
     this.name = 'InvalidOptionsError';
-    this.issues = issues;
+    this.problems = problems;
+    this.issues = problems.map((p) => formatConfigProblems([p]));
   }
 }
 
 /**
- * The input stream itself failed (a read error of the underlying file or S3 body). Records read
+ * The input stream itself failed (a read error of the underlying file or S3 body): `retryable`. Records read
  * before the failure have already been yielded. A corrupt GZIP stream is NOT this error: it is
  * reported as a bad record, because the records before the damage are still good.
  *
@@ -83,7 +93,7 @@ export class InputFailedError extends CtrMapperError {
     super(
       'INPUT_FAILED',
       `Reading ${sourceName} failed after ${offset} bytes${reason}. The records before that offset were delivered; retry the whole object.`,
-      options,
+      { ...options, retryable: true },
     );
     this.name = 'InputFailedError';
     this.sourceName = sourceName;

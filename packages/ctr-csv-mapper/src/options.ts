@@ -1,3 +1,4 @@
+import { configProblemsFrom } from '@connect-wfm/core';
 import { z } from 'zod';
 import { InvalidOptionsError } from './errors.js';
 
@@ -60,11 +61,12 @@ export function checkOptions(what: string, schema: z.ZodType, value: unknown): v
       : value;
   const result = schema.safeParse(defined);
   if (result.success) return;
-  throw new InvalidOptionsError(
-    what,
-    result.error.issues.map(
-      (i) =>
-        `${i.path.length > 0 ? i.path.join('.') : '(options)'}: ${i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message}`,
-    ),
-  );
+  // An unknown key is named in the message (zod's own says only "Unrecognized key(s)").
+  const problems = configProblemsFrom({
+    issues: result.error.issues.map((i) => ({
+      path: i.path,
+      message: i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message,
+    })),
+  });
+  throw new InvalidOptionsError(what, problems);
 }

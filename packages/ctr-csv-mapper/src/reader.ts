@@ -25,7 +25,7 @@ function iterate(source: ByteSource): AsyncIterator<unknown> | Iterator<unknown>
   const syncIt = s[Symbol.iterator];
   if (typeof syncIt === 'function') return syncIt.call(source);
   throw new InvalidOptionsError('source', [
-    'expected a Readable, an AsyncIterable or an Iterable of Buffers',
+    { path: '', message: 'expected a Readable, an AsyncIterable or an Iterable of Buffers' },
   ]);
 }
 

@@ -1,3 +1,4 @@
+import type { ConfigProblem } from '@connect-wfm/core';
 import type { FirehoseItemSource } from './csv.js';
 import { arnId, csvField, csvLine } from './csv-field.js';
 import { InvalidOptionsError, InvalidSnapshotError } from './errors.js';
@@ -133,10 +134,13 @@ export class IntervalStatsAccumulator {
    * for (const partial of partials) total.merge(partial);
    */
   merge(other: IntervalStatsAccumulator): this {
-    const mismatches: string[] = [];
+    const mismatches: ConfigProblem[] = [];
     for (const key of ['intervalMinutes', 'slaSeconds', 'shortAbandonSeconds', 'arn'] as const) {
       if (this[key] !== other[key]) {
-        mismatches.push(`${key}: ${String(this[key])} here, ${String(other[key])} in the other`);
+        mismatches.push({
+          path: key,
+          message: `${String(this[key])} here, ${String(other[key])} in the other`,
+        });
       }
     }
     if (mismatches.length > 0) throw new InvalidOptionsError('merge (settings differ)', mismatches);

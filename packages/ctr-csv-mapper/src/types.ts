@@ -2,17 +2,10 @@
  * Public option and result types of @connect-wfm/ctr-csv-mapper.
  */
 
-/** Optional logger; the library never writes to the console. */
-export interface Logger {
-  /** Detail useful when debugging (e.g. whether an object was GZIP). */
-  debug(message: string, context?: Record<string, unknown>): void;
-  /** Normal events. */
-  info(message: string, context?: Record<string, unknown>): void;
-  /** Something was wrong with the input but processing went on (a bad record). */
-  warn(message: string, context?: Record<string, unknown>): void;
-  /** Processing failed. */
-  error(message: string, context?: Record<string, unknown>): void;
-}
+/** The logger this package accepts: `@connect-wfm/core`'s (the library never writes to the console). */
+export type { Logger } from '@connect-wfm/core';
+
+import type { Logger } from '@connect-wfm/core';
 
 /** A byte source: a Node `Readable`, or any (async) iterable of `Buffer`/`Uint8Array` chunks. */
 export type ByteSource = NodeJS.ReadableStream | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
