@@ -360,20 +360,20 @@ export class HistoricalFeed {
     const key = `${o.quarantinePrefix}${ref.key}.bad.jsonl`;
     let budget = o.maxQuarantineBytes;
     const lines = bad.map((item) => {
-      const bytes = (item as { bytes?: Uint8Array }).bytes;
-      const keep = bytes !== undefined && bytes.length <= budget;
+      const bytes = item.bytes;
+      const keep = bytes.length > 0 && bytes.length <= budget;
       if (keep) budget -= bytes.length;
       return JSON.stringify({
         object,
         offset: item.offset,
+        end: item.end,
         length: item.length,
         reason: item.reason,
         detail: item.detail,
         preview: item.preview,
-        ...(keep ? { bytesBase64: Buffer.from(bytes).toString('base64') } : {}),
-        ...(bytes !== undefined && !keep
-          ? { bytesOmitted: 'quarantine byte budget exhausted' }
-          : {}),
+        ...(keep ? { bytesBase64: bytes.toString('base64') } : {}),
+        ...(item.truncated ? { bytesTruncated: true } : {}),
+        ...(bytes.length > 0 && !keep ? { bytesOmitted: 'quarantine byte budget exhausted' } : {}),
       });
     });
     try {

@@ -245,6 +245,9 @@ describe('the bundled handler, invoked as the Lambda runtime does', () => {
       offset: good1.length,
     });
     expect(lines[0].preview).toContain('broken');
+    expect(Buffer.from(lines[0].bytesBase64, 'base64').toString('utf8')).toBe(
+      '{"ContactId": broken}',
+    );
   });
 
   it('refuses a tampered ciphertext and a key from another KMS, delivering nothing', async () => {
