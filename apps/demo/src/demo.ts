@@ -187,7 +187,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   let moto: MotoServer | undefined;
 
   [kinesis, sqs, kms, receiver] = await Promise.all([
-    startKinesalite(),
+    startKinesalite({ childProcess: true }),
     startSqs({ queues: [QUEUE] }),
     startKms({ keys: ['ctr'] }),
     startRtaReceiver({ authenticationKey: authKey, sourceIds: ['1'] }),
@@ -601,7 +601,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       // let the daemon catch up (bounded)
       if (wantRta && rta !== undefined) {
         if (rta.exitCode !== null || rta.signalCode !== null) startRta();
-        for (let i = 0; i < 60; i++) {
+        for (let i = 0; i < 120; i++) {
           const view = receiver?.states() ?? new Map();
           const all = simulator.simulation
             .agentTruth()
@@ -638,6 +638,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
           (a) =>
             `${a.username}: WFM ${view.get(a.username)?.stateCode ?? '-'} vs truth ${a.state.stateCode}`,
         );
+      if (mismatched.length > 0 && wantRta) {
+        await scrape();
+        notes.push(
+          `RTA daemon at the end: caught up ${daemonMetrics.get('rta_caught_up') ?? '-'}, states posted ${daemonMetrics.get('rta_states_posted_total') ?? '-'}, events read ${daemonMetrics.get('rta_events_read_total') ?? '-'}; last log lines: ${rtaLog.slice(-4).join(' | ').slice(0, 1500)}`,
+        );
+      }
       const regressions: string[] = [];
       for (const a of truth) {
         // what the WFM applied must follow the truth's order (a subsequence of the timeline)
