@@ -94,11 +94,13 @@ async function openTemp(conn: Connection, job: FileJob, session: Session): Promi
   const from = durableOffset(state);
   const handle = await reopenTemp(conn, temp, from, session);
   if (handle !== undefined) {
-    job.resumed = true;
-    session.log.info(`resuming upload of ${job.target.finalPath} at byte ${from}`, {
-      path: job.target.finalPath,
-      offset: from,
-    });
+    if (from > 0) {
+      job.resumed = true;
+      session.log.info(`resuming upload of ${job.target.finalPath} at byte ${from}`, {
+        path: job.target.finalPath,
+        offset: from,
+      });
+    }
     return handle;
   }
   if (!source.replayable && state.consumed > 0) {
