@@ -1,4 +1,9 @@
-import { ConnectWfmError, type ConnectWfmErrorOptions } from '@connect-wfm/core';
+import {
+  type ConfigProblem,
+  ConnectWfmError,
+  type ConnectWfmErrorOptions,
+  formatConfigProblems,
+} from '@connect-wfm/core';
 
 /** Machine-readable reasons of a {@link HistoricalFeedError}. */
 export type HistoricalFeedErrorCode =
@@ -37,5 +42,23 @@ export class HistoricalFeedError extends ConnectWfmError<HistoricalFeedErrorCode
   ) {
     super(code, message, options);
     this.objectName = options.objectName;
+  }
+}
+
+/**
+ * Invalid options given to {@link HistoricalFeed}: every problem at once, in core's shape.
+ *
+ * @example
+ * try { new HistoricalFeed({ ...options, reportMode: 'zip' as never }) } catch (e) {
+ *   if (e instanceof HistoricalFeedOptionsError) console.error(e.problems);
+ * }
+ */
+export class HistoricalFeedOptionsError extends HistoricalFeedError {
+  /** Every problem found (`path` is the option name). */
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super('INVALID_OPTIONS', `invalid historical feed options: ${formatConfigProblems(problems)}`);
+    this.problems = problems;
   }
 }

@@ -5,7 +5,7 @@ import {
   type S3Client,
   type Tag,
 } from '@aws-sdk/client-s3';
-import { type Logger, silentLogger } from '@connect-wfm/core';
+import { configProblemsFrom, type Logger, silentLogger } from '@connect-wfm/core';
 import {
   csvFileNameFor,
   ctrCsvStream,
@@ -19,9 +19,13 @@ import {
 } from '@connect-wfm/ctr-csv-mapper';
 import { CseError, openS3Object } from '@connect-wfm/s3-cse-reader';
 import { classifyByKey, sniffObjectKind } from './classify.js';
-import { HistoricalFeedError, type HistoricalFeedErrorCode } from './errors.js';
+import {
+  HistoricalFeedError,
+  type HistoricalFeedErrorCode,
+  HistoricalFeedOptionsError,
+} from './errors.js';
 import { parseQueueMessage } from './messages.js';
-import { feedOptionsSchema } from './options.js';
+import { crossOptionProblems, feedOptionsSchema } from './options.js';
 import type {
   DeliveredFile,
   FileUploader,
@@ -71,12 +75,11 @@ export class HistoricalFeed {
   constructor(options: HistoricalFeedOptions) {
     const { s3, kms, uploader, logger, ...rest } = options;
     const parsed = feedOptionsSchema.safeParse(rest);
-    if (!parsed.success) {
-      throw new HistoricalFeedError(
-        'INVALID_OPTIONS',
-        `invalid historical feed options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      );
-    }
+    const problems = [
+      ...(parsed.success ? [] : configProblemsFrom(parsed.error)),
+      ...crossOptionProblems(rest),
+    ];
+    if (!parsed.success || problems.length > 0) throw new HistoricalFeedOptionsError(problems);
     this.#o = {
       s3,
       kms,

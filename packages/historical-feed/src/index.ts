@@ -4,7 +4,11 @@
  * quarantines bad bytes, and drains the queue.
  */
 export { classifyByKey, sniffObjectKind } from './classify.js';
-export { HistoricalFeedError, type HistoricalFeedErrorCode } from './errors.js';
+export {
+  HistoricalFeedError,
+  type HistoricalFeedErrorCode,
+  HistoricalFeedOptionsError,
+} from './errors.js';
 export { HistoricalFeed } from './feed.js';
 export { decodeS3Key, parseQueueMessage } from './messages.js';
 export {
