@@ -171,7 +171,7 @@ export class AgentReportTooLargeError extends CtrMapperError {
   constructor(sourceName: string, maxReportBytes: number) {
     super(
       'AGENT_REPORT_TOO_LARGE',
-      `Agent performance report ${sourceName} is larger than ${maxReportBytes} bytes (maxReportBytes): it is not read. ` +
+      `Agent performance report ${sourceName} is larger than ${maxReportBytes} bytes (maxReportBytes): reading stopped there. ` +
         'Check it is the scheduled agent performance report, or raise maxReportBytes.',
     );
     this.name = 'AgentReportTooLargeError';

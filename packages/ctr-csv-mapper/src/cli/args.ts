@@ -22,6 +22,7 @@ Options:
                                                 agent performance rows. To deliver a report
                                                 unmapped (what the historical feed does by
                                                 default), copy the file as it is.
+                                                A report over 32 MiB is refused.
   Statistics formats only (queue-stats, agent-queue-stats):
       --interval MINUTES   Statistics interval: 15, 30 or 60, from 00:00 UTC (default: 15)
       --sla SECONDS        Service level threshold, Queue.Duration < SLA (default: 20)
