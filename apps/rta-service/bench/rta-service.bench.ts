@@ -156,6 +156,7 @@ async function rawCatchUp(
     checkpointStore: new MemoryCheckpointStore({ application: 'bench-raw', stream }),
     initialPosition: { type: 'AT_TIMESTAMP', timestamp: from },
     childShardStart: 'parent-delivered',
+    maxRecords: 1000, // as the daemon reads
   });
   const started = performance.now();
   let records = 0;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { extname } from 'node:path';
+import type { ConfigProblem } from '@connect-wfm/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -161,12 +162,8 @@ const schema = z
 /** The validated configuration. */
 export type RtaServiceConfig = z.infer<typeof schema> & { readonly region: string };
 
-/** One configuration problem, named by where the value came from. */
-export interface ConfigProblem {
-  /** `RTA_POLL_MS (pollMs)`, or the file key with the file name. */
-  readonly path: string;
-  readonly message: string;
-}
+/** One configuration problem (core's shape); `path` names where the value came from: `RTA_POLL_MS (pollMs)`, or the file key with the file name. */
+export type { ConfigProblem };
 
 /** Raised by {@link loadConfig}: every problem found. */
 export class ConfigError extends Error {
