@@ -19,9 +19,13 @@ import {
   startSqs,
   startSshd,
 } from '@connect-wfm/testkit';
+import { jest } from '@jest/globals';
 import { encryptLikeS3Client } from '../../../../packages/s3-cse-reader/tests/support/cse-writer.js';
 import { AGENT_REPORT, firehoseObject, s3Notification, sqsEvent } from '../support/fixtures.js';
 import { buildBundle, type LambdaContainer, startContainer } from '../support/runtime.js';
+
+// Building the bundle and starting the peers takes a while on a loaded machine.
+jest.setTimeout(240_000);
 
 const BUCKET = 'connect-data';
 

@@ -20,9 +20,13 @@ import {
   startS3,
   startSshd,
 } from '@connect-wfm/testkit';
+import { jest } from '@jest/globals';
 import { encryptLikeS3Client } from '../../../../packages/s3-cse-reader/tests/support/cse-writer.js';
 import { firehoseObject, s3Notification } from '../support/fixtures.js';
 import { buildBundle, type LambdaContainer, startContainer } from '../support/runtime.js';
+
+// Building the bundle and starting the peers takes a while on a loaded machine.
+jest.setTimeout(240_000);
 
 const BUCKET = 'connect-data';
 

@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { unzipSync } from 'fflate';
 import { buildBundle } from '../support/runtime.js';
+
+// Building the bundle and starting the peers takes a while on a loaded machine.
+jest.setTimeout(240_000);
 
 describe('npm run build', () => {
   it('produces the same zip, byte for byte, when built twice', async () => {
