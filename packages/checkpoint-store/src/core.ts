@@ -4,6 +4,14 @@
  * file and DynamoDB backends run these functions inside their own atomic read-modify-write;
  * the PostgreSQL backend expresses the same rules in SQL.
  */
+
+import {
+  compareSequenceNumbers,
+  type Logger,
+  SEQUENCE_NUMBER_PATTERN,
+  SHARD_ID_PATTERN,
+  silentLogger,
+} from '@connect-wfm/core';
 import {
   CheckpointRegressionError,
   InvalidArgumentError,
@@ -17,16 +25,12 @@ import type {
   Checkpoint,
   CheckpointStore,
   CheckpointStoreBaseOptions,
-  CheckpointStoreLogger,
   CheckpointUpdate,
   CommittedState,
   Lease,
 } from './types.js';
 
-/** Kinesis sequence numbers: decimal, no leading zeros, at most 129 digits. */
-export const SEQUENCE_NUMBER_PATTERN = /^(0|[1-9][0-9]{0,128})$/;
-/** Kinesis shard ids: 1–128 characters of `[a-zA-Z0-9_.-]`. */
-export const SHARD_ID_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
+export { compareSequenceNumbers, SEQUENCE_NUMBER_PATTERN, SHARD_ID_PATTERN, silentLogger };
 
 /** One shard's stored checkpoint (`updatedAt` in epoch milliseconds). */
 export interface ShardRecord {
@@ -72,14 +76,6 @@ export interface NormalizedUpdate {
   readonly sequenceNumber: string | undefined;
   readonly shardEnd: boolean;
 }
-
-/** A do-nothing logger. */
-export const silentLogger: CheckpointStoreLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
 
 /** `application "a" stream "s"`, used in messages. */
 export function scopeLabel(application: string, stream: string): string {
@@ -180,19 +176,6 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || value === undefined || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
-}
-
-/**
- * Compares two Kinesis sequence numbers as bigint (they reach 129 digits, far beyond `number`).
- *
- * @returns -1 when `a < b`, 0 when equal, 1 when `a > b`
- * @example
- * compareSequenceNumbers('10', '9'); // 1 (as text '10' < '9')
- */
-export function compareSequenceNumbers(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** An empty scope. */
@@ -406,7 +389,7 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
   readonly stream: string;
   /** Human-readable scope for messages. */
   protected readonly scope: string;
-  protected readonly logger: CheckpointStoreLogger;
+  protected readonly logger: Logger;
   /** The lease this instance holds (or held and lost, or released), if any. */
   protected fence: Fence | undefined;
   /**

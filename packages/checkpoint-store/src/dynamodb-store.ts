@@ -6,6 +6,7 @@ import type {
   TableDescription,
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { backoffDelay, sleep } from '@connect-wfm/core';
 import {
   applyCommit,
   type CommittedRecord,
@@ -111,8 +112,6 @@ function errorText(err: unknown): string {
     : String(err);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Checkpoints and the leader lease in DynamoDB.
  *
@@ -128,7 +127,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  *
  * @example
  * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
- * import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store';
+ * import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store/dynamodb';
  *
  * const store = new DynamoDbCheckpointStore({
  *   application: 'rta',
@@ -213,7 +212,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         }
         // another writer changed the item since we read it: re-read (the fence is checked
         // again on the fresh state) and retry after a short jittered pause
-        await sleep(Math.random() * Math.min(50, 2 ** attempt));
+        await sleep(backoffDelay(attempt + 1, { baseMs: 1, maxMs: 50, jitter: 'full' }));
       }
     }
   }
@@ -398,6 +397,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
       if (!this.#createTable) {
         throw new BackendError(
           `DynamoDB table ${this.tableName} does not exist and createTable is false: create it (pk S hash key, sk S range key) or allow the store to create it.`,
+          { retryable: false },
         );
       }
       try {
@@ -424,15 +424,15 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
       table = await this.#describe();
     }
     const deadline = Date.now() + this.#activeTimeoutMs;
-    let pause = 50;
+    let waits = 0;
     while (table?.TableStatus !== 'ACTIVE') {
       if (Date.now() > deadline) {
         throw new BackendError(
           `DynamoDB table ${this.tableName} is ${table?.TableStatus ?? 'missing'}, not ACTIVE, after ${this.#activeTimeoutMs} ms; check it in the AWS console.`,
         );
       }
-      await sleep(pause);
-      pause = Math.min(pause * 2, 1000);
+      waits += 1;
+      await sleep(backoffDelay(waits, { baseMs: 50, maxMs: 1000, jitter: 'none' }));
       table = await this.#describe();
     }
     const keys = (table.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort();
@@ -582,7 +582,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
           } satisfies DeleteRequest,
         }));
         for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+          if (attempt > 0) await sleep(backoffDelay(attempt, { baseMs: 40, maxMs: 1000 }));
           if (attempt >= 8) throw new Error('unprocessed deletes after 8 attempts');
           const out = await this.#dynamo.send(
             new this.#sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),

@@ -3,7 +3,7 @@
  * string-literal `code`, so callers can branch on `err.code` or on `instanceof`.
  */
 
-import { stripAwsResponse } from '@connect-wfm/redact';
+import { type ConfigProblem, ConnectWfmError, stripAwsResponse } from '@connect-wfm/core';
 
 /** Every code a {@link CheckpointStoreError} can carry. */
 export type CheckpointStoreErrorCode =
@@ -30,18 +30,18 @@ export type CheckpointStoreErrorCode =
  *   throw err;
  * }
  */
-export class CheckpointStoreError extends Error {
-  /** Machine-readable kind of failure. */
-  readonly code: CheckpointStoreErrorCode;
-
-  constructor(code: CheckpointStoreErrorCode, message: string, options?: { cause?: unknown }) {
+export class CheckpointStoreError extends ConnectWfmError<CheckpointStoreErrorCode> {
+  constructor(
+    code: CheckpointStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
     // The cause is kept without the SDK's hidden $response and request data (credentials).
-    super(
-      message,
-      options?.cause === undefined ? undefined : { cause: stripAwsResponse(options.cause) },
-    );
+    super(code, message, {
+      ...(options?.cause === undefined ? {} : { cause: stripAwsResponse(options.cause) }),
+      retryable: options?.retryable ?? false,
+    });
     this.name = 'CheckpointStoreError';
-    this.code = code;
   }
 }
 
@@ -62,13 +62,8 @@ export class InvalidArgumentError extends CheckpointStoreError {
   }
 }
 
-/** One problem found in a store configuration. */
-export interface ConfigIssue {
-  /** Dotted path of the offending key (`''` for the whole object). */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
+/** One problem found in a store configuration. @deprecated use `ConfigProblem` of @connect-wfm/core */
+export type ConfigIssue = ConfigProblem;
 
 /**
  * The configuration given to `createCheckpointStore` is invalid. `issues` lists every problem
@@ -81,16 +76,19 @@ export interface ConfigIssue {
  */
 export class InvalidConfigError extends CheckpointStoreError {
   override readonly code = 'INVALID_CONFIG' as const;
-  /** Every problem found. */
-  readonly issues: readonly ConfigIssue[];
+  /** Every problem found (`path` dotted, `''` for the whole object). */
+  readonly problems: readonly ConfigProblem[];
+  /** @deprecated the same list as `problems` */
+  readonly issues: readonly ConfigProblem[];
 
-  constructor(issues: readonly ConfigIssue[]) {
+  constructor(issues: readonly ConfigProblem[]) {
     const list = issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`);
     super(
       'INVALID_CONFIG',
       `invalid checkpoint store configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${list.join('; ')}. Fix these keys and try again.`,
     );
     this.name = 'InvalidConfigError';
+    this.problems = issues;
     this.issues = issues;
   }
 }
@@ -201,7 +199,7 @@ export class LockTimeoutError extends CheckpointStoreError {
   override readonly code = 'LOCK_TIMEOUT' as const;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super('LOCK_TIMEOUT', message, options);
+    super('LOCK_TIMEOUT', message, { ...options, retryable: true });
     this.name = 'LockTimeoutError';
   }
 }
@@ -217,7 +215,7 @@ export class ConflictError extends CheckpointStoreError {
   override readonly code = 'CONFLICT' as const;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super('CONFLICT', message, options);
+    super('CONFLICT', message, { ...options, retryable: true });
     this.name = 'ConflictError';
   }
 }
@@ -231,8 +229,9 @@ export class ConflictError extends CheckpointStoreError {
 export class BackendError extends CheckpointStoreError {
   override readonly code = 'BACKEND_FAILURE' as const;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('BACKEND_FAILURE', message, options);
+  /** `retryable` defaults to true (I/O and network failures); false for a setup problem. */
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super('BACKEND_FAILURE', message, { ...options, retryable: options?.retryable ?? true });
     this.name = 'BackendError';
   }
 }

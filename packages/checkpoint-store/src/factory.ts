@@ -1,14 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ConfigProblem, configProblemsFrom } from '@connect-wfm/core';
 import type pg from 'pg';
 import { z } from 'zod';
 import { DynamoDbCheckpointStore } from './dynamodb-store.js';
-import { type ConfigIssue, InvalidConfigError } from './errors.js';
+import { InvalidConfigError } from './errors.js';
 import { FileCheckpointStore } from './file-store.js';
 import { MemoryCheckpointStore } from './memory-store.js';
 import { PostgresCheckpointStore } from './postgres-store.js';
-import type { CheckpointStore, CheckpointStoreLogger } from './types.js';
+import type { CheckpointStore, Logger } from './types.js';
 
-const logger = z.custom<CheckpointStoreLogger>(
+const logger = z.custom<Logger>(
   (v) =>
     typeof v === 'object' &&
     v !== null &&
@@ -125,14 +126,16 @@ const configSchema = z.discriminatedUnion('backend', [
  */
 export type CheckpointStoreConfig = z.input<typeof configSchema>;
 
-function toIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((i) => ({
-    path: i.path.map(String).join('.'),
-    message:
-      i.code === 'unrecognized_keys'
-        ? `unknown key${i.keys.length === 1 ? '' : 's'} ${i.keys.map((k) => `"${k}"`).join(', ')}`
-        : i.message,
-  }));
+function toIssues(error: z.ZodError): ConfigProblem[] {
+  return configProblemsFrom({
+    issues: error.issues.map((i) => ({
+      path: i.path,
+      message:
+        i.code === 'unrecognized_keys'
+          ? `unknown key${i.keys.length === 1 ? '' : 's'} ${i.keys.map((k) => `"${k}"`).join(', ')}`
+          : i.message,
+    })),
+  });
 }
 
 /**

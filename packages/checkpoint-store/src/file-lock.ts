@@ -19,8 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { backoffDelay, sleep } from '@connect-wfm/core';
 import { LockTimeoutError } from './errors.js';
-import type { CheckpointStoreLogger } from './types.js';
+import type { Logger } from './types.js';
 
 export interface LockContent {
   pid: number;
@@ -174,7 +175,7 @@ export interface HeldLock {
 export async function acquireFileLock(
   lockPath: string,
   timeoutMs: number,
-  logger: CheckpointStoreLogger,
+  logger: Logger,
 ): Promise<HeldLock> {
   const host = hostname();
   const mine: LockContent = {
@@ -189,7 +190,7 @@ export async function acquireFileLock(
   if (boot !== undefined) mine.boot = boot;
   const serialized = JSON.stringify(mine);
   const deadline = Date.now() + timeoutMs;
-  let delay = 1;
+  let attempt = 0;
   let lastHolder: LockContent | undefined;
   for (;;) {
     // registered before the lock exists, so a check by this process never sees it unowned
@@ -229,8 +230,8 @@ export async function acquireFileLock(
         `could not take the checkpoint file lock ${lockPath} within ${timeoutMs} ms: it is held by ${who}. Check that process; if it is gone from another host, remove the lock file by hand.`,
       );
     }
-    await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-    delay = Math.min(delay * 2, 20);
+    attempt += 1;
+    await sleep(backoffDelay(attempt, { baseMs: 2, maxMs: 40, jitter: 'equal' }));
   }
 }
 
@@ -246,11 +247,7 @@ async function isStale(
   return content.host === host && !lockOwnerAlive(content);
 }
 
-async function breakStaleLock(
-  lockPath: string,
-  staleRaw: string,
-  logger: CheckpointStoreLogger,
-): Promise<void> {
+async function breakStaleLock(lockPath: string, staleRaw: string, logger: Logger): Promise<void> {
   const breakPath = `${lockPath}.break`;
   const breaker = JSON.stringify({ pid: process.pid, nonce: randomBytes(8).toString('hex') });
   if (!(await createExclusive(breakPath, breaker))) {

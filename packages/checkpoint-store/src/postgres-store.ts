@@ -185,7 +185,7 @@ interface LeaseRow {
  * `LeaseLostError` when it no longer matches. Lease expiry uses the server's clock.
  *
  * @example
- * import { PostgresCheckpointStore } from '@connect-wfm/checkpoint-store';
+ * import { PostgresCheckpointStore } from '@connect-wfm/checkpoint-store/postgres';
  *
  * const store = new PostgresCheckpointStore({
  *   application: 'rta',

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '@connect-wfm/core';
 import type { Pool } from 'pg';
 import type { MemoryCheckpointTable } from './memory-store.js';
 
@@ -109,17 +110,11 @@ export interface CheckpointStore {
   close(): Promise<void>;
 }
 
-/** Minimal logger this package can write to (pino, Powertools Logger and `console` all fit). */
-export interface CheckpointStoreLogger {
-  /** Detailed diagnostics. */
-  debug(message: string, details?: Record<string, unknown>): void;
-  /** Notable events (table created, migration applied, stale lock removed). */
-  info(message: string, details?: Record<string, unknown>): void;
-  /** Something unexpected that was handled. */
-  warn(message: string, details?: Record<string, unknown>): void;
-  /** A failure. */
-  error(message: string, details?: Record<string, unknown>): void;
-}
+/** The logger type of every connect-wfm package (pino, Powertools Logger and `console` fit). */
+export type { Logger };
+
+/** @deprecated use {@link Logger} (the same type, from @connect-wfm/core) */
+export type CheckpointStoreLogger = Logger;
 
 /** Options every backend takes. */
 export interface CheckpointStoreBaseOptions {
@@ -128,7 +123,7 @@ export interface CheckpointStoreBaseOptions {
   /** Stream name or ARN the store is scoped to (1–2048 characters). */
   readonly stream: string;
   /** Where to write diagnostics. @default no logging */
-  readonly logger?: CheckpointStoreLogger | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 /** Options of `MemoryCheckpointStore`. */

@@ -1,8 +1,11 @@
+import { backoffDelay as coreBackoffDelay } from '@connect-wfm/core';
+
 /**
- * Exponential backoff with jitter: attempt n (1-based) waits a random time between d and 2·d,
- * capped at `maxMs`, where d = min(baseMs·2^(n-1), max(baseMs, maxMs/2)). With the defaults the
- * first retry waits 200–400 ms and later ones grow to 2.5–5 s, so retries of many shards spread
- * out instead of stampeding, and no retry comes sooner than `baseMs`.
+ * The reader's throttling backoff, on @connect-wfm/core's one implementation: attempt n (1-based)
+ * waits a random time from d to 2·d with d = baseMs·2^(n-1), capped so that it never exceeds
+ * `maxMs` (the last steps wait `maxMs`/2 to `maxMs`), and never less than `baseMs`. That is
+ * core's `backoffDelay(n + 1, { baseMs, maxMs, jitter: 'equal' })`. With the defaults the first
+ * retry waits 200–400 ms (Kinesis allows 5 calls a second per shard) and later ones 2.5–5 s.
  *
  * @example
  * backoffDelay(1, { baseMs: 200, maxMs: 5000 }); // 200..400
@@ -13,7 +16,10 @@ export function backoffDelay(
   options: { readonly baseMs: number; readonly maxMs: number },
   random: () => number = Math.random,
 ): number {
-  const exp = Math.min(30, Math.max(0, attempt - 1));
-  const floor = Math.min(options.baseMs * 2 ** exp, Math.max(options.baseMs, options.maxMs / 2));
-  return Math.round(Math.min(options.maxMs, floor + random() * floor));
+  const delay = coreBackoffDelay(
+    Math.max(1, attempt) + 1,
+    { baseMs: options.baseMs, maxMs: options.maxMs, jitter: 'equal' },
+    random,
+  );
+  return Math.round(Math.max(Math.min(options.baseMs, options.maxMs), delay));
 }

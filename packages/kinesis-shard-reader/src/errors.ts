@@ -3,7 +3,12 @@
  * with a string-literal `code`; the AWS SDK or checkpoint-store error that caused it is `cause`.
  */
 
-import { stripAwsResponse } from '@connect-wfm/redact';
+import {
+  type ConfigProblem,
+  ConnectWfmError,
+  isConnectWfmError,
+  stripAwsResponse,
+} from '@connect-wfm/core';
 
 /** Every code a {@link KinesisShardReaderError} can carry. */
 export type KinesisShardReaderErrorCode =
@@ -25,28 +30,23 @@ export type KinesisShardReaderErrorCode =
  *   throw err;
  * }
  */
-export class KinesisShardReaderError extends Error {
-  /** Machine-readable kind of failure. */
-  readonly code: KinesisShardReaderErrorCode;
-
-  constructor(code: KinesisShardReaderErrorCode, message: string, options?: { cause?: unknown }) {
+export class KinesisShardReaderError extends ConnectWfmError<KinesisShardReaderErrorCode> {
+  constructor(
+    code: KinesisShardReaderErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
     // The cause is kept without the SDK's hidden $response and request data (credentials).
-    super(
-      message,
-      options?.cause === undefined ? undefined : { cause: stripAwsResponse(options.cause) },
-    );
+    super(code, message, {
+      ...(options?.cause === undefined ? {} : { cause: stripAwsResponse(options.cause) }),
+      retryable: options?.retryable ?? false,
+    });
     this.name = 'KinesisShardReaderError';
-    this.code = code;
   }
 }
 
-/** One problem found in {@link KinesisShardReaderOptions}. */
-export interface OptionIssue {
-  /** Dotted path of the offending option (`''` for the whole object). */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
+/** One problem found in the options. @deprecated use `ConfigProblem` of @connect-wfm/core */
+export type OptionIssue = ConfigProblem;
 
 /**
  * The options given to the constructor are invalid; `issues` lists every problem at once,
@@ -59,16 +59,19 @@ export interface OptionIssue {
  */
 export class InvalidOptionsError extends KinesisShardReaderError {
   override readonly code = 'INVALID_OPTIONS' as const;
-  /** Every problem found. */
-  readonly issues: readonly OptionIssue[];
+  /** Every problem found (`path` dotted, `''` for the whole object). */
+  readonly problems: readonly ConfigProblem[];
+  /** @deprecated the same list as `problems` */
+  readonly issues: readonly ConfigProblem[];
 
-  constructor(issues: readonly OptionIssue[]) {
+  constructor(issues: readonly ConfigProblem[]) {
     const list = issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`);
     super(
       'INVALID_OPTIONS',
       `invalid KinesisShardReader options (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${list.join('; ')}. Fix these options and construct the reader again.`,
     );
     this.name = 'InvalidOptionsError';
+    this.problems = issues;
     this.issues = issues;
   }
 }
@@ -201,7 +204,11 @@ export class CheckpointFailedError extends KinesisShardReaderError {
     super(
       'CHECKPOINT_FAILED',
       `could not store ${what} (${detail}). The batch stays uncheckpointed and will be read again after a restart.`,
-      cause === undefined ? undefined : { cause },
+      {
+        ...(cause === undefined ? {} : { cause }),
+        // as retryable as the store's own error (a lost lease is not; a network failure is)
+        retryable: isConnectWfmError(cause) && cause.retryable,
+      },
     );
     this.name = 'CheckpointFailedError';
     this.shardId = shardId;

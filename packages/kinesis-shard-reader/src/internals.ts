@@ -4,7 +4,7 @@
  */
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Checkpoint } from '@connect-wfm/checkpoint-store';
-import { stripAwsResponse } from '@connect-wfm/redact';
+import { stripAwsResponse } from '@connect-wfm/core';
 import type { ResolvedOptions } from './options.js';
 import type {
   CheckpointPosition,

@@ -4,13 +4,13 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { CheckpointStore } from '@connect-wfm/checkpoint-store';
+import { configProblemsFrom, type Logger } from '@connect-wfm/core';
 import { z } from 'zod';
 import { InvalidOptionsError } from './errors.js';
 import { parseStreamRef, type StreamRef } from './stream-ref.js';
 import type {
   InitialPosition,
   KinesisShardReaderOptions,
-  ReaderLogger,
   ThrottleBackoffOptions,
 } from './types.js';
 
@@ -30,7 +30,7 @@ export interface ResolvedOptions {
   readonly getRecordsMaxAttempts: number;
   readonly requestTimeoutMs: number;
   readonly warnAfterThrottles: number;
-  readonly logger: ReaderLogger | undefined;
+  readonly logger: Logger | undefined;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -76,7 +76,7 @@ const schema = z.strictObject({
   requestTimeoutMs: ms(100).optional(),
   warnAfterThrottles: z.number().int().min(1).optional(),
   logger: z
-    .custom<ReaderLogger>((v) => hasMethods(v, ['debug', 'info', 'warn', 'error']), {
+    .custom<Logger>((v) => hasMethods(v, ['debug', 'info', 'warn', 'error']), {
       message: 'must have debug, info, warn and error methods',
     })
     .optional(),
@@ -94,12 +94,7 @@ const schema = z.strictObject({
 export function resolveOptions(options: KinesisShardReaderOptions): ResolvedOptions {
   const parsed = schema.safeParse(options);
   if (!parsed.success) {
-    throw new InvalidOptionsError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join('.'),
-        message: issue.message,
-      })),
-    );
+    throw new InvalidOptionsError(configProblemsFrom(parsed.error));
   }
   const o = parsed.data;
   const stream = parseStreamRef(o.stream) as StreamRef;

@@ -3,6 +3,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { CheckpointStore } from '@connect-wfm/checkpoint-store';
+import type { BackoffPolicy, Logger } from '@connect-wfm/core';
 import type { CheckpointExpiredError } from './errors.js';
 
 /** Where a shard that has no checkpoint starts. */
@@ -14,24 +15,18 @@ export type InitialPosition =
   /** The first record that arrived at or after `timestamp`. */
   | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: Date };
 
-/** A structured logger (pino, Powertools Logger, console wrappers, ...). */
-export interface ReaderLogger {
-  /** Shard starts, discoveries, iterator refreshes. */
-  debug(message: string, context?: Record<string, unknown>): void;
-  /** Start, stop, shard ends, caught up. */
-  info(message: string, context?: Record<string, unknown>): void;
-  /** Throttling streaks, transient errors, expired shards. */
-  warn(message: string, context?: Record<string, unknown>): void;
-  /** Checkpoints older than retention (data lost), fatal failures. */
-  error(message: string, context?: Record<string, unknown>): void;
-}
+/** The logger type of every connect-wfm package (pino, Powertools Logger and `console` fit). */
+export type { Logger };
+
+/** @deprecated use {@link Logger} (the same type, from @connect-wfm/core) */
+export type ReaderLogger = Logger;
 
 /**
  * Backoff after throttling (and transient errors) of every Kinesis call: attempt n waits a random
  * time from d to 2·d, at most `maxMs`, with d = min(baseMs·2^(n-1), max(baseMs, maxMs/2)); never
  * less than `baseMs`.
  */
-export interface ThrottleBackoffOptions {
+export interface ThrottleBackoffOptions extends Pick<BackoffPolicy, 'baseMs' | 'maxMs'> {
   /** First delay, in ms. @default 200 */
   readonly baseMs?: number;
   /** Largest delay, in ms. @default 5000 */
@@ -99,7 +94,7 @@ export interface KinesisShardReaderOptions {
   /** Throttles in a row on one shard before a warning is logged. @default 5 */
   readonly warnAfterThrottles?: number;
   /** Optional logger; the reader never writes to the console. */
-  readonly logger?: ReaderLogger;
+  readonly logger?: Logger;
   /** Aborting this signal stops the reader gracefully, as `stop()` does (listener removed on stop). */
   readonly signal?: AbortSignal;
 }
