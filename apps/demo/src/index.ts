@@ -1,1 +1,2 @@
-export {};
+export { type DemoHandle, type DemoOptions, startDemo, type VerificationSummary } from './demo.js';
+export { type AgentView, type DashboardState, DemoTracker, statesAgree } from './tracker.js';

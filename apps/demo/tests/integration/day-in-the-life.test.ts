@@ -22,7 +22,7 @@ describe('a day in the life: 200 agents through both feeds, with faults on the w
     });
     summary = await demo.done;
     mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'day-in-the-life.json'), JSON.stringify(summary, null, 2));
+    writeFileSync(join(ARTIFACTS, 'day-in-the-life.json'), `${JSON.stringify(summary, null, 2)}\n`);
   }, 900_000);
 
   it('went through a daemon kill -9, a WFM outage, an sshd restart and a shard split', () => {
