@@ -28,7 +28,7 @@ const pkg = {
   license: 'Apache-2.0',
   type: 'module',
   ...(isPrivate ? { private: true } : {}),
-  engines: { node: '>=20' },
+  engines: { node: '>=22' },
   sideEffects: false,
   files: ['dist'],
   main: './dist/index.js',
