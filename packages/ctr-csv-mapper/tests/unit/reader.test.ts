@@ -80,6 +80,38 @@ describe('readFirehoseRecords: framing', () => {
     expect(records(items)[0]?.raw).toEqual(tricky);
   });
 
+  it('reads every record when most records hold }{ in a string (the guessed end is skipped, then tried again)', async () => {
+    // Past 8 wrong guesses in a row the fast path is skipped for 256 records, then tried again:
+    // 700 records cross several skip windows, with plain records, a newline and a bad stretch
+    // inside them.
+    const parts: string[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      const id = `r${i}`;
+      const plain = i % 97 === 5;
+      const rec = plain ? ctr(id) : ctr(id, { Attributes: { note: `ünïcode }{ ${i}` } });
+      parts.push(JSON.stringify(rec) + (i === 300 ? '\n' : ''));
+      expected.push(id);
+      if (i === 400) parts.push('{"ContactId":"cut}{');
+    }
+    const buf = Buffer.from(parts.join(''));
+    const whole = await readAll([buf]);
+    expect(ids(whole)).toEqual(expected);
+    expect(bads(whole).map((b) => b.reason)).toEqual(['invalid-json']);
+    for (const r of records(whole)) {
+      expect(JSON.parse(buf.subarray(r.offset, r.offset + r.length).toString())).toEqual(r.raw);
+    }
+    expect(await readAll(chunked(buf, 4093))).toEqual(whole);
+    const csv = await collectBytes(firehoseObjectToCsv([buf], { onBadRecord: () => {} }));
+    const csvChunked = await collectBytes(
+      firehoseObjectToCsv(chunked(buf, 4093), { onBadRecord: () => {} }),
+    );
+    expect(csvChunked.equals(csv)).toBe(true);
+    // Attributes are not CSV columns: the same rows as the records without the note.
+    const plain = Buffer.from(expected.map((id) => JSON.stringify(ctr(id))).join(''));
+    expect(csv.equals(await collectBytes(firehoseObjectToCsv([plain])))).toBe(true);
+  });
+
   it('gives the same items whatever the chunking (every split point of the sample)', async () => {
     const buf = sampleBytes();
     const whole = await readAll([buf]);
