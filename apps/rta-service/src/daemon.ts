@@ -214,8 +214,22 @@ export class RtaDaemon {
     const leaseValid = () => deposedReason === undefined && Date.now() < validUntil;
     const renewEvery = Math.max(50, Math.floor(config.leaseTtlMs / 3));
     let renewing = false;
+    // A lapse on our own clock (a starved or paused process) only pauses posting and commits
+    // (`leaseValid()` is false); the term, with everything read so far, goes on. Only the store
+    // ends it: a renewal or a commit refused with LeaseLostError means another instance took the
+    // lease. A renewal that succeeds after a lapse proves nobody did (it is fenced by owner and
+    // token), so posting resumes. Ending the term on a lapse threw the reading away, and a starved
+    // process that could not read to the tip within one TTL restarted from the same checkpoints
+    // for ever (docs/rta-state-rules.md#high-availability).
+    let lapsed = false;
     const renewTimer = setInterval(() => {
-      if (Date.now() >= validUntil) depose('lease not renewed in time');
+      if (!lapsed && Date.now() >= validUntil && deposedReason === undefined) {
+        lapsed = true;
+        log.warn(
+          { ttlMs: config.leaseTtlMs },
+          'leader lease not renewed in time: posting paused until the store confirms it is still ours',
+        );
+      }
       if (renewing || term.signal.aborted) return;
       renewing = true;
       const sentAt = Date.now();
@@ -223,6 +237,10 @@ export class RtaDaemon {
         () => {
           renewing = false;
           validUntil = sentAt + config.leaseTtlMs - margin;
+          if (lapsed && Date.now() < validUntil) {
+            lapsed = false;
+            log.info('leader lease renewed after a lapse: still ours, posting resumes');
+          }
         },
         (err: unknown) => {
           renewing = false;
