@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { firehoseObjectToCsv } from '@connect-wfm/ctr-csv-mapper';
 import { printBench, printTable, startMoto, startS3, startSshd, timed } from '@connect-wfm/testkit';
 import { ctr, s3Notification, sqsEvent } from '../tests/support/fixtures.js';
@@ -53,18 +52,7 @@ try {
   const batchFile = join(work, 'sftp-batch');
   writeFileSync(batchFile, `put ${csvPath} ${sshd.root}/openssh.csv\n`);
 
-  const sm = new SecretsManagerClient({
-    endpoint: moto.endpoint,
-    region: moto.region,
-    credentials: moto.credentials,
-  });
-  await sm.send(
-    new CreateSecretCommand({
-      Name: 'wfm/sftp',
-      SecretString: JSON.stringify({ privateKey: sshd.privateKey }),
-    }),
-  );
-  sm.destroy();
+  await moto.createSecret('wfm/sftp', JSON.stringify({ privateKey: sshd.privateKey }));
 
   const env = {
     AWS_REGION: 'us-east-1',

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { freePort, waitFor } from './ports.js';
 
 /** Options for {@link startMoto}. */
@@ -37,6 +38,14 @@ export interface MotoServer {
   readonly pid: number | undefined;
   /** Clears every resource (moto's `/moto-api/reset`). */
   reset(): Promise<void>;
+  /**
+   * Creates a Secrets Manager secret holding `value` (a string secret, e.g. JSON) through a real
+   * SDK client against this server, and resolves to its ARN.
+   *
+   * @example
+   * const arn = await moto.createSecret('wfm/sftp', JSON.stringify({ password: 'pw' }));
+   */
+  createSecret(name: string, value: string): Promise<string>;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -117,6 +126,20 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     async reset() {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       await res.arrayBuffer();
+    },
+    async createSecret(name: string, value: string): Promise<string> {
+      const sm = new SecretsManagerClient({
+        endpoint,
+        region: options.region ?? 'us-east-1',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      });
+      try {
+        const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+        if (out.ARN === undefined) throw new Error(`moto returned no ARN for secret ${name}`);
+        return out.ARN;
+      } finally {
+        sm.destroy();
+      }
     },
     stop,
   };

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { firehoseObjectToCsv } from '@connect-wfm/ctr-csv-mapper';
 import {
   type KmsPeer,
@@ -70,18 +69,7 @@ describe('the bundled handler, invoked as the Lambda runtime does', () => {
         maxReceiveCount: 2,
       }),
     });
-    const sm = new SecretsManagerClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-    });
-    await sm.send(
-      new CreateSecretCommand({
-        Name: 'wfm/sftp',
-        SecretString: JSON.stringify({ password: `${sshd.password}` }),
-      }),
-    );
-    sm.destroy();
+    await moto.createSecret('wfm/sftp', JSON.stringify({ password: `${sshd.password}` }));
     env = {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: s3peer.credentials.accessKeyId,
