@@ -29,4 +29,5 @@ export {
   type S3ObjectSinkOptions,
   type SimulatorSink,
 } from './sinks.js';
+export { addStatsPartials, type StatsPartialRow } from './stats.js';
 export type * from './types.js';

@@ -106,6 +106,8 @@ interface Contact {
   phase: 'flow' | 'queued' | 'offered' | 'agent' | 'done';
   attributes: Record<string, string>;
   versions: number;
+  /** Firehose objects holding at least one version of this contact. */
+  objects: number;
   lastUpdate: number;
 }
 
@@ -472,12 +474,16 @@ export class Simulation {
     agentQueueRows: AgentQueueStatsTruthRow[];
   } {
     const minutes = settings.intervalMinutes ?? 15;
+    const perObject = settings.perObject ?? false;
     const sla = (settings.slaSeconds ?? 20) * SECOND;
     const shortAb = (settings.shortAbandonSeconds ?? 5) * SECOND;
     const q = new Map<string, Record<string, number | string>>();
     const aq = new Map<string, Record<string, number | string>>();
     for (const c of this.finished.values()) {
       if (c.versions === 0 || c.queue === null || c.enqueuedAt === null) continue;
+      // with perObject, a contact in n objects is counted n times (maxima are unchanged)
+      const n = perObject ? c.objects : 1;
+      if (n === 0) continue;
       const iv = Math.floor(c.enqueuedAt / (minutes * MINUTE)) * minutes * MINUTE;
       const qid = arnId(c.queue.arn);
       const key = `${iv}|${qid}`;
@@ -502,7 +508,7 @@ export class Simulation {
       };
       q.set(key, row);
       const add = (k: string, v: number) => {
-        row[k] = (row[k] as number) + v;
+        row[k] = (row[k] as number) + v * n;
       };
       const qms = (c.dequeuedAt ?? c.disconnectedAt ?? c.enqueuedAt) - c.enqueuedAt;
       const qs = qms / SECOND;
@@ -530,11 +536,11 @@ export class Simulation {
           transfer_out_call_cnt: 0,
         };
         aq.set(akey, arow);
-        arow.talking_call_dur = (arow.talking_call_dur as number) + f.talk;
-        arow.wrap_up_dur = (arow.wrap_up_dur as number) + f.acw;
-        arow.answ_call_cnt = (arow.answ_call_cnt as number) + 1;
+        arow.talking_call_dur = (arow.talking_call_dur as number) + f.talk * n;
+        arow.wrap_up_dur = (arow.wrap_up_dur as number) + f.acw * n;
+        arow.answ_call_cnt = (arow.answ_call_cnt as number) + n;
         if (c.transferAt !== null)
-          arow.transfer_out_call_cnt = (arow.transfer_out_call_cnt as number) + 1;
+          arow.transfer_out_call_cnt = (arow.transfer_out_call_cnt as number) + n;
       } else {
         add('aband_call_cnt', 1);
         add('queued_and_aband_call_dur', qs);
@@ -1001,6 +1007,7 @@ export class Simulation {
       phase: 'flow',
       attributes: {},
       versions: 0,
+      objects: 0,
       lastUpdate: 0,
     };
   }
@@ -1432,6 +1439,10 @@ export class Simulation {
       }
       chunks.push(bytes);
       offset += bytes.length;
+    }
+    for (const id of new Set(contactIds)) {
+      const c = this.finished.get(id);
+      if (c !== undefined) c.objects++;
     }
     this.counters.objects++;
     const output: CtrObjectOutput = {

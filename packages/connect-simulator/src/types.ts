@@ -202,6 +202,13 @@ export interface IntervalSettings {
   readonly slaSeconds?: number;
   /** @default 5 */
   readonly shortAbandonSeconds?: number;
+  /**
+   * Give what adding up one partial result per Firehose object yields (a contact whose versions
+   * were written to n objects counts n times; maxima are unchanged), i.e. what a WFM summing the
+   * per-object `*.queue-stats.csv` / `*.agent-queue-stats.csv` files gets. Without it each contact
+   * counts once. @default false
+   */
+  readonly perObject?: boolean;
 }
 
 /** Expected queue statistics row (same fields as the mapper's). */

@@ -7,8 +7,11 @@ import {
 import { RtaDeltaCollapser } from '@connect-wfm/rta-delta-collapser';
 import {
   type AgentEventOutput,
+  type AgentQueueStatsTruthRow,
+  addStatsPartials,
   type CtrObjectOutput,
   type ReportOutput,
+  type StatsPartialRow,
   TRUTH_LOGGED_OUT_CODE,
 } from '../../src/index.js';
 import { readItems, runModel } from './helpers.js';
@@ -60,6 +63,29 @@ describe('ground truth', () => {
       expect(truth.queueRows.length).toBeGreaterThan(10);
     },
   );
+
+  it('gives what adding up one statistics partial per object yields (perObject)', async () => {
+    const queue: StatsPartialRow[] = [];
+    const agentQueue: StatsPartialRow[] = [];
+    for (const o of objects) {
+      const own = (await readItems(o.body, o.key)).filter((i) => i.kind === 'record');
+      const acc = await computeIntervalStats(
+        (async function* () {
+          yield* own;
+        })(),
+      );
+      queue.push(...(acc.queueRows() as unknown as StatsPartialRow[]));
+      agentQueue.push(...(acc.agentQueueRows() as unknown as StatsPartialRow[]));
+    }
+    const perObject = sim.intervalStats({ perObject: true });
+    expect(addStatsPartials(queue)).toEqual(perObject.queueRows);
+    expect(addStatsPartials<AgentQueueStatsTruthRow>(agentQueue)).toEqual(perObject.agentQueueRows);
+    // late updates land in later objects: those contacts are in two partials
+    const once = sim.intervalStats();
+    const count = (rows: readonly { answ_call_cnt: number; aband_call_cnt: number }[]) =>
+      rows.reduce((n, r) => n + r.answ_call_cnt + r.aband_call_cnt, 0);
+    expect(count(perObject.queueRows)).toBeGreaterThan(count(once.queueRows));
+  });
 
   it('writes reports the mapper reads back as the expected agent performance', async () => {
     const reports = outputs.filter((o): o is ReportOutput => o.kind === 'report');
