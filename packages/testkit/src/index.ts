@@ -8,5 +8,6 @@ export * from './ports.js';
 export * from './postgres.js';
 export * from './rta-receiver.js';
 export * from './s3.js';
+export * from './sftp-server.js';
 export * from './sqs.js';
 export * from './sshd.js';
