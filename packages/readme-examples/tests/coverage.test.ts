@@ -1,0 +1,39 @@
+// Every package README's TypeScript blocks are either runnable examples, run by a test of this
+// workspace, or fragments marked as such. A new ```ts block fails here until a test runs it.
+import { readmeBlocks, readmePackages } from './support.js';
+
+/** Runnable examples per package README, and the test that runs them. */
+const RUN_BY: Record<string, { examples: number; test: string }> = {
+  'checkpoint-store': { examples: 1, test: 'local.test.ts' },
+  'connect-simulator': { examples: 1, test: 'aws.test.ts' },
+  core: { examples: 1, test: 'local.test.ts' },
+  'ctr-csv-mapper': { examples: 2, test: 'local.test.ts' },
+  'deploy-checks': { examples: 0, test: '' },
+  'historical-feed': { examples: 1, test: 'historical-feed.test.ts' },
+  'kinesis-shard-reader': { examples: 1, test: 'aws.test.ts' },
+  'readme-examples': { examples: 0, test: '' },
+  redact: { examples: 1, test: 'local.test.ts' },
+  'rta-delta-collapser': { examples: 1, test: 'local.test.ts' },
+  's3-cse-reader': { examples: 1, test: 'aws.test.ts' },
+  // Still run by the package's own test (to move here: see this workspace's README).
+  'sftp-uploader': {
+    examples: 1,
+    test: '../../sftp-uploader/tests/integration/readme-example.test.ts',
+  },
+  'teleopti-rta-client': { examples: 1, test: 'teleopti-rta-client.test.ts' },
+  // Not run yet: `@connect-wfm/testkit` cannot be imported by plain Node/tsx since 7a69382 (a named
+  // import from the CommonJS `ssh2` in src/sftp-server.ts); it joins local.test.ts once that is fixed.
+  testkit: { examples: 1, test: '' },
+};
+
+describe('README example coverage', () => {
+  it('knows every package README', () => {
+    expect(readmePackages()).toEqual(Object.keys(RUN_BY).sort());
+  });
+
+  it.each(readmePackages())('%s: every ts block is run by a test or marked a fragment', (pkg) => {
+    const blocks = readmeBlocks(pkg);
+    expect(blocks.unknown).toEqual([]);
+    expect(blocks.runnable.length).toBe(RUN_BY[pkg]?.examples);
+  });
+});
