@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CtrRecord } from './types.js';
 
 /**
  * The zod schema of the CTR fields this package uses. Unknown fields are allowed (Connect adds
@@ -189,4 +190,16 @@ export function passesCtrFastCheck(o: Record<string, unknown>): boolean {
     }
   }
   return true;
+}
+
+/**
+ * A parsed top-level object as a CTR, or why it is not one (the `detail` of a `not-a-ctr` bad
+ * item): it needs an own `ContactId`, and must pass {@link ctrSchema} (through
+ * {@link passesCtrFastCheck} when it can, as parsed).
+ */
+export function checkCtr(obj: Record<string, unknown>): CtrRecord | string {
+  if (!Object.hasOwn(obj, 'ContactId')) return 'the record has no ContactId';
+  if (passesCtrFastCheck(obj)) return obj as unknown as CtrRecord;
+  const result = ctrSchema.safeParse(obj);
+  return result.success ? (result.data as CtrRecord) : describeIssues(result.error);
 }
