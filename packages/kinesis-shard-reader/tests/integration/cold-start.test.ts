@@ -10,24 +10,17 @@ import {
   KinesisShardReader,
   type ShardBatch,
 } from '@connect-wfm/kinesis-shard-reader';
-import {
-  type KinesaliteServer,
-  type KinesisFaultProxy,
-  type PutRecordInput,
-  startKinesalite,
-  startKinesisFaultProxy,
-} from '@connect-wfm/testkit';
+import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
 import { fast, text } from './helpers.js';
-
-const KEYS = Array.from({ length: 12 }, (_, i) => `agent-${i}`);
-
-function phase(from: number, perKey: number): PutRecordInput[] {
-  const out: PutRecordInput[] = [];
-  for (let n = from; n < from + perKey; n++) {
-    for (const key of KEYS) out.push({ data: `${key}:${n}`, partitionKey: key });
-  }
-  return out;
-}
+import {
+  ENDED_SHARDS,
+  expectEveryKeyInOrder,
+  KEYS,
+  phase,
+  reshardPeers,
+  splitAndMerge,
+  VIAS,
+} from './reshard-fixture.js';
 
 function positionOf(batch: ShardBatch): CheckpointPosition {
   return {
@@ -78,45 +71,20 @@ async function coldStart(reader: KinesisShardReader, timeoutMs = 20_000): Promis
   return { seen, caughtUp, started };
 }
 
-function expectInOrder(seen: readonly string[], perKey: number, from = 0): void {
-  expect(seen).toHaveLength(KEYS.length * perKey);
-  for (const key of KEYS) {
-    const ns = seen.filter((s) => s.startsWith(`${key}:`)).map((s) => Number(s.split(':')[1]));
-    expect(ns).toEqual(Array.from({ length: perKey }, (_, i) => from + i));
-  }
-}
-
 describe('KinesisShardReader cold start over a stream resharded in the AT_TIMESTAMP window', () => {
-  let kinesis: KinesaliteServer;
-  let proxy: KinesisFaultProxy;
+  const peers = reshardPeers();
 
-  beforeAll(async () => {
-    kinesis = await startKinesalite();
-    proxy = await startKinesisFaultProxy({ target: kinesis.endpoint, childShards: 'present' });
-  });
-
-  afterAll(async () => {
-    await proxy.stop();
-    await kinesis.stop();
-  });
-
-  it.each([
-    ['without ChildShards (as kinesalite)', 'direct'],
-    ['with ChildShards (as real Kinesis)', 'proxy'],
-  ] as const)(
+  it.each(VIAS)(
     "reaches caughtUp with childShardStart 'parent-delivered', commits SHARD_END with the state, and resumes after it %s",
     async (_label, via) => {
+      const kinesis = peers.kinesis();
       const stream = `cold-${via}`;
       const windowStart = new Date(Date.now() - 1_000);
       await kinesis.createStream(stream, 2);
-      await kinesis.putRecords(stream, phase(0, 5));
-      const [, right] = await kinesis.splitShard(stream, 'shardId-000000000000');
-      await kinesis.putRecords(stream, phase(5, 5));
-      const merged = await kinesis.mergeShards(stream, right, 'shardId-000000000001');
-      await kinesis.putRecords(stream, phase(10, 5));
+      const merged = await splitAndMerge(kinesis, stream, 5);
       const table = new MemoryCheckpointTable();
       const store = () => new MemoryCheckpointStore({ application: 'rta', stream, table });
-      const client = via === 'direct' ? kinesis.client() : proxy.client();
+      const client = peers.client(via);
       const options = {
         client,
         stream,
@@ -131,18 +99,13 @@ describe('KinesisShardReader cold start over a stream resharded in the AT_TIMEST
       );
 
       expect(first.caughtUp).toBe(true);
-      expectInOrder(first.seen, 15);
-      expect(new Set(first.seen).size).toBe(first.seen.length);
+      expectEveryKeyInOrder(first.seen, 15);
       // children keep the window rather than reading their whole retention
       expect(first.started.get(merged)).toBe('AT_TIMESTAMP');
       const committed = await store().getState();
       expect(committed?.state).toEqual({ delivered: KEYS.length * 15 });
       const ends = [...(committed?.checkpoints ?? [])].filter(([, cp]) => cp.shardEnd);
-      expect(ends.map(([id]) => id).sort()).toEqual([
-        'shardId-000000000000',
-        'shardId-000000000001',
-        'shardId-000000000003',
-      ]);
+      expect(ends.map(([id]) => id).sort()).toEqual(ENDED_SHARDS);
       expect(committed?.checkpoints.get(merged)?.sequenceNumber).toEqual(expect.any(String));
 
       // warm start: only what came after the commit is delivered
@@ -151,13 +114,14 @@ describe('KinesisShardReader cold start over a stream resharded in the AT_TIMEST
         new KinesisShardReader({ ...options, checkpointStore: store() }),
       );
       expect(second.caughtUp).toBe(true);
-      expectInOrder(second.seen, 2, 15);
+      expectEveryKeyInOrder(second.seen, 2, 15);
       expect(second.started.has('shardId-000000000000')).toBe(false);
       expect((await store().getState())?.state).toEqual({ delivered: KEYS.length * 2 });
     },
   );
 
   it('reaches caughtUp on an AT_TIMESTAMP window with empty shards (no silent hang)', async () => {
+    const kinesis = peers.kinesis();
     const stream = 'cold-empty';
     await kinesis.createStream(stream, 3);
     await kinesis.putRecords(stream, [{ data: 'old', partitionKey: 'a' }]);

@@ -1,54 +1,25 @@
 import { KinesisShardReader, type ShardBatch } from '@connect-wfm/kinesis-shard-reader';
-import {
-  type KinesaliteServer,
-  type KinesisFaultProxy,
-  type PutRecordInput,
-  startKinesalite,
-  startKinesisFaultProxy,
-} from '@connect-wfm/testkit';
+import { waitFor } from '@connect-wfm/testkit';
 import { fast, memoryStore, text } from './helpers.js';
-
-const KEYS = Array.from({ length: 12 }, (_, i) => `agent-${i}`);
-
-/** Records `${key}:${n}`, n counting up per key from `from`. */
-function phase(from: number, perKey: number): PutRecordInput[] {
-  const out: PutRecordInput[] = [];
-  for (let n = from; n < from + perKey; n++) {
-    for (const key of KEYS) out.push({ data: `${key}:${n}`, partitionKey: key });
-  }
-  return out;
-}
-
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import {
+  ENDED_SHARDS,
+  expectEveryKeyInOrder,
+  KEYS,
+  phase,
+  reshardPeers,
+  splitAndMerge,
+  VIAS,
+} from './reshard-fixture.js';
 
 describe('KinesisShardReader during a split and a merge', () => {
-  let kinesis: KinesaliteServer;
-  let proxy: KinesisFaultProxy;
+  const peers = reshardPeers();
 
-  beforeAll(async () => {
-    kinesis = await startKinesalite();
-    proxy = await startKinesisFaultProxy({ target: kinesis.endpoint, childShards: 'present' });
-  });
-
-  afterAll(async () => {
-    await proxy.stop();
-    await kinesis.stop();
-  });
-
-  it.each([
-    ['without ChildShards (ListShards at shard end, as kinesalite)', 'direct'],
-    ['with ChildShards in GetRecords (as real Kinesis)', 'proxy'],
-  ] as const)('loses no record and keeps every key in order %s', async (_label, via) => {
+  it.each(VIAS)('loses no record and keeps every key in order %s', async (_label, via) => {
+    const kinesis = peers.kinesis();
     const stream = `reshard-${via}`;
     await kinesis.createStream(stream, 2);
     const reader = new KinesisShardReader({
-      client: via === 'direct' ? kinesis.client() : proxy.client(),
+      client: peers.client(via),
       stream,
       checkpointStore: memoryStore(stream),
       initialPosition: { type: 'TRIM_HORIZON' },
@@ -69,14 +40,12 @@ describe('KinesisShardReader during a split and a merge', () => {
 
     const total = KEYS.length * 30;
     try {
-      await kinesis.putRecords(stream, phase(0, 10));
-      const [, right] = await kinesis.splitShard(stream, 'shardId-000000000000');
-      await kinesis.putRecords(stream, phase(10, 10));
-      const merged = await kinesis.mergeShards(stream, right, 'shardId-000000000001');
-      await kinesis.putRecords(stream, phase(20, 10));
-      await waitUntil(
+      const merged = await splitAndMerge(kinesis, stream, 10);
+      await waitFor(
         () => batches.reduce((n, b) => n + b.records.length, 0) >= total,
         'every record',
+        15_000,
+        20,
       );
       expect(started.find((s) => s.shardId === merged)?.type).toBe('TRIM_HORIZON');
     } finally {
@@ -84,18 +53,11 @@ describe('KinesisShardReader during a split and a merge', () => {
       await reading;
     }
 
-    const seen = batches.flatMap((b) => b.records.map((r) => text(r.data)));
-    expect(seen).toHaveLength(total);
-    expect(new Set(seen).size).toBe(total);
-    for (const key of KEYS) {
-      const ns = seen.filter((s) => s.startsWith(`${key}:`)).map((s) => Number(s.split(':')[1]));
-      expect(ns).toEqual(Array.from({ length: 30 }, (_, i) => i));
-    }
-    expect(ended.sort()).toEqual([
-      'shardId-000000000000',
-      'shardId-000000000001',
-      'shardId-000000000003',
-    ]);
+    expectEveryKeyInOrder(
+      batches.flatMap((b) => b.records.map((r) => text(r.data))),
+      30,
+    );
+    expect(ended.sort()).toEqual(ENDED_SHARDS);
     const final = batches.filter((b) => b.shardEnded);
     expect(final.map((b) => b.shardId).sort()).toEqual(ended.sort());
     expect(final.find((b) => b.shardId === 'shardId-000000000000')?.childShardIds).toEqual([
@@ -106,6 +68,7 @@ describe('KinesisShardReader during a split and a merge', () => {
   });
 
   it('does not start a child before its parent final batch is checkpointed', async () => {
+    const kinesis = peers.kinesis();
     const stream = 'reshard-hold';
     await kinesis.createStream(stream, 1);
     await kinesis.putRecords(stream, phase(0, 2));
