@@ -3,6 +3,7 @@
 // by `npm run typecheck`, so tests stay fast). Internal packages resolve to their
 // sources, so tests never need a build first.
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const root = import.meta.dirname;
@@ -38,6 +39,10 @@ const config = {
     },
   })),
   testTimeout: 60_000,
+  // Most suites wait on local peers (kinesalite, sshd, PostgreSQL, child daemons) rather than use the
+  // CPU, so Jest's default of one worker per spare core (a single worker on a 2-core machine) leaves
+  // the machine idle. CONNECT_WFM_JEST_WORKERS overrides it (`--maxWorkers` on the command line too).
+  maxWorkers: Number(process.env.CONNECT_WFM_JEST_WORKERS) || Math.max(2, availableParallelism()),
 };
 
 export default config;
