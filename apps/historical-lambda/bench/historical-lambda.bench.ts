@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { firehoseObjectToCsv } from '@connect-wfm/ctr-csv-mapper';
-import { printBench, printTable, startMoto, startS3, startSshd, timed } from '@connect-wfm/testkit';
+// The testkit's modules one by one: its index also loads sftp-server.ts, whose named import from
+// the CommonJS ssh2 fails under tsx (the bench runner) as of this writing.
+import { printBench, printTable, timed } from '../../../packages/testkit/src/bench.js';
+import { startMoto } from '../../../packages/testkit/src/moto.js';
+import { startS3 } from '../../../packages/testkit/src/s3.js';
+import { startSshd } from '../../../packages/testkit/src/sshd.js';
 import { ctr, s3Notification, sqsEvent } from '../tests/support/fixtures.js';
 import { buildBundle, startContainer } from '../tests/support/runtime.js';
 
@@ -19,8 +24,12 @@ const LAMBDA_MEMORY_MB = 256;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const OLD_SPACE_MB = Number(process.env.BENCH_OLD_SPACE_MB ?? Math.floor(LAMBDA_MEMORY_MB * 0.9));
 
+// BENCH_CPU_PROF=<dir>: a readable (unminified) bundle, and a V8 CPU profile of each round's
+// container written to <dir> (open it in Chrome DevTools or summarise it with any .cpuprofile tool).
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+
 const work = mkdtempSync(join(tmpdir(), 'cwfm-hl-bench-'));
-const built = await buildBundle(work);
+const built = await buildBundle(work, CPU_PROF_DIR !== undefined);
 const [s3peer, sshd, moto] = await Promise.all([
   startS3({ buckets: [BUCKET] }),
   startSshd(),
@@ -71,7 +80,10 @@ try {
     ...(process.env.RUNNER_MEMORY_TRACE === '1' ? { RUNNER_MEMORY_TRACE: '1' } : {}),
   };
   // Lambda's Node.js runtime caps the old space at about 90% of the function's memory.
-  const execArgv = [`--max-old-space-size=${OLD_SPACE_MB}`];
+  const execArgv = [
+    `--max-old-space-size=${OLD_SPACE_MB}`,
+    ...(CPU_PROF_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
+  ];
 
   const rows: Array<Record<string, number | string>> = [];
   let best: { ratio: number; peak: number; init: number } | undefined;
@@ -133,7 +145,7 @@ try {
     const peak = container.peakRssMb();
     if (process.env.RUNNER_MEMORY_TRACE === '1')
       process.stdout.write(`memory peaks (MB): ${JSON.stringify(container.memory())}\n`);
-    await container.stop();
+    await container.stop(CPU_PROF_DIR !== undefined);
     const ratio = run.ms / (get.ms + put.ms);
     rows.push({
       round,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the Lambda artifact: an esbuild bundle (Node.js 22, ESM) and a deterministic zip.
-// usage: node scripts/build.mjs [--outdir DIR]   (default: dist/)
+// usage: node scripts/build.mjs [--outdir DIR] [--readable]   (default: dist/)
+// --readable: not minified (names kept), for CPU profiles of the bundle; not the artifact.
 // Prints one JSON line: { zip, zipBytes, bundleBytes, sha256 }.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ const repo = resolve(app, '../..');
 const args = process.argv.slice(2);
 const at = args.indexOf('--outdir');
 const outdir = at >= 0 ? resolve(args[at + 1] ?? '') : join(app, 'dist');
+const readable = args.includes('--readable');
 mkdirSync(outdir, { recursive: true });
 
 /** ssh2's optional native add-ons: stubbed, so ssh2 uses its pure-JS code paths. */
@@ -38,7 +40,7 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   format: 'esm',
-  minify: true,
+  minify: !readable,
   legalComments: 'none',
   // The workspace packages are bundled from their sources (tsconfig paths).
   tsconfig: join(repo, 'tsconfig.base.json'),

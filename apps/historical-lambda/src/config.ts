@@ -48,6 +48,7 @@ const envSchema = z.object({
     .default(15),
   DELIVERED_TAG: z.string().min(1).max(128).default('connect-wfm-delivered'),
   KMS_KEY_ID: z.string().min(1).optional(),
+  READ_AHEAD_BYTES: int(0, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   BATCH_RESERVE_MS: int(0, 900000).default(10000),
   DRAIN_RESERVE_MS: int(0, 900000).default(60000),
   DRAIN_VISIBILITY_TIMEOUT_SECONDS: int(1, 43200).default(120),

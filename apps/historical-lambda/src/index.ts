@@ -83,6 +83,7 @@ async function newFeed(): Promise<{ feed: HistoricalFeed; uploader: SftpUploader
     statsIntervalMinutes: config.STATS_INTERVAL_MINUTES,
     deliveredTag: config.DELIVERED_TAG,
     kmsKeyId: config.KMS_KEY_ID,
+    readAheadBytes: config.READ_AHEAD_BYTES,
     logger: obs.logger,
   });
   return { feed, uploader };

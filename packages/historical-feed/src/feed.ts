@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import {
   GetObjectTaggingCommand,
   PutObjectCommand,
@@ -54,6 +56,7 @@ interface Resolved {
   readonly deliveredTag: string;
   readonly kmsKeyId: string | undefined;
   readonly maxQuarantineBytes: number;
+  readonly readAheadBytes: number;
   readonly logger: Logger;
 }
 
@@ -144,6 +147,8 @@ export class HistoricalFeed {
       o.logger.debug('object skipped: quarantine output or instruction file', { object });
       return { status: 'skipped', object, reason: 'quarantine output or instruction file' };
     }
+    // The SSH handshake runs while the object's tags and body are fetched (never rejects).
+    void o.uploader.connect?.();
     try {
       const tags = await this.#tags(ref, object);
       if (tags.some((t) => t.Key === o.deliveredTag)) {
@@ -162,14 +167,15 @@ export class HistoricalFeed {
       }).catch((err: unknown) => {
         throw fromCause(err, object, 'READ_FAILED', 'reading the object failed');
       });
-      let body: AsyncIterable<Buffer> = opened.body;
+      const source = readAhead(opened.body, o.readAheadBytes);
+      let body: AsyncIterable<Buffer> = source;
       let kind: ObjectKind | undefined = byKey;
       if (kind === undefined) {
         if (!o.sniffContent) {
-          (opened.body as unknown as { destroy?: () => void }).destroy?.();
+          source.destroy?.();
           throw unknownObject(object, o, 'no prefix matched and content sniffing is off');
         }
-        const peeked = await peek(opened.body, SNIFF_BYTES).catch((err: unknown) => {
+        const peeked = await peek(source, SNIFF_BYTES).catch((err: unknown) => {
           throw fromCause(err, object, 'READ_FAILED', 'reading the object failed');
         });
         kind = sniffObjectKind(peeked.head);
@@ -208,7 +214,7 @@ export class HistoricalFeed {
           }
           csv = ctrCsvStream(counted(), { onBadRecord: (item) => bad.push(item) });
         }
-        files.push(await this.#put(name, csv, object));
+        files.push(await this.#put(name, readAhead(csv, o.readAheadBytes), object));
         if (stats !== undefined) {
           const base = name.replace(/\.csv$/, '');
           if (o.statsOutputs === 'queue' || o.statsOutputs === 'both') {
@@ -448,6 +454,44 @@ function fromCause(
     retryable,
     objectName: object,
   });
+}
+
+/** Longest run of conversion work between two turns of the event loop, in milliseconds. */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * Passes `source` through, giving the event loop a turn every {@link YIELD_EVERY_MS} of work.
+ * A chain of async generators reading a filled buffer runs on microtasks only, so without this
+ * the SSH handshake and the SFTP write acknowledgements would wait for whole bursts of
+ * conversion.
+ */
+async function* yielding<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  let last = performance.now();
+  for await (const chunk of source) {
+    yield chunk;
+    if (performance.now() - last >= YIELD_EVERY_MS) {
+      await setImmediate();
+      last = performance.now();
+    }
+  }
+}
+
+/**
+ * Reads `source` ahead of its consumer into a buffer of up to `bytes` (Node's stream
+ * backpressure: reading pauses only when the buffer is full). Used on the S3 body and on the
+ * converted CSV, so the download, the conversion and the SFTP upload run at the same time
+ * instead of each waiting while another is busy. An error of `source` (a failed tag check, a
+ * mapping failure) reaches the consumer; destroying the result ends `source`. Reading starts at
+ * once (while the SFTP connection opens, say), not on the consumer's first read.
+ */
+function readAhead<T extends Uint8Array>(
+  source: AsyncIterable<T>,
+  bytes: number,
+): AsyncIterable<T> & { destroy?: () => void } {
+  if (bytes === 0) return source;
+  const stream = Readable.from(yielding(source), { objectMode: false, highWaterMark: bytes });
+  stream.read(0); // start filling now, not on the consumer's first read
+  return stream;
 }
 
 /** Reads about `want` bytes, then returns them and a stream of the whole content. */

@@ -23,6 +23,12 @@ export const feedOptionsSchema = z.strictObject({
     .int()
     .min(0)
     .default(8 * 1024 * 1024),
+  readAheadBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(256 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
 });
 
 /** Cross-option checks, run even when single options are invalid (every problem at once). */

@@ -53,6 +53,11 @@ export interface FileUploader {
     name: string,
     body: string | Uint8Array | AsyncIterable<Uint8Array | string>,
   ): Promise<{ readonly bytes: number; readonly remotePath: string }>;
+  /**
+   * Opens the connection ahead of the first `put` (optional). The feed calls it when it starts
+   * on an object, so the handshake overlaps fetching the object; it must never reject.
+   */
+  connect?(): Promise<unknown>;
 }
 
 /** Which interval statistics files are written beside the raw CSV. */
@@ -86,6 +91,12 @@ export interface HistoricalFeedOptions {
   readonly kmsKeyId?: string | undefined;
   /** Most bad bytes kept per object in quarantine; offsets are always kept. @default 8388608 */
   readonly maxQuarantineBytes?: number | undefined;
+  /**
+   * Bytes of the object read ahead of the conversion (0: none). The S3 download then runs while
+   * the mapper and the SFTP upload work, instead of stopping each time they are busy.
+   * @default 8388608
+   */
+  readonly readAheadBytes?: number | undefined;
   /** Optional logger. */
   readonly logger?: Logger | undefined;
 }

@@ -178,6 +178,31 @@ export class SftpUploader {
   }
 
   /**
+   * Opens the connection now instead of on the first upload, so the SSH handshake overlaps
+   * other work (opening the first file's source, say). Never rejects: it resolves `false` when
+   * the connection could not be opened (logged at debug level), and the next upload connects
+   * again and reports the failure with its usual retries. Queued like an upload; resolves
+   * `true` at once when a connection is already open.
+   *
+   * @example
+   * const warm = uploader.connect(); // while the object is fetched
+   * await uploader.put('a.csv', body); // runs on the connection opened above
+   */
+  connect(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return this.#serialize(() => this.#connection()).then(
+      () => true,
+      (err: unknown) => {
+        this.#log.debug('connecting ahead of the first upload failed; the upload will retry', {
+          server: this.#server,
+          error: this.#session.quote(err instanceof Error ? err.message : String(err)),
+        });
+        return false;
+      },
+    );
+  }
+
+  /**
    * Uploads one file atomically: it appears under its final name only once complete.
    * Resolves when the file is published; rejects with an {@link SftpUploadError} naming the
    * file and the cause.

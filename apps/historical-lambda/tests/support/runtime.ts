@@ -6,13 +6,17 @@ import { promisify } from 'node:util';
 const here = dirname(fileURLToPath(import.meta.url));
 export const appDir = join(here, '..', '..');
 
-/** Builds the bundle and zip into `outdir` (the real build script); returns its JSON report. */
+/**
+ * Builds the bundle and zip into `outdir` (the real build script); returns its JSON report.
+ * `readable`: not minified, for CPU profiles.
+ */
 export async function buildBundle(
   outdir: string,
+  readable = false,
 ): Promise<{ zip: string; zipBytes: number; bundleBytes: number; sha256: string }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [join(appDir, 'scripts', 'build.mjs'), '--outdir', outdir],
+    [join(appDir, 'scripts', 'build.mjs'), '--outdir', outdir, ...(readable ? ['--readable'] : [])],
     { cwd: appDir },
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
@@ -40,7 +44,8 @@ export interface LambdaContainer {
   /** Everything the container wrote to stdout and stderr so far. */
   logs(): string;
   readonly child: ChildProcess;
-  stop(): Promise<void>;
+  /** Kills the process (`graceful`: asks it to exit, so a CPU profile is written). */
+  stop(graceful?: boolean): Promise<void>;
 }
 
 /** Starts one "container": a process that imports the bundle with `env` (cold start). */
@@ -122,10 +127,12 @@ export async function startContainer(
         });
       });
     },
-    async stop() {
+    async stop(graceful = false) {
       if (exited) return;
       const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
+      // Graceful: the runner exits by itself, so `--cpu-prof` gets to write its profile.
+      if (graceful) child.send({ type: 'exit' });
+      else child.kill('SIGKILL');
       await gone;
     },
   };

@@ -116,4 +116,46 @@ describe('HistoricalFeed against s3rver', () => {
       object: 's3://bkt/ctr/x/obj-1',
     });
   });
+
+  it('delivers the same CSV whatever the read-ahead, calling connect() before the upload', async () => {
+    const s3 = s3peer.client();
+    const records = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify(ctr(`c${i}`, String(i % 60).padStart(2, '0'))),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'bkt', Key: 'ctr/ra/obj', Body: records.join('') }),
+    );
+    const csvs: string[] = [];
+    for (const [i, readAheadBytes] of [0, 1024, undefined].entries()) {
+      const calls: string[] = [];
+      const inner = memoryUploader();
+      const uploader: FileUploader = {
+        async connect() {
+          calls.push('connect');
+          return true;
+        },
+        put(name, body) {
+          calls.push('put');
+          return inner.put(name, body);
+        },
+      };
+      const feed = new HistoricalFeed({
+        s3,
+        uploader,
+        deliveredTag: `delivered-${i}`,
+        ...(readAheadBytes !== undefined ? { readAheadBytes } : {}),
+      });
+      const outcome = await feed.processObject({
+        bucket: 'bkt',
+        key: 'ctr/ra/obj',
+        eventName: 'ObjectCreated:Put',
+      });
+      expect(outcome).toMatchObject({ status: 'delivered', records: 200 });
+      expect(calls).toEqual(['connect', 'put']);
+      csvs.push(inner.files.get('obj.csv') ?? '');
+    }
+    expect(csvs[0]?.trim().split('\n')).toHaveLength(201);
+    expect(csvs[1]).toBe(csvs[0]);
+    expect(csvs[2]).toBe(csvs[0]);
+  });
 });

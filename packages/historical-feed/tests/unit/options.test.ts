@@ -12,6 +12,7 @@ describe('HistoricalFeed options', () => {
         reportMode: 'zip' as never,
         statsIntervalMinutes: 20 as never,
         quarantinePrefix: 'ctr/quarantine/',
+        readAheadBytes: -1,
       });
     } catch (e) {
       error = e;
@@ -22,6 +23,7 @@ describe('HistoricalFeed options', () => {
     expect(e.code).toBe('INVALID_OPTIONS');
     expect(e.problems.map((p) => p.path).sort()).toEqual([
       'quarantinePrefix',
+      'readAheadBytes',
       'reportMode',
       'statsIntervalMinutes',
     ]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SshdServer, startSshd } from '@connect-wfm/testkit';
 import { SftpAuthError, SftpBodyError, SftpUploader } from '../../src/index.js';
-import { optionsFor } from './helpers.js';
+import { optionsFor, recordingLogger } from './helpers.js';
 
 describe('SftpUploader queue and stream bodies against OpenSSH', () => {
   let sshd: SshdServer;
@@ -34,6 +34,46 @@ describe('SftpUploader queue and stream bodies against OpenSSH', () => {
     expect(await late).toMatchObject({ code: 'UPLOADER_CLOSED' });
     expect(readdirSync(dir).sort()).toEqual(['a.csv', 'b.csv']);
     expect(readFileSync(join(dir, 'b.csv'), 'utf8')).toBe('second');
+  });
+
+  it('connect() opens the connection ahead, and the next put runs on it', async () => {
+    const dir = join(sshd.root, 'warm');
+    const logger = recordingLogger();
+    const uploader = new SftpUploader(optionsFor(sshd, { remoteDir: dir, logger }));
+    try {
+      await expect(uploader.connect()).resolves.toBe(true);
+      const connected = () => logger.lines.filter((l) => l.message.startsWith('connected to'));
+      expect(connected()).toHaveLength(1);
+      await expect(uploader.put('a.csv', 'warm')).resolves.toMatchObject({ attempts: 1 });
+      await expect(uploader.connect()).resolves.toBe(true);
+      expect(connected()).toHaveLength(1);
+      expect(readFileSync(join(dir, 'a.csv'), 'utf8')).toBe('warm');
+    } finally {
+      await uploader.close();
+    }
+    await expect(uploader.connect()).resolves.toBe(false);
+  });
+
+  it('connect() resolves false when the server refuses; the put then reports the failure itself', async () => {
+    const logger = recordingLogger();
+    const uploader = new SftpUploader(
+      optionsFor(sshd, {
+        password: 'not-the-password',
+        logger,
+        retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+      }),
+    );
+    try {
+      await expect(uploader.connect()).resolves.toBe(false);
+      expect(logger.lines.some((l) => l.level === 'debug' && l.message.includes('ahead'))).toBe(
+        true,
+      );
+      const err = await uploader.put('a.csv', 'x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SftpAuthError);
+      expect(JSON.stringify(logger.lines)).not.toContain('not-the-password');
+    } finally {
+      await uploader.close();
+    }
   });
 
   it('gives a queued stream whose source is missing a BODY_FAILED outcome, without crashing', async () => {
