@@ -28,16 +28,11 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import {
-  type AuthContext,
-  type Connection,
-  type ParsedKey,
-  Server,
-  type SFTPWrapper,
-  utils,
-} from 'ssh2';
+import ssh2, { type AuthContext, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
 import { freePort } from './ports.js';
 
+// ssh2 is CommonJS: Node's ESM loader sees only some of its named exports, so use the default
+const { Server, utils } = ssh2;
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 
 /** Options of {@link startSftpServer}. */
@@ -337,7 +332,7 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
     return ctx.reject(['password', 'publickey']);
   };
 
-  let server: Server | undefined;
+  let server: InstanceType<typeof Server> | undefined;
   const listen = async () => {
     const s = new Server({ hostKeys: [hostKeys.private] }, (client) => {
       clients.add(client);
