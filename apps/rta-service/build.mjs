@@ -1,16 +1,22 @@
 // Production bundle: one ESM file with every dependency, `node dist/connect-wfm-rta.mjs`.
-import { chmodSync, mkdirSync, renameSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const here = import.meta.dirname;
-const outfile = join(here, 'dist', 'connect-wfm-rta.mjs');
-mkdirSync(join(here, 'dist'), { recursive: true });
-// Written beside and renamed, so that a daemon started meanwhile never loads half a file.
-const tmp = `${outfile}.${process.pid}.tmp`;
+const dist = join(here, 'dist');
+const outfile = join(dist, 'connect-wfm-rta.mjs');
+mkdirSync(dist, { recursive: true });
+// Built beside and renamed, so that a daemon started meanwhile never loads half a file.
+const tmp = join(here, `.dist.${process.pid}.tmp`);
 await build({
-  entryPoints: [join(here, 'src', 'bin.ts')],
-  outfile: tmp,
+  entryPoints: { 'connect-wfm-rta': join(here, 'src', 'bin.ts') },
+  outdir: tmp,
+  outExtension: { '.js': '.mjs' },
+  // The DynamoDB and PostgreSQL stores (with their SDK / driver) are chunks loaded only when
+  // RTA_STORE selects them: a daemon on the file store does not carry their code (peak RSS).
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -36,7 +42,13 @@ await build({
   tsconfig: join(here, '..', '..', 'tsconfig.base.json'),
   logLevel: 'warning',
 });
-chmodSync(tmp, 0o755);
-renameSync(`${tmp}.map`, `${outfile}.map`);
-renameSync(tmp, outfile);
+// Chunks first (content-hashed names, so old ones stay valid for a running daemon), then the entry.
+mkdirSync(join(dist, 'chunks'), { recursive: true });
+for (const name of readdirSync(join(tmp, 'chunks'))) {
+  renameSync(join(tmp, 'chunks', name), join(dist, 'chunks', name));
+}
+chmodSync(join(tmp, 'connect-wfm-rta.mjs'), 0o755);
+renameSync(join(tmp, 'connect-wfm-rta.mjs.map'), `${outfile}.map`);
+renameSync(join(tmp, 'connect-wfm-rta.mjs'), outfile);
+rmSync(tmp, { recursive: true, force: true });
 console.log(`built ${outfile}`);

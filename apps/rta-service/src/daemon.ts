@@ -288,7 +288,7 @@ export class RtaDaemon {
         idleIntervalMs: Math.max(200, Math.min(1000, config.pollMs)),
         // 1,000 records (~1.5 MB) per GetRecords: bounded memory with many shards (a shard reads
         // 2 MB/s at most anyway, and back-to-back calls while behind keep the catch-up rate).
-        maxRecords: 1000,
+        maxRecords: 500,
         shardDiscoveryIntervalMs: Math.max(1000, Math.min(60_000, config.pollMs * 6)),
         childShardStart: 'parent-delivered',
         logger: libraryLogger(log, 'reader'),

@@ -98,7 +98,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     'connect-wfm-rta starting',
   );
 
-  const store = createStore(config, libraryLogger(log, 'store'));
+  const store = await createStore(config, libraryLogger(log, 'store'));
   const kinesis = createKinesisClient(config);
   let forced: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -118,6 +118,8 @@ export class FileCheckpointStore extends StateCheckpointStore {
   readonly #lockTimeoutMs: number;
   readonly #fsync: boolean;
   #cleanedOrphans = false;
+  /** What this instance wrote last (see `#cachedDocument`). */
+  #written: WrittenDocument | undefined;
 
   constructor(options: FileCheckpointStoreOptions) {
     super(options);
@@ -183,7 +185,10 @@ export class FileCheckpointStore extends StateCheckpointStore {
         this.#cleanedOrphans = true;
         await this.#removeOrphans(real);
       }
-      const doc = await this.#readDocument(real);
+      // The document this instance wrote last, when the file is still that one: its committed
+      // states stay in the file (ranges), so a lease renewal neither reads nor parses them.
+      const cached = await this.#cachedDocument(real);
+      const doc = cached?.doc ?? (await this.#readDocument(real));
       const state = toScopeState(findScope(doc, this.application, this.stream));
       const { result, changed } = fn(state, this.clock());
       if (changed) {
@@ -197,7 +202,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
             : compareText(a.application, b.application),
         );
         const version = scopes.some((s) => s.committed !== undefined) ? FILE_VERSION : 1;
-        await this.#writeDocument(real, { format: FILE_FORMAT, version, scopes });
+        await this.#writeDocument(real, { format: FILE_FORMAT, version, scopes }, cached);
       }
       return result;
     } finally {
@@ -243,25 +248,120 @@ export class FileCheckpointStore extends StateCheckpointStore {
     return parsed.data;
   }
 
-  async #writeDocument(real: string, doc: FileDocument): Promise<void> {
+  /** The cached document when the file is still the one this instance wrote last. */
+  async #cachedDocument(real: string): Promise<WrittenDocument | undefined> {
+    const cached = this.#written;
+    if (cached === undefined) return undefined;
+    try {
+      const st = await stat(real, { bigint: true });
+      if (fileIdentity(st) === cached.identity) return cached;
+    } catch {
+      // missing or unreadable: read it the ordinary way (which reports the problem)
+    }
+    this.#written = undefined;
+    return undefined;
+  }
+
+  /**
+   * Writes `doc` to a temporary file, then renames it over `real`. The committed states (large:
+   * an RTA state of 50,000 agents is ~17 MB of JSON) are never put into one big JSON text: each
+   * is escaped and written in slices, or, when unchanged since `previous` was written, copied
+   * byte for byte from the old file; their byte ranges are remembered for the next write.
+   */
+  async #writeDocument(
+    real: string,
+    doc: FileDocument,
+    previous: WrittenDocument | undefined,
+  ): Promise<void> {
     const tmp = `${real}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    await this.#io('write the checkpoint file', async () => {
+    this.#written = undefined;
+    const written = await this.#io('write the checkpoint file', async () => {
       try {
         // 'wx': never follow or reuse something planted at the temporary name
         const fh = await open(tmp, 'wx', 0o644);
+        let identity: string;
+        const ranges: Array<{ start: number; end: number }> = [];
         try {
-          await fh.writeFile(`${JSON.stringify(doc, null, 2)}\n`, 'utf8');
+          const marker = `@@connect-wfm-state-${randomBytes(8).toString('hex')}-`;
+          const states: string[] = [];
+          const skeleton: FileDocument = {
+            ...doc,
+            scopes: doc.scopes.map((scope) => {
+              if (scope.committed === undefined) return scope;
+              states.push(scope.committed.state);
+              return {
+                ...scope,
+                committed: { ...scope.committed, state: `${marker}${states.length - 1}` },
+              };
+            }),
+          };
+          const parts = `${JSON.stringify(skeleton, null, 2)}\n`.split(
+            new RegExp(`"${marker}(\\d+)"`),
+          );
+          let offset = 0;
+          const put = async (text: string | Buffer): Promise<void> => {
+            const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+            let done = 0;
+            while (done < buf.length) {
+              const { bytesWritten } = await fh.write(buf, done, buf.length - done);
+              done += bytesWritten;
+            }
+            offset += buf.length;
+          };
+          for (let i = 0; i < parts.length; i += 1) {
+            if (i % 2 === 0) {
+              await put(parts[i] ?? '');
+              continue;
+            }
+            const text = states[Number(parts[i])] ?? '';
+            const start = offset;
+            const range = previous === undefined ? undefined : rangeOf(text);
+            if (range !== undefined && previous !== undefined) {
+              await copyRange(real, previous.identity, range, put);
+            } else {
+              await put('"');
+              for (let at = 0; at < text.length; at += WRITE_SLICE) {
+                await put(JSON.stringify(text.slice(at, at + WRITE_SLICE)).slice(1, -1));
+              }
+              await put('"');
+            }
+            ranges.push({ start, end: offset });
+          }
           if (this.#fsync) await fh.sync();
+          identity = fileIdentity(await fh.stat({ bigint: true }));
         } finally {
           await fh.close();
         }
         await rename(tmp, real);
+        const cachedDoc: FileDocument = {
+          ...doc,
+          scopes: [],
+        };
+        let n = 0;
+        for (const scope of doc.scopes) {
+          if (scope.committed === undefined) {
+            cachedDoc.scopes.push(scope);
+            continue;
+          }
+          const range = ranges[n];
+          n += 1;
+          cachedDoc.scopes.push({
+            ...scope,
+            committed: {
+              ...scope.committed,
+              state: range === undefined ? scope.committed.state : rangeRef(range),
+            },
+          });
+        }
+        return { identity, doc: cachedDoc };
       } catch (err) {
         await unlink(tmp).catch(() => undefined);
         throw err;
       }
-      if (this.#fsync) await syncDirectory(dirname(real));
     });
+    if (this.#fsync)
+      await this.#io('write the checkpoint file', () => syncDirectory(dirname(real)));
+    this.#written = written;
   }
 
   /** The path for messages: the given one, and the real one when a link leads elsewhere. */
@@ -378,6 +478,60 @@ function errorText(err: unknown): string {
   return typeof err === 'object' && err !== null && 'message' in err
     ? String((err as { message: unknown }).message)
     : String(err);
+}
+
+/** Committed states are escaped and written in slices of this many characters. */
+const WRITE_SLICE = 1 << 20;
+
+/**
+ * A document as this instance wrote it, with the file's identity. A committed state in it may be
+ * a reference to its bytes in that file (`rangeRef`) instead of its text: never JSON text, which
+ * cannot start with NUL.
+ */
+interface WrittenDocument {
+  readonly identity: string;
+  readonly doc: FileDocument;
+}
+
+const RANGE_PREFIX = '\u0000file-range:';
+
+function rangeRef(range: { start: number; end: number }): string {
+  return `${RANGE_PREFIX}${range.start}:${range.end}`;
+}
+
+function rangeOf(text: string): { start: number; end: number } | undefined {
+  if (!text.startsWith(RANGE_PREFIX)) return undefined;
+  const [start, end] = text.slice(RANGE_PREFIX.length).split(':').map(Number);
+  return start === undefined || end === undefined ? undefined : { start, end };
+}
+
+/** Device, inode, size and modification time: a file replaced or changed gets another. */
+function fileIdentity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+/** Copies bytes [start, end) of the file at `path` (still `identity`) through `put`, 1 MB at a time. */
+async function copyRange(
+  path: string,
+  identity: string,
+  range: { start: number; end: number },
+  put: (chunk: Buffer) => Promise<void>,
+): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    if (fileIdentity(await fh.stat({ bigint: true })) !== identity) {
+      throw new Error(`${path} changed while it was being rewritten`);
+    }
+    const buf = Buffer.allocUnsafe(Math.min(WRITE_SLICE, Math.max(1, range.end - range.start)));
+    for (let at = range.start; at < range.end; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, range.end - at), at);
+      if (bytesRead === 0) throw new Error(`${path} ended before byte ${range.end}`);
+      await put(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 function findScope(doc: FileDocument, application: string, stream: string): FileScope | undefined {

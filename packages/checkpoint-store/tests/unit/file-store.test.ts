@@ -55,6 +55,36 @@ describe('FileCheckpointStore', () => {
     expect((await reopened.getState())?.state).toEqual({ agents: ['a'] });
   });
 
+  it('keeps a large committed state intact through slice-wise writes, byte copies on later writes and a write by another instance', async () => {
+    // Over 2 MB, with quotes, backslashes and a surrogate pair across the 1 MiB slice boundary.
+    const filler = 'x'.repeat((1 << 20) - 20);
+    const big = {
+      a: `${filler}"\\😀é`,
+      agents: Array.from({ length: 5000 }, (_, i) => `agent.${i} 😀`),
+    };
+    const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    await store.acquireLease({ owner: 'pod-a', ttlMs: 60_000 });
+    await store.commit([[SHARD0, { sequenceNumber: '7' }]], big);
+    // Later writes by this instance copy the stored state from the old file, unparsed.
+    await store.renewLease();
+    await store.put(SHARD0, { sequenceNumber: '8' });
+    const doc = JSON.parse(await readFile(path, 'utf8'));
+    expect(JSON.parse(doc.scopes[0].committed.state)).toEqual(big);
+    expect(doc.scopes[0].checkpoints[0].sequenceNumber).toBe('8');
+    // Another instance (another scope in the same file) rewrites the file: the first one reads it again.
+    const other = new FileCheckpointStore({ application: 'rta', stream: 'other', path });
+    await other.commit([[SHARD0, { sequenceNumber: '3' }]], { other: true });
+    await store.renewLease();
+    await store.commit([[SHARD0, { sequenceNumber: '9' }]], { small: 1 });
+    await other.put(SHARD0, { sequenceNumber: '4' });
+    const reopened = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
+    expect((await reopened.getState())?.state).toEqual({ small: 1 });
+    const reopenedOther = new FileCheckpointStore({ application: 'rta', stream: 'other', path });
+    expect((await reopenedOther.getState())?.state).toEqual({ other: true });
+    expect((await reopenedOther.get(SHARD0))?.sequenceNumber).toBe('4');
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
   it('writes one readable JSON document and leaves no lock or temporary file behind', async () => {
     const store = new FileCheckpointStore({ application: 'rta', stream: 'agents', path });
     await store.put(SHARD0, { sequenceNumber: '42', shardEnd: true });
