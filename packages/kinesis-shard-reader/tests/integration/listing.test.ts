@@ -1,3 +1,4 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   KinesisShardReader,
   ReadFailedError,
@@ -19,6 +20,9 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** The records `splitWithChildRecords` writes, one per child shard. */
+const CHILD_RECORDS = ['child-left', 'child-right'];
 
 describe('KinesisShardReader shard listing', () => {
   let kinesis: KinesaliteServer;
@@ -54,8 +58,8 @@ describe('KinesisShardReader shard listing', () => {
     };
   }
 
-  it('does not drop child shards because of a listing that started before they were known', async () => {
-    const { name, proxy, client } = await setup(1, 5);
+  /** A reader from TRIM_HORIZON, stepped one batch at a time by `next()`; stops itself after 8 s. */
+  function stepped(client: KinesisClient, name: string) {
     const reader = new KinesisShardReader({
       client,
       stream: name,
@@ -73,16 +77,43 @@ describe('KinesisShardReader shard listing', () => {
       seen.push(r.value);
       return r.value;
     };
+    return {
+      reader,
+      seen,
+      next,
+      /** Checkpoints batch after batch until both children's records were read. */
+      readChildren: async (): Promise<void> => {
+        while (!CHILD_RECORDS.every((p) => payloads(seen).includes(p))) {
+          await (await next()).checkpoint();
+        }
+      },
+      close: async (): Promise<void> => {
+        clearTimeout(stopTimer);
+        await it.return?.();
+      },
+    };
+  }
+
+  /** Splits shard 0 and writes one record to each child; returns the children's ids. */
+  async function splitWithChildRecords(name: string): Promise<[string, string]> {
+    const children = await kinesis.splitShard(name, 'shardId-000000000000');
+    await kinesis.putRecords(name, [
+      { data: 'child-left', partitionKey: 'l', explicitHashKey: '1' },
+      { data: 'child-right', partitionKey: 'r', explicitHashKey: (2n ** 127n + 5n).toString() },
+    ]);
+    return children;
+  }
+
+  it('does not drop child shards because of a listing that started before they were known', async () => {
+    const { name, proxy, client } = await setup(1, 5);
+    const step = stepped(client, name);
+    const { reader, seen, next } = step;
     try {
       await (await next()).checkpoint();
       // a periodic listing is taken now (one shard) and answered only after the split
       const held = proxy.hold();
       await within(3_000, 'periodic ListShards', held.received);
-      const [left, right] = await kinesis.splitShard(name, 'shardId-000000000000');
-      await kinesis.putRecords(name, [
-        { data: 'child-left', partitionKey: 'l', explicitHashKey: '1' },
-        { data: 'child-right', partitionKey: 'r', explicitHashKey: (2n ** 127n + 5n).toString() },
-      ]);
+      const [left, right] = await splitWithChildRecords(name);
       let final = await next();
       while (!final.shardEnded) {
         await final.checkpoint();
@@ -100,40 +131,18 @@ describe('KinesisShardReader shard listing', () => {
       expect(reader.metrics().shards[left]?.status).toBe('pending');
       expect(reader.metrics().shards[right]?.status).toBe('pending');
       await final.checkpoint();
-      while (!['child-left', 'child-right'].every((p) => payloads(seen).includes(p))) {
-        await (await next()).checkpoint();
-      }
+      await step.readChildren();
     } finally {
-      clearTimeout(stopTimer);
-      await it.return?.();
+      await step.close();
     }
-    expect(payloads(seen)).toEqual(expect.arrayContaining(['child-left', 'child-right']));
+    expect(payloads(seen)).toEqual(expect.arrayContaining(CHILD_RECORDS));
   }, 15_000);
 
   it('reads a pending shard again when a later listing shows it after one that missed it', async () => {
     const { name, proxy, client } = await setup(1, 3);
-    const [left, right] = await kinesis.splitShard(name, 'shardId-000000000000');
-    await kinesis.putRecords(name, [
-      { data: 'child-left', partitionKey: 'l', explicitHashKey: '1' },
-      { data: 'child-right', partitionKey: 'r', explicitHashKey: (2n ** 127n + 5n).toString() },
-    ]);
-    const reader = new KinesisShardReader({
-      client,
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      maxRecords: 100,
-      ...fast,
-    });
-    const stopTimer = setTimeout(() => void reader.stop(), 8_000);
-    const it = reader[Symbol.asyncIterator]();
-    const seen: ShardBatch[] = [];
-    const next = async (): Promise<ShardBatch> => {
-      const r = await it.next();
-      if (r.done) throw new Error('the reader ended early');
-      seen.push(r.value);
-      return r.value;
-    };
+    const [left, right] = await splitWithChildRecords(name);
+    const step = stepped(client, name);
+    const { reader, seen, next } = step;
     const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
       const deadline = Date.now() + 3_000;
       while (!ok()) {
@@ -152,15 +161,12 @@ describe('KinesisShardReader shard listing', () => {
       await waitFor('marking it gone', () => reader.metrics().shards[left]?.status === 'gone');
       await waitFor('reviving it', () => reader.metrics().shards[left]?.status === 'pending');
       await final.checkpoint();
-      while (!['child-left', 'child-right'].every((p) => payloads(seen).includes(p))) {
-        await (await next()).checkpoint();
-      }
+      await step.readChildren();
     } finally {
-      clearTimeout(stopTimer);
-      await it.return?.();
+      await step.close();
     }
     expect(reader.metrics().shards[right]?.status).toBe('reading');
-    expect(payloads(seen)).toEqual(expect.arrayContaining(['child-left', 'child-right']));
+    expect(payloads(seen)).toEqual(expect.arrayContaining(CHILD_RECORDS));
   }, 15_000);
 
   it('restarts the listing without the token after ExpiredNextTokenException', async () => {
