@@ -97,6 +97,7 @@ export interface DemoHandle {
  * const summary = await demo.stop();
  */
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
+  const setupStarted = Date.now();
   const log = options.log ?? (() => {});
   const speed = options.speed ?? 60;
   const statistics = options.statistics ?? 'none';
@@ -152,6 +153,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     }
   });
   const abort = new AbortController();
+  const phasesMs: Record<string, number> = { setup: Date.now() - setupStarted };
+  const runStarted = Date.now();
   const simDone = simulator.run(abort.signal).catch((err: unknown): RunSummary | undefined => {
     notes.push(`simulator stopped: ${(err as Error).message}`);
     return undefined;
@@ -266,18 +269,30 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   const stop = (): Promise<VerificationSummary> => {
     stopping ??= (async () => {
       log('stopping: the simulator writes what it buffered, then the feeds catch up');
-      for (const t of chaosTimers) clearTimeout(t);
+      const phase = (name: string, since: number) => {
+        phasesMs[name] = Date.now() - since;
+        log(`${name}: ${phasesMs[name]} ms`);
+      };
+      let t = Date.now();
+      for (const timer of chaosTimers) clearTimeout(timer);
       abort.abort();
       const simulation = await simDone;
+      phase('simulation', runStarted);
+      t = Date.now();
       if (wantRta) {
         if (!rta.running) rta.start();
         // let the daemon catch up (bounded: 60 s)
         for (let i = 0; i < 120 && !allAgree(); i++) await new Promise((r) => setTimeout(r, 500));
       }
+      phase('rtaCatchUp', t);
+      t = Date.now();
       clearInterval(drainTimer);
       await draining;
+      phase('drainsInFlight', t);
+      t = Date.now();
       await drain();
       await listFiles();
+      phase('finalDrain', t);
       clearInterval(scrapeTimer);
       if (wantRta && !allAgree()) {
         await rta.scrape();
@@ -287,7 +302,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
         );
       }
       const figures = tracker.figures();
-      const summary = await verify({
+      const verified = await verify({
         sim,
         receiver,
         sftpRoot: sftp?.root,
@@ -299,6 +314,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
         statistics: lambda === undefined ? 'none' : statistics,
         objectsPerContact,
       });
+      const summary: VerificationSummary = { ...verified, phasesMs };
       await dashboard.stop();
       destroySimulatorClients();
       s3Client.destroy();

@@ -64,6 +64,11 @@ export interface VerificationSummary {
   readonly latencyP99Ms: number | null;
   readonly notes: readonly string[];
   readonly simulation: RunSummary | undefined;
+  /**
+   * Wall-clock ms of the demo's phases: `setup` (peers, apps), `simulation` (the simulator's run
+   * until its last write), `rtaCatchUp`, `drainsInFlight`, `finalDrain`.
+   */
+  readonly phasesMs?: Readonly<Record<string, number>>;
 }
 
 /** Minimal RFC 4180 splitter for one line without embedded newlines (our own CSV output). */
