@@ -12,7 +12,15 @@ import {
   startKinesalite,
   startKinesisFaultProxy,
 } from '@connect-wfm/testkit';
-import { consume, fast, memoryStore, payloads, recordCount, spread } from './helpers.js';
+import {
+  consume,
+  fast,
+  memoryStore,
+  payloads,
+  recordCount,
+  spread,
+  testReader,
+} from './helpers.js';
 
 describe('KinesisShardReader under injected faults', () => {
   let kinesis: KinesaliteServer;
@@ -47,13 +55,8 @@ describe('KinesisShardReader under injected faults', () => {
     const { name, all } = await stream(60, 2);
     const before = proxy.stats().injected.throttle ?? 0;
     proxy.inject({ kind: 'throttle', shardId: 'shardId-000000000001', times: 4 });
-    const reader = new KinesisShardReader({
-      client: proxy.client(),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
+    const reader = testReader(proxy.client(), name, {
       getRecordsMaxAttempts: 1,
-      ...fast,
     });
     const delays: number[] = [];
     reader.on('throttled', (e) => delays.push(e.delayMs));
@@ -74,13 +77,8 @@ describe('KinesisShardReader under injected faults', () => {
     const { name } = await stream(10, 1);
     const before = proxy.stats().injected.throttle ?? 0;
     proxy.inject({ kind: 'throttle', times: 3 });
-    const reader = new KinesisShardReader({
-      client: proxy.client({ maxAttempts: 5 }),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
+    const reader = testReader(proxy.client({ maxAttempts: 5 }), name, {
       getRecordsMaxAttempts: 2,
-      ...fast,
     });
     const got = await consume(reader, (b) => recordCount(b) >= 10);
     expect(recordCount(got)).toBe(10);
@@ -92,13 +90,8 @@ describe('KinesisShardReader under injected faults', () => {
 
   it('gets a new iterator after the last sequence number read when the iterator expired', async () => {
     const { name, all } = await stream(40, 1);
-    const reader = new KinesisShardReader({
-      client: proxy.client(),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
+    const reader = testReader(proxy.client(), name, {
       maxRecords: 10,
-      ...fast,
     });
     const refreshed: IteratorRefreshedEvent[] = [];
     reader.on('iteratorRefreshed', (e) => refreshed.push(e));
@@ -127,14 +120,9 @@ describe('KinesisShardReader under injected faults', () => {
     proxy.inject({ kind: 'dropConnection', times: 2 });
     // The delayed request always outlasts the timeout; 500 ms leaves the others room on a busy machine.
     proxy.inject({ kind: 'delay', ms: 2_000 });
-    const reader = new KinesisShardReader({
-      client: proxy.client(),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
+    const reader = testReader(proxy.client(), name, {
       getRecordsMaxAttempts: 1,
       requestTimeoutMs: 500,
-      ...fast,
     });
     const retries: RetryingEvent[] = [];
     reader.on('retrying', (e) => retries.push(e));
@@ -215,13 +203,7 @@ describe('KinesisShardReader under injected faults', () => {
     });
     // Shard 0 answers later, so the loop below ends after shard 1 has failed.
     proxy.inject({ kind: 'delay', ms: 300, shardId: 'shardId-000000000000' });
-    const reader = new KinesisShardReader({
-      client: proxy.client(),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(proxy.client(), name);
     const got = await consume(reader, (b) => recordCount(b) >= 10, { timeoutMs: 3_000 });
     expect(payloads(got)).toEqual(all.filter((_, i) => i % 2 === 0));
     expect(reader.metrics().shards['shardId-000000000001']?.status).toBe('gone');
@@ -230,13 +212,7 @@ describe('KinesisShardReader under injected faults', () => {
   it('fails with a clear error, and stops, on an error retrying cannot fix', async () => {
     const { name } = await stream(5, 1);
     proxy.inject({ kind: 'error', type: 'AccessDeniedException', message: 'not allowed' });
-    const reader = new KinesisShardReader({
-      client: proxy.client(),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(proxy.client(), name);
     await expect(consume(reader, () => false)).rejects.toMatchObject({
       code: 'READ_FAILED',
       operation: 'GetRecords',
@@ -248,12 +224,7 @@ describe('KinesisShardReader under injected faults', () => {
     const { name, all } = await stream(6, 1);
     proxy.inject({ kind: 'throttle', operation: 'ListShards', times: 1 });
     proxy.inject({ kind: 'throttle', operation: 'GetShardIterator', times: 2 });
-    const reader = new KinesisShardReader({
-      client: proxy.client({ maxAttempts: 1 }),
-      stream: name,
-      checkpointStore: memoryStore(name),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
+    const reader = testReader(proxy.client({ maxAttempts: 1 }), name, {
       throttleBackoff: { baseMs: 200, maxMs: 5_000 },
     });
     const throttled: Array<ThrottledEvent & { at: number }> = [];

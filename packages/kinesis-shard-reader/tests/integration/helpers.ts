@@ -1,5 +1,10 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MemoryCheckpointStore } from '@connect-wfm/checkpoint-store';
-import type { KinesisShardReader, ShardBatch } from '@connect-wfm/kinesis-shard-reader';
+import {
+  KinesisShardReader,
+  type KinesisShardReaderOptions,
+  type ShardBatch,
+} from '@connect-wfm/kinesis-shard-reader';
 import type { PutRecordInput } from '@connect-wfm/testkit';
 
 /** Hash keys that land in each of `n` equal shards (the start of each shard's range). */
@@ -33,6 +38,25 @@ export const fast = {
   shardDiscoveryIntervalMs: 200,
   throttleBackoff: { baseMs: 10, maxMs: 50 },
 } as const;
+
+/**
+ * A reader of `stream` from TRIM_HORIZON with a fresh memory checkpoint store and the {@link fast}
+ * options; `options` override any of them.
+ */
+export function testReader(
+  client: KinesisClient,
+  stream: string,
+  options: Partial<KinesisShardReaderOptions> = {},
+): KinesisShardReader {
+  return new KinesisShardReader({
+    client,
+    stream,
+    checkpointStore: memoryStore(stream),
+    initialPosition: { type: 'TRIM_HORIZON' },
+    ...fast,
+    ...options,
+  });
+}
 
 /**
  * Consumes batches until `until(batches)` holds or `timeoutMs` passes, checkpointing each batch

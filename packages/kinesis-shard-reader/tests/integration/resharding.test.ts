@@ -1,6 +1,6 @@
-import { KinesisShardReader, type ShardBatch } from '@connect-wfm/kinesis-shard-reader';
+import type { ShardBatch } from '@connect-wfm/kinesis-shard-reader';
 import { waitFor } from '@connect-wfm/testkit';
-import { fast, memoryStore, text } from './helpers.js';
+import { testReader, text } from './helpers.js';
 import {
   ENDED_SHARDS,
   expectEveryKeyInOrder,
@@ -18,13 +18,8 @@ describe('KinesisShardReader during a split and a merge', () => {
     const kinesis = peers.kinesis();
     const stream = `reshard-${via}`;
     await kinesis.createStream(stream, 2);
-    const reader = new KinesisShardReader({
-      client: peers.client(via),
-      stream,
-      checkpointStore: memoryStore(stream),
-      initialPosition: { type: 'TRIM_HORIZON' },
+    const reader = testReader(peers.client(via), stream, {
       maxRecords: 30,
-      ...fast,
     });
     const started: Array<{ shardId: string; type: string }> = [];
     reader.on('shardStarted', (e) => started.push({ shardId: e.shardId, type: e.position.type }));
@@ -73,13 +68,7 @@ describe('KinesisShardReader during a split and a merge', () => {
     await kinesis.createStream(stream, 1);
     await kinesis.putRecords(stream, phase(0, 2));
     await kinesis.splitShard(stream, 'shardId-000000000000');
-    const reader = new KinesisShardReader({
-      client: kinesis.client(),
-      stream,
-      checkpointStore: memoryStore(stream),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(kinesis.client(), stream);
     const started: string[] = [];
     reader.on('shardStarted', (e) => started.push(e.shardId));
     const it = reader[Symbol.asyncIterator]();
