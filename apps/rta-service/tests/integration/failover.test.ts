@@ -1,26 +1,12 @@
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
+import { eventually, regressions, statusSequence, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 16 }, (_, i) => `agent.h${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
-const daemons: DaemonProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  for (const d of daemons) {
-    d.child.kill('SIGCONT');
-    await d.kill9();
-  }
-  await feed?.stop();
-});
+const fixture = useFeed({ shards: 2 });
 
 describe('connect-wfm-rta with two instances', () => {
   it('a standby takes over when the leader hangs or dies; a deposed leader stops posting; nothing lost or regressed', async () => {
+    const { feed } = fixture;
     const next = statusSequence('H');
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: next() })));
     let producing = true;
@@ -33,11 +19,9 @@ describe('connect-wfm-rta with two instances', () => {
       }
     })();
 
-    const a = startDaemon(feed.env({ RTA_INSTANCE_ID: 'instance-a' }), 'a');
-    daemons.push(a);
+    const a = fixture.start({ RTA_INSTANCE_ID: 'instance-a' }, 'a');
     await a.waitForMsg('ready: first delivery accepted; polling');
-    const b = startDaemon(feed.env({ RTA_INSTANCE_ID: 'instance-b' }), 'b');
-    daemons.push(b);
+    const b = fixture.start({ RTA_INSTANCE_ID: 'instance-b' }, 'b');
     await b.waitForMsg('standby: another instance holds the leader lease');
     const standby = await b.get('/readyz');
     expect(standby.status).toBe(200);

@@ -1,27 +1,15 @@
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
+import type { DaemonProcess } from '../support/daemon.js';
 import { agentEvent } from '../support/events.js';
-import { eventually, type Feed, regressions, startFeed } from '../support/feed.js';
+import { eventually, regressions, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `agent.f${i}`);
 
-let feed: Feed;
-let daemon: DaemonProcess | undefined;
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  await daemon?.kill9();
-  await feed?.stop();
-});
+const fixture = useFeed({ shards: 2 });
 
 describe('connect-wfm-rta: bad input and a refused key', () => {
   it('counts and logs malformed records and unknown event types with shard and sequence number, and goes on', async () => {
-    await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: 'Available' })));
-    daemon = startDaemon(feed.env(), 'faults');
-    await daemon.waitForMsg('snapshot accepted by the WFM');
+    const { feed } = fixture;
+    const daemon = await fixture.startWithAgents(AGENTS, 'faults');
 
     const [bad] = await feed.putRaw(['{"EventType": "STATE_CHANGE", "trunc']);
     const [unknown] = await feed.putRaw(
@@ -67,7 +55,8 @@ describe('connect-wfm-rta: bad input and a refused key', () => {
   });
 
   it('stops with exit 78 and a clear message when the WFM refuses the key, instead of looping', async () => {
-    const running = daemon as DaemonProcess;
+    const { feed } = fixture;
+    const running = fixture.daemons[0] as DaemonProcess;
     feed.receiver.setBadKey(true);
     await feed.put([{ username: 'agent.f3', status: 'Meeting' }]);
     const { code } = await running.exited;

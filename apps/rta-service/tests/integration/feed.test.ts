@@ -1,23 +1,14 @@
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, LOGGED_OFF, regressions, startFeed } from '../support/feed.js';
+import type { DaemonProcess } from '../support/daemon.js';
+import { eventually, LOGGED_OFF, regressions, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 24 }, (_, i) => `agent.${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
+const fixture = useFeed({ shards: 2 });
 let daemon: DaemonProcess | undefined;
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  await daemon?.kill9();
-  await feed?.stop();
-});
 
 describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
   it('reads the window to the tip and posts exactly one snapshot with every agent, then only changed agents', async () => {
+    const { feed } = fixture;
     // Several events per agent; the newest decides. One agent logs out, one is on a call.
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: 'Available' })));
     await feed.put(
@@ -28,7 +19,7 @@ describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
       { username: 'agent.03', type: 'HEART_BEAT', status: 'Break' },
     ]);
 
-    daemon = startDaemon(feed.env(), 'cold');
+    daemon = fixture.start({}, 'cold');
     await daemon.waitForMsg('snapshot accepted by the WFM');
     const snapshots = feed.receiver.batches.filter((b) => b.isSnapshot);
     expect(snapshots).toHaveLength(1);
@@ -70,6 +61,7 @@ describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
   });
 
   it('drains on SIGTERM: commits, releases the lease and exits 0', async () => {
+    const { feed } = fixture;
     await feed.put([{ username: 'agent.10', status: 'Coaching' }]);
     await eventually(
       () => feed.receiver.stateOf('agent.10')?.stateCode === 'Coaching',
@@ -90,8 +82,9 @@ describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
   });
 
   it('a warm start reads to the tip before posting and sends no snapshot', async () => {
+    const { feed } = fixture;
     await feed.put([{ username: 'agent.11', status: 'Lunch' }]);
-    daemon = startDaemon(feed.env(), 'warm');
+    daemon = fixture.start({}, 'warm');
     await daemon.waitForMsg('warm start: resuming from the committed state and checkpoints');
     await eventually(
       () => feed.receiver.stateOf('agent.11')?.stateCode === 'Lunch',

@@ -1,23 +1,9 @@
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
+import type { DaemonProcess } from '../support/daemon.js';
+import { eventually, regressions, statusSequence, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 40 }, (_, i) => `agent.l${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
-const daemons: DaemonProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  for (const d of daemons) {
-    d.child.kill('SIGCONT');
-    await d.kill9();
-  }
-  await feed?.stop();
-});
+const fixture = useFeed({ shards: 2 });
 
 async function metric(daemon: DaemonProcess, name: string): Promise<number> {
   const { body } = await daemon.get('/metrics');
@@ -30,6 +16,7 @@ describe('connect-wfm-rta when its own clock says the lease lapsed', () => {
   // term then threw away everything read, and a process too starved to read to the tip within one
   // TTL re-read the same backlog from the same checkpoints for ever (never caught up, never posted).
   it('pauses posting, keeps its term and what it read, and resumes once the store renews the lease', async () => {
+    const { feed } = fixture;
     const next = statusSequence('L');
     let written = 0;
     const round = async () => {
@@ -37,8 +24,7 @@ describe('connect-wfm-rta when its own clock says the lease lapsed', () => {
       written += AGENTS.length;
     };
     for (let i = 0; i < 5; i += 1) await round();
-    const daemon = startDaemon(feed.env(), 'lapse');
-    daemons.push(daemon);
+    const daemon = fixture.start({}, 'lapse');
     await daemon.waitForMsg('ready: first delivery accepted; polling');
 
     // Paused for longer than the 3 s lease TTL, with no other instance around to take it.

@@ -13,6 +13,7 @@ import {
   startKinesalite,
   startRtaReceiver,
 } from '@connect-wfm/testkit';
+import { type DaemonProcess, ensureBundle, startDaemon } from './daemon.js';
 import { type AgentEventSpec, agentEvent, partitionKey } from './events.js';
 
 export const LOGGED_OFF = 'LOGGED-OFF';
@@ -161,4 +162,60 @@ export function statusSequence(prefix: string): () => string {
     step += 1;
     return `${prefix}${String(step).padStart(4, '0')}`;
   };
+}
+
+/** What {@link useFeed} gives a test file: the peers, and the daemons it started. */
+export interface FeedFixture {
+  readonly feed: Feed;
+  /** Every daemon started with `start`, killed (resumed first if stopped) after the file. */
+  readonly daemons: DaemonProcess[];
+  /** Starts the daemon with the feed's environment plus `env`. */
+  start(env: Record<string, string>, label: string): DaemonProcess;
+  /** Logs `agents` in (Available) and starts the daemon; resolves once its snapshot was accepted. */
+  startWithAgents(
+    agents: readonly string[],
+    label: string,
+    env?: Record<string, string>,
+  ): Promise<DaemonProcess>;
+}
+
+/**
+ * The set-up every daemon test file shares: builds the bundle and starts the peers before the
+ * file's tests; after them, kills every daemon it started and stops the peers.
+ */
+export function useFeed(options: FeedOptions = {}): FeedFixture {
+  let feed: Feed | undefined;
+  const daemons: DaemonProcess[] = [];
+  const fixture: FeedFixture = {
+    get feed(): Feed {
+      if (feed === undefined) throw new Error('useFeed: the peers are not started yet');
+      return feed;
+    },
+    daemons,
+    start(env, label) {
+      const daemon = startDaemon(fixture.feed.env(env), label);
+      daemons.push(daemon);
+      return daemon;
+    },
+    async startWithAgents(agents, label, env = {}) {
+      await fixture.feed.put(
+        agents.map((username) => ({ username, type: 'LOGIN', status: 'Available' })),
+      );
+      const daemon = fixture.start(env, label);
+      await daemon.waitForMsg('snapshot accepted by the WFM');
+      return daemon;
+    },
+  };
+  beforeAll(async () => {
+    await ensureBundle();
+    feed = await startFeed(options);
+  }, 120_000);
+  afterAll(async () => {
+    for (const d of daemons) {
+      d.child.kill('SIGCONT');
+      await d.kill9();
+    }
+    await feed?.stop();
+  });
+  return fixture;
 }
