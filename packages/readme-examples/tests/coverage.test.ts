@@ -21,9 +21,7 @@ const RUN_BY: Record<string, { examples: number; test: string }> = {
     test: '../../sftp-uploader/tests/integration/readme-example.test.ts',
   },
   'teleopti-rta-client': { examples: 1, test: 'teleopti-rta-client.test.ts' },
-  // Not run yet: `@connect-wfm/testkit` cannot be imported by plain Node/tsx since 7a69382 (a named
-  // import from the CommonJS `ssh2` in src/sftp-server.ts); it joins local.test.ts once that is fixed.
-  testkit: { examples: 1, test: '' },
+  testkit: { examples: 1, test: 'local.test.ts' },
 };
 
 describe('README example coverage', () => {

@@ -76,4 +76,12 @@ describe('README examples without peers', () => {
     expect(lines[0]).toMatch(/^interval_start,/);
     expect(lines.length).toBeGreaterThan(1);
   });
+
+  it('testkit: starts kinesalite and s3rver, uses them and stops them', async () => {
+    const run = await runExample(readmeExample('testkit'));
+    run.cleanUp();
+    expect({ exit: run.exit, out: run.out }).toEqual({ exit: 0, out: expect.any(String) });
+    expect(run.stdout).toMatch(/^2 shards; record \d+ in shardId-00000000000[01]$/m);
+    expect(run.stdout).toContain('s3 object: {}');
+  });
 });
