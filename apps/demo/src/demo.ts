@@ -117,11 +117,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   });
   const { receiver, sftp } = peers;
 
-  // ----- the historical Lambda, in a child process like a Lambda container
-  const lambda: LambdaHost | undefined = wantHistorical
-    ? await startLambdaHost(peers, { statistics, notes })
-    : undefined;
-
   // ----- the RTA daemon, its own bin in a child process
   const wantRta = (options.rta ?? true) && RtaDaemonProcess.available;
   const rtaPort = await freePort();
@@ -132,6 +127,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       `RTA daemon: apps/rta-service (pid ${rta.pid}), metrics http://127.0.0.1:${rtaPort}/metrics`,
     );
   } else notes.push('apps/rta-service is not in this checkout: the RTA feed is not wired.');
+
+  // ----- the historical Lambda, in a child process like a Lambda container (starting while the daemon does)
+  const lambda: LambdaHost | undefined = wantHistorical
+    ? await startLambdaHost(peers, { statistics, notes })
+    : undefined;
 
   // ----- the simulator
   const { simulator, destroy: destroySimulatorClients } = createSimulator(peers, {

@@ -112,6 +112,39 @@ function demoSftp(kind: DemoSftp['kind'], server: SftpLike, remoteDir: string): 
   };
 }
 
+/** The SFTP server and moto holding its password; a failure is a note (nothing then). */
+async function startHistoricalPeers(
+  choice: SftpChoice,
+  notes: string[],
+): Promise<{ sftp: DemoSftp | undefined; moto: MotoServer | undefined }> {
+  const [sftp, moto] = await Promise.allSettled([startSftp(choice, notes), startMoto()]);
+  if (sftp.status === 'rejected') {
+    notes.push(
+      `SFTP server not started (${(sftp.reason as Error).message.split('\n')[0]}): the historical feed is not wired.`,
+    );
+  }
+  let failure: unknown = moto.status === 'rejected' ? moto.reason : undefined;
+  if (sftp.status === 'fulfilled' && moto.status === 'fulfilled') {
+    try {
+      await moto.value.createSecret(
+        SFTP_SECRET_ID,
+        JSON.stringify({ password: sftp.value.password }),
+      );
+      return { sftp: sftp.value, moto: moto.value };
+    } catch (err) {
+      failure = err;
+    }
+  }
+  if (failure !== undefined) {
+    notes.push(
+      `moto (python3 -m moto.server) not available for the SFTP secret (${(failure as Error).message.split('\n')[0]}): the historical feed is not wired.`,
+    );
+  }
+  if (sftp.status === 'fulfilled') await sftp.value.stop().catch(() => {});
+  if (moto.status === 'fulfilled') await moto.value.stop().catch(() => {});
+  return { sftp: undefined, moto: undefined };
+}
+
 /**
  * Starts the peers. With `historical`, also the SFTP server and moto (a failure of either is a
  * note: the historical feed is then not wired).
@@ -129,6 +162,10 @@ export async function startPeers(options: {
 }): Promise<DemoPeers> {
   const { notes, log } = options;
   const authKey = randomBytes(18).toString('base64url');
+  // the SFTP server and moto (a Python process, the slowest to start) start alongside the rest
+  const historical = options.historical
+    ? startHistoricalPeers(options.sftp, notes)
+    : Promise.resolve({ sftp: undefined, moto: undefined });
   const [kinesis, sqs, kms, receiver] = await Promise.all([
     startKinesalite({ childProcess: true }),
     startSqs({ queues: [QUEUE] }),
@@ -146,39 +183,13 @@ export async function startPeers(options: {
       }
     },
   });
-  const stops: Array<() => Promise<unknown>> = [
-    () => Promise.all([kinesis.stop(), s3.stop(), sqs.stop(), kms.stop(), receiver.stop()]),
-  ];
   await kinesis.createStream(STREAM, 2);
   log(
     `peers: kinesalite ${kinesis.endpoint}, s3rver ${s3.endpoint}, SQS ${sqs.endpoint}, KMS ${kms.endpoint}, WFM ${receiver.url}`,
   );
-
-  let sftp: DemoSftp | undefined;
-  let moto: MotoServer | undefined;
-  if (options.historical) {
-    try {
-      sftp = await startSftp(options.sftp, notes);
-      stops.push(() => (sftp as DemoSftp).stop());
-      log(`SFTP: ${sftp.kind} server on 127.0.0.1:${sftp.port}, files land in ${sftp.root}`);
-    } catch (err) {
-      notes.push(
-        `SFTP server not started (${(err as Error).message.split('\n')[0]}): the historical feed is not wired.`,
-      );
-    }
-    if (sftp !== undefined) {
-      try {
-        moto = await startMoto();
-        stops.push(() => (moto as MotoServer).stop());
-        await moto.createSecret(SFTP_SECRET_ID, JSON.stringify({ password: sftp.password }));
-      } catch (err) {
-        notes.push(
-          `moto (python3 -m moto.server) not available for the SFTP secret (${(err as Error).message.split('\n')[0]}): the historical feed is not wired.`,
-        );
-        await moto?.stop().catch(() => {});
-        moto = undefined;
-      }
-    }
+  const { sftp, moto } = await historical;
+  if (sftp !== undefined) {
+    log(`SFTP: ${sftp.kind} server on 127.0.0.1:${sftp.port}, files land in ${sftp.root}`);
   }
   return {
     kinesis,
@@ -190,7 +201,9 @@ export async function startPeers(options: {
     sftp,
     moto,
     async stop() {
-      for (const s of stops.reverse()) await s().catch(() => {});
+      await moto?.stop().catch(() => {});
+      await sftp?.stop().catch(() => {});
+      await Promise.all([kinesis.stop(), s3.stop(), sqs.stop(), kms.stop(), receiver.stop()]);
     },
   };
 }
