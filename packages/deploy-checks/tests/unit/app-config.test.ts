@@ -32,6 +32,12 @@ const HISTORICAL_SCENARIOS: Record<string, Record<string, string>> = {
     StatsOutputs: 'both',
     StatsIntervalMinutes: '30',
   },
+  'SSM SecureString with its own key': {
+    ...HISTORICAL_REQUIRED,
+    SftpSecretSource: 'ssm',
+    SftpSecretParameterName: '/connect-wfm/sftp',
+    SftpSecretParameterKmsKeyArn: KEY_ARN,
+  },
 };
 
 function asEnv(value: Evaluated): Record<string, string> {
@@ -62,9 +68,15 @@ describe.each(Object.entries(HISTORICAL_SCENARIOS))(
         expect(config.SFTP_HOST_KEY).toBe(HOST_KEY);
         expect(config.QUEUE_URL).toMatch(/^https:\/\/sqs\./);
         expect(config.KMS_KEY_ID).toBe(parameters.KmsKeyArn);
-        expect(config.SFTP_SECRET_ID).toBe(
-          parameters.ExistingSftpSecretArn ?? 'SftpSecret-physical-id',
-        );
+        if (parameters.SftpSecretSource === 'ssm') {
+          expect(config.SFTP_SECRET_PARAMETER).toBe(parameters.SftpSecretParameterName);
+          expect(config.SFTP_SECRET_ID).toBeUndefined();
+        } else {
+          expect(config.SFTP_SECRET_ID).toBe(
+            parameters.ExistingSftpSecretArn ?? 'SftpSecret-physical-id',
+          );
+          expect(config.SFTP_SECRET_PARAMETER).toBeUndefined();
+        }
       },
     );
 

@@ -231,3 +231,72 @@ describe('historical-feed.yaml: alarms', () => {
     ]);
   });
 });
+
+describe('historical-feed.yaml: where the SFTP credentials are read', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const REQUIRED = {
+    CodeBucket: 'code',
+    SftpHost: 'sftp.example.com',
+    SftpUsername: 'u',
+    SftpHostKey: `SHA256:${'A'.repeat(43)}`,
+  };
+  /** The function role's statements (Sid -> statement) for one parameter set. */
+  const roleFor = (parameters: Record<string, string>) => {
+    const e = new TemplateEvaluator(t, { parameters: { ...REQUIRED, ...parameters } });
+    const [policy] = e.value(t.Resources.FunctionRole?.Properties?.Policies) as Array<{
+      PolicyDocument: { Statement: Array<Record<string, unknown>> };
+    }>;
+    return {
+      e,
+      sids: new Map((policy?.PolicyDocument.Statement ?? []).map((s) => [String(s.Sid), s])),
+    };
+  };
+
+  it('grants secretsmanager:GetSecretValue on the one secret and nothing of SSM by default', () => {
+    const { e, sids } = roleFor({});
+    expect(sids.get('ReadSftpSecret')?.Action).toEqual(['secretsmanager:GetSecretValue']);
+    expect(sids.has('ReadSftpParameter')).toBe(false);
+    expect(sids.has('DecryptSftpParameter')).toBe(false);
+    expect(e.exists('SftpSecret')).toBe(true);
+  });
+
+  it('with ssm, grants ssm:GetParameter on that parameter only, and creates no secret', () => {
+    const { e, sids } = roleFor({
+      SftpSecretSource: 'ssm',
+      SftpSecretParameterName: '/connect-wfm/sftp',
+    });
+    expect(sids.has('ReadSftpSecret')).toBe(false);
+    expect(e.exists('SftpSecret')).toBe(false);
+    expect(e.condition('UseSsmSecretKey')).toBe(false);
+    const read = sids.get('ReadSftpParameter');
+    expect(read?.Action).toEqual(['ssm:GetParameter']);
+    expect(String(read?.Resource)).toMatch(/:ssm:[^:]+:[^:]+:parameter\/connect-wfm\/sftp$/);
+    // The AWS managed key aws/ssm needs no grant: no kms:Decrypt for the parameter.
+    expect(sids.has('DecryptSftpParameter')).toBe(false);
+  });
+
+  it('with ssm and a customer managed key, allows kms:Decrypt on that key through SSM only', () => {
+    const { sids } = roleFor({
+      SftpSecretSource: 'ssm',
+      SftpSecretParameterName: '/connect-wfm/sftp',
+      SftpSecretParameterKmsKeyArn: KEY,
+    });
+    const decrypt = sids.get('DecryptSftpParameter');
+    expect(decrypt?.Action).toEqual(['kms:Decrypt']);
+    expect(decrypt?.Resource).toBe(KEY);
+    const equals = (decrypt?.Condition as { StringEquals: Record<string, string> }).StringEquals;
+    expect(String(equals['kms:ViaService'])).toMatch(/^ssm\./);
+    expect(String(equals['kms:EncryptionContext:PARAMETER_ARN'])).toBe(
+      String(sids.get('ReadSftpParameter')?.Resource),
+    );
+    expect(sids.has('UseFeedKey')).toBe(false);
+  });
+
+  it('refuses an ssm source without a parameter name, and a parameter with secretsmanager', () => {
+    const rules = JSON.stringify(t.Rules);
+    expect(rules).toContain('SftpSecretParameterName is required when SftpSecretSource is ssm');
+    expect(rules).toContain('leave them empty with secretsmanager');
+    expect(t.Parameters?.SftpSecretSource?.AllowedValues).toEqual(['secretsmanager', 'ssm']);
+    expect(t.Parameters?.SftpSecretSource?.Default).toBe('secretsmanager');
+  });
+});

@@ -81,7 +81,10 @@ const SCOPES: Record<
     },
     sqs: (r) => r === '${Queue.Arn}',
     secretsmanager: (r) => ['${SftpSecret}', '${ExistingSftpSecretArn}'].includes(r),
-    kms: (r) => r === '${KmsKeyArn}',
+    ssm: (r) =>
+      r ===
+      'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SftpSecretParameterName}',
+    kms: (r) => ['${KmsKeyArn}', '${SftpSecretParameterKmsKeyArn}'].includes(r),
     logs: (r) =>
       ['${DeliveryLogGroup.Arn}', '${DrainLogGroup.Arn}', '${FirehoseLogGroup.Arn}'].includes(r),
   },

@@ -125,14 +125,18 @@ describe('rta-feed.yaml: the WFM key', () => {
 });
 
 describe('historical-feed.yaml: the SFTP credentials', () => {
-  it('reach the function as a secret id, never as a value', () => {
+  it('reach the function as a secret id or a parameter name, never as a value', () => {
     const env = environmentValues(template('historical-feed.yaml'));
     const names = new Set(env.map((e) => e.name));
     expect(names.has('SFTP_SECRET_ID')).toBe(true);
+    expect(names.has('SFTP_SECRET_PARAMETER')).toBe(true);
     for (const forbidden of ['SFTP_PASSWORD', 'SFTP_PRIVATE_KEY', 'SFTP_PASSPHRASE'])
       expect(names.has(forbidden)).toBe(false);
     for (const e of env.filter((x) => x.name === 'SFTP_SECRET_ID')) {
-      expect(e.values).toEqual(['${SftpSecret}', '${ExistingSftpSecretArn}']);
+      expect([...e.values].sort()).toEqual(['${ExistingSftpSecretArn}', '${SftpSecret}']);
+    }
+    for (const e of env.filter((x) => x.name === 'SFTP_SECRET_PARAMETER')) {
+      expect(e.values).toEqual(['${SftpSecretParameterName}']);
     }
   });
 });
