@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type CheckpointStore,
-  DynamoDbCheckpointStore,
   FileCheckpointStore,
   MemoryCheckpointStore,
-  PostgresCheckpointStore,
 } from '@connect-wfm/checkpoint-store';
+import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store/dynamodb';
+import { PostgresCheckpointStore } from '@connect-wfm/checkpoint-store/postgres';
 import {
   peakRssMb,
   printBench,

@@ -19,6 +19,7 @@ import {
   StateCheckpointStore,
   toCommittedState,
 } from './core.js';
+import type { DynamoDbCheckpointStoreOptions } from './dynamodb-types.js';
 import {
   BackendError,
   CheckpointStoreError,
@@ -27,7 +28,7 @@ import {
   StoreCorruptError,
 } from './errors.js';
 import { loadDynamoDb } from './optional-dependency.js';
-import type { CommittedState, DynamoDbCheckpointStoreOptions } from './types.js';
+import type { CommittedState } from './types.js';
 
 type DynamoDbModule = typeof import('@aws-sdk/client-dynamodb');
 

@@ -9,4 +9,4 @@
  * const store = new DynamoDbCheckpointStore({ application: 'rta', stream: 'agent-events', tableName: 'connect-wfm-checkpoints', region: 'eu-west-1' });
  */
 export { DYNAMODB_SCOPE_SORT_KEY, DynamoDbCheckpointStore } from './dynamodb-store.js';
-export type { DynamoDbCheckpointStoreOptions } from './types.js';
+export type { DynamoDbCheckpointStoreOptions } from './dynamodb-types.js';

@@ -1,12 +1,12 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ConfigProblem, configProblemsFrom } from '@connect-wfm/core';
-import type pg from 'pg';
 import { z } from 'zod';
 import { DynamoDbCheckpointStore } from './dynamodb-store.js';
+import type { DynamoDbCheckpointStoreOptions } from './dynamodb-types.js';
 import { InvalidConfigError } from './errors.js';
 import { FileCheckpointStore } from './file-store.js';
 import { MemoryCheckpointStore } from './memory-store.js';
 import { PostgresCheckpointStore } from './postgres-store.js';
+import type { PostgresCheckpointStoreOptions } from './postgres-types.js';
 import type { CheckpointStore, Logger } from './types.js';
 
 const logger = z.custom<Logger>(
@@ -18,6 +18,21 @@ const logger = z.custom<Logger>(
     ),
   { message: 'logger must have debug, info, warn and error functions' },
 );
+
+/**
+ * What the factory needs of a DynamoDB client (an `@aws-sdk/client-dynamodb` `DynamoDBClient`).
+ * Structural, so that the root entry's declarations do not mention the SDK; for the typed options
+ * import `DynamoDbCheckpointStore` from `@connect-wfm/checkpoint-store/dynamodb`.
+ */
+export interface DynamoDbClientLike {
+  send(...args: never[]): unknown;
+}
+
+/** What the factory needs of a `pg` `Pool` (structural, as {@link DynamoDbClientLike}). */
+export interface PgPoolLike {
+  query(...args: never[]): unknown;
+  connect(...args: never[]): unknown;
+}
 
 const common = {
   application: z
@@ -51,7 +66,7 @@ const dynamoSchema = z
       message: 'must be 3–255 characters of [a-zA-Z0-9_.-]',
     }),
     client: z
-      .custom<DynamoDBClient>(
+      .custom<DynamoDbClientLike>(
         (v) =>
           typeof v === 'object' &&
           v !== null &&
@@ -81,7 +96,7 @@ const postgresSchema = z
     ...common,
     connectionString: z.string().min(1).optional(),
     pool: z
-      .custom<pg.Pool>(
+      .custom<PgPoolLike>(
         (v) =>
           typeof v === 'object' &&
           v !== null &&
@@ -187,7 +202,7 @@ export function createCheckpointStore(config: CheckpointStoreConfig): Checkpoint
         ...base,
         ...(c.client === undefined
           ? { region: c.region, endpoint: c.endpoint }
-          : { client: c.client }),
+          : { client: c.client as unknown as DynamoDbCheckpointStoreOptions['client'] }),
         tableName: c.tableName,
         createTable: c.createTable,
         tableActiveTimeoutMs: c.tableActiveTimeoutMs,
@@ -196,7 +211,7 @@ export function createCheckpointStore(config: CheckpointStoreConfig): Checkpoint
     case 'postgres':
       return new PostgresCheckpointStore({
         ...base,
-        pool: c.pool,
+        pool: c.pool as unknown as PostgresCheckpointStoreOptions['pool'],
         connectionString: c.connectionString,
         schema: c.schema,
         maxConnections: c.maxConnections,

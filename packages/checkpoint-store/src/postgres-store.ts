@@ -19,7 +19,8 @@ import {
   StoreCorruptError,
 } from './errors.js';
 import { loadPgPool } from './optional-dependency.js';
-import type { Checkpoint, CommittedState, Lease, PostgresCheckpointStoreOptions } from './types.js';
+import type { PostgresCheckpointStoreOptions } from './postgres-types.js';
+import type { Checkpoint, CommittedState, Lease } from './types.js';
 
 /** One checkpoint as kept in `checkpoint_store_states.checkpoints` (jsonb). */
 interface StoredCheckpoint {

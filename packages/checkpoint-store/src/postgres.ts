@@ -14,4 +14,4 @@ export {
   PostgresCheckpointStore,
   runPostgresMigrations,
 } from './postgres-store.js';
-export type { PostgresCheckpointStoreOptions } from './types.js';
+export type { PostgresCheckpointStoreOptions } from './postgres-types.js';

@@ -1,6 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@connect-wfm/core';
-import type { Pool } from 'pg';
 import type { MemoryCheckpointTable } from './memory-store.js';
 
 /**
@@ -155,53 +153,4 @@ export interface FileCheckpointStoreOptions extends CheckpointStoreBaseOptions {
   readonly fsync?: boolean | undefined;
   /** Clock used for lease expiry, in epoch milliseconds. @default Date.now */
   readonly clock?: (() => number) | undefined;
-}
-
-/** Options of `DynamoDbCheckpointStore`. */
-export interface DynamoDbCheckpointStoreOptions extends CheckpointStoreBaseOptions {
-  /**
-   * The DynamoDB client to use (region, credentials, endpoint and retries are yours to set).
-   * Without it, the store creates one on first use (default credential chain, `region` and
-   * `endpoint` below) and destroys it in `close()`.
-   */
-  readonly client?: DynamoDBClient | undefined;
-  /** Region of the client the store creates (not with `client`). @default the SDK's (AWS_REGION) */
-  readonly region?: string | undefined;
-  /** Endpoint of the client the store creates, e.g. dynalite's (not with `client`). */
-  readonly endpoint?: string | undefined;
-  /** Destroy `client` in `close()` (when the store is its only user). @default false */
-  readonly destroyClientOnClose?: boolean | undefined;
-  /** Table name (3–255 characters of `[a-zA-Z0-9_.-]`). */
-  readonly tableName: string;
-  /**
-   * Create the table (`pk` S hash key, `sk` S range key, PAY_PER_REQUEST) on first use when it
-   * does not exist, and wait until it is ACTIVE. With `false`, a missing table is an error.
-   * @default true
-   */
-  readonly createTable?: boolean | undefined;
-  /** How long to wait for a created table to become ACTIVE, in ms. @default 60000 */
-  readonly tableActiveTimeoutMs?: number | undefined;
-  /**
-   * How many times an optimistic write is retried when another writer changed the item
-   * between the read and the conditional write, before `ConflictError`.
-   * @default 50
-   */
-  readonly maxConflictRetries?: number | undefined;
-  /** Clock used for lease expiry, in epoch milliseconds. @default Date.now */
-  readonly clock?: (() => number) | undefined;
-}
-
-/** Options of `PostgresCheckpointStore`: give exactly one of `pool` or `connectionString`. */
-export interface PostgresCheckpointStoreOptions extends CheckpointStoreBaseOptions {
-  /** A `pg` pool to use; the store never ends an injected pool. */
-  readonly pool?: Pool | undefined;
-  /** Connection string of a pool the store creates (and ends in `close()`). */
-  readonly connectionString?: string | undefined;
-  /**
-   * Schema holding the store's tables (`[a-z_][a-z0-9_]*`, created when missing).
-   * @default 'public'
-   */
-  readonly schema?: string | undefined;
-  /** Largest pool size when the store creates the pool. @default 4 */
-  readonly maxConnections?: number | undefined;
 }

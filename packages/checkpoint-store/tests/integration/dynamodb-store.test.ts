@@ -6,11 +6,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import {
-  BackendError,
-  DynamoDbCheckpointStore,
-  InvalidArgumentError,
-} from '@connect-wfm/checkpoint-store';
+import { BackendError, InvalidArgumentError } from '@connect-wfm/checkpoint-store';
+import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store/dynamodb';
 import { type DynaliteServer, startDynalite } from '@connect-wfm/testkit';
 import { describeCheckpointStoreContract } from '../contract/checkpoint-store-contract.js';
 

@@ -1,9 +1,8 @@
+import { BackendError, InvalidArgumentError } from '@connect-wfm/checkpoint-store';
 import {
-  BackendError,
-  InvalidArgumentError,
   PostgresCheckpointStore,
   runPostgresMigrations,
-} from '@connect-wfm/checkpoint-store';
+} from '@connect-wfm/checkpoint-store/postgres';
 import { type PostgresServer, startPostgres } from '@connect-wfm/testkit';
 import pg from 'pg';
 import { describeCheckpointStoreContract } from '../contract/checkpoint-store-contract.js';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import {
   type CheckpointStoreConfig,
   createCheckpointStore,
-  DynamoDbCheckpointStore,
   FileCheckpointStore,
   InvalidConfigError,
   MemoryCheckpointStore,
-  PostgresCheckpointStore,
 } from '@connect-wfm/checkpoint-store';
+import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store/dynamodb';
+import { PostgresCheckpointStore } from '@connect-wfm/checkpoint-store/postgres';
 
 function configError(config: unknown): InvalidConfigError {
   try {
