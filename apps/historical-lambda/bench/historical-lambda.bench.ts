@@ -27,6 +27,9 @@ const OLD_SPACE_MB = Number(process.env.BENCH_OLD_SPACE_MB ?? Math.floor(LAMBDA_
 // BENCH_CPU_PROF=<dir>: a readable (unminified) bundle, and a V8 CPU profile of each round's
 // container written to <dir> (open it in Chrome DevTools or summarise it with any .cpuprofile tool).
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+// BENCH_COMPARE_BUNDLE=<index.mjs>: another build of the handler (an earlier commit's, say) run in
+// every round under the same conditions; its best ratio is printed as compare_ratio.
+const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE;
 
 const work = mkdtempSync(join(tmpdir(), 'cwfm-hl-bench-'));
 const built = await buildBundle(work, CPU_PROF_DIR !== undefined);
@@ -77,6 +80,7 @@ try {
     SFTP_REMOTE_DIR: sshd.root,
     SFTP_SECRET_ID: 'wfm/sftp',
     LOG_LEVEL: 'WARN',
+    ...(process.env.READ_AHEAD_BYTES ? { READ_AHEAD_BYTES: process.env.READ_AHEAD_BYTES } : {}),
     ...(process.env.RUNNER_MEMORY_TRACE === '1' ? { RUNNER_MEMORY_TRACE: '1' } : {}),
   };
   // Lambda's Node.js runtime caps the old space at about 90% of the function's memory.
@@ -85,8 +89,38 @@ try {
     ...(CPU_PROF_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
   ];
 
+  /** One fresh container (its init is the cold start) delivering one new, untagged object. */
+  const runHandler = async (bundle: string, roundKey: string) => {
+    const container = await startContainer(bundle, env, execArgv);
+    if (container.initError) throw new Error(`init failed: ${container.initError.message}`);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: roundKey, Body: object }));
+    const run = await timed(() =>
+      container.invoke<{ batchItemFailures: unknown[] }>(
+        'handler',
+        sqsEvent([{ id: 'm', body: s3Notification(BUCKET, roundKey) }]),
+        { timeoutMs: 900_000 },
+      ),
+    );
+    if (run.result.batchItemFailures.length !== 0)
+      throw new Error(`handler failed: ${container.logs().slice(-2000)}`);
+    const delivered = statSync(
+      join(sshd.root, `${roundKey.slice(roundKey.lastIndexOf('/') + 1)}.csv`),
+    ).size;
+    if (delivered !== csvBytes)
+      throw new Error(`delivered ${delivered} bytes, expected ${csvBytes}`);
+    if (process.env.BENCH_DEBUG === '1') {
+      await new Promise((r) => setTimeout(r, 500));
+      process.stdout.write(`${container.logs()}\n`);
+    }
+    const peak = container.peakRssMb();
+    if (process.env.RUNNER_MEMORY_TRACE === '1')
+      process.stdout.write(`memory peaks (MB): ${JSON.stringify(container.memory())}\n`);
+    await container.stop(CPU_PROF_DIR !== undefined);
+    return { ms: run.ms, peak, init: container.initMs, cpu: container.cpuMs() };
+  };
+
   const rows: Array<Record<string, number | string>> = [];
-  let best: { ratio: number; peak: number; init: number } | undefined;
+  const ratios: Array<{ ratio: number; peak: number; init: number }> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const get = await timed(async () => {
       const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -112,65 +146,46 @@ try {
       );
       if (res.status !== 0) throw new Error(`sftp failed: ${res.stderr}`);
     });
-    // A fresh container each round: its init (cold start) is measured too.
-    const container = await startContainer(join(work, 'index.mjs'), env, execArgv);
-    if (container.initError) throw new Error(`init failed: ${container.initError.message}`);
-    // A new, untagged object each round (a tagged one is acknowledged without upload).
-    const roundKey = `${key}-${round}`;
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: roundKey, Body: object }));
-    const run = await timed(() =>
-      container.invoke<{ batchItemFailures: unknown[] }>(
-        'handler',
-        sqsEvent([{ id: 'm', body: s3Notification(BUCKET, roundKey) }]),
-        { timeoutMs: 900_000 },
-      ),
-    );
-    if (run.result.batchItemFailures.length !== 0)
-      throw new Error(`handler failed: ${container.logs().slice(-2000)}`);
-    const delivered = statSync(
-      join(sshd.root, `bench-1-2026-11-24-08-00-00-0001-${round}.csv`),
-    ).size;
-    if (delivered !== csvBytes)
-      throw new Error(`delivered ${delivered} bytes, expected ${csvBytes}`);
-    if (process.env.BENCH_DEBUG === '1') await new Promise((r) => setTimeout(r, 500));
-    if (process.env.BENCH_DEBUG === '1')
-      process.stdout.write(
-        container
-          .logs()
-          .split('\n')
-          .filter((l) => l.length > 0)
-          .map((l) => l.replace(/^.*"Metrics":\[[^\]]*\]\}\]\},/, ''))
-          .join('\n') + '\n',
-      );
-    const peak = container.peakRssMb();
-    if (process.env.RUNNER_MEMORY_TRACE === '1')
-      process.stdout.write(`memory peaks (MB): ${JSON.stringify(container.memory())}\n`);
-    await container.stop(CPU_PROF_DIR !== undefined);
-    const ratio = run.ms / (get.ms + put.ms);
-    rows.push({
-      round,
-      get_ms: get.ms,
-      sftp_put_ms: put.ms,
-      handler_ms: run.ms,
-      ratio,
-      peak_rss_mb: peak,
-      init_ms: container.initMs,
-    });
-    if (best === undefined || ratio < best.ratio) best = { ratio, peak, init: container.initMs };
+    const baseline = get.ms + put.ms;
+    const runs = [{ label: 'this', bundle: join(work, 'index.mjs') }];
+    // Alternating which bundle goes first, so neither always runs on the warmer machine.
+    if (COMPARE_BUNDLE !== undefined) {
+      const other = { label: 'compare', bundle: COMPARE_BUNDLE };
+      if (round % 2 === 1) runs.push(other);
+      else runs.unshift(other);
+    }
+    for (const { label, bundle } of runs) {
+      const r = await runHandler(bundle, `${key}-${round}-${label}`);
+      rows.push({
+        round,
+        bundle: label,
+        get_ms: get.ms,
+        sftp_put_ms: put.ms,
+        handler_ms: r.ms,
+        handler_cpu_ms: r.cpu,
+        ratio: r.ms / baseline,
+        peak_rss_mb: r.peak,
+        init_ms: r.init,
+      });
+      if (label === 'this') ratios.push({ ratio: r.ms / baseline, peak: r.peak, init: r.init });
+    }
   }
   printTable(rows);
   process.stdout.write(
     `object ${(object.length / 1048576).toFixed(1)} MB, CSV ${(csvBytes / 1048576).toFixed(1)} MB (converted in-process from memory in ${convert.ms.toFixed(0)} ms), zip ${(built.zipBytes / 1048576).toFixed(2)} MB; best round reported\n`,
   );
-  if (best) {
-    printBench('historical-lambda', {
-      ratio_vs_get_plus_put: best.ratio,
-      peak_rss_mb: Math.max(...rows.map((r) => Number(r.peak_rss_mb))),
-      zip_mb: built.zipBytes / 1048576,
-      init_ms: best.init,
-      convert_only_ms: convert.ms,
-    });
-  }
+  const best = ratios.reduce((x, y) => (y.ratio < x.ratio ? y : x));
+  const compared = rows.filter((r) => r.bundle === 'compare').map((r) => Number(r.ratio));
+  printBench('historical-lambda', {
+    ratio_vs_get_plus_put: best.ratio,
+    peak_rss_mb: Math.max(
+      ...rows.filter((r) => r.bundle === 'this').map((r) => Number(r.peak_rss_mb)),
+    ),
+    zip_mb: built.zipBytes / 1048576,
+    init_ms: best.init,
+    convert_only_ms: convert.ms,
+    ...(compared.length > 0 ? { compare_ratio: Math.min(...compared) } : {}),
+  });
 } finally {
   await Promise.all([s3peer.stop(), sshd.stop(), moto.stop()]);
   rmSync(work, { recursive: true, force: true });

@@ -58,12 +58,15 @@ process.on('message', async (msg) => {
   };
   try {
     if (mod === undefined) throw new Error(`init failed: ${initError?.message}`);
+    const cpuBefore = process.cpuUsage();
     const result = await mod[msg.handler](msg.event, context);
+    const cpu = process.cpuUsage(cpuBefore);
     process.send({
       type: 'result',
       id: msg.id,
       result,
       peakRssMb: peakRssMb(),
+      cpuMs: (cpu.user + cpu.system) / 1000,
       memory: peaks,
     });
   } catch (err) {

@@ -37,6 +37,8 @@ export interface LambdaContainer {
     event: unknown,
     options?: InvokeOptions,
   ): Promise<T>;
+  /** CPU time (user + system) the container's last invocation used, in milliseconds. */
+  cpuMs(): number;
   /** Peak RSS of the container process in MB, as of its last invocation result. */
   peakRssMb(): number;
   /** Peaks of memoryUsage() components in MB during the last invocation (RUNNER_MEMORY_TRACE=1). */
@@ -69,6 +71,7 @@ export async function startContainer(
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let exited = false;
   let peak = 0;
+  let cpuMs = 0;
   let memory: Record<string, number> = {};
   const ready = new Promise<{ initError?: { name?: string; message?: string }; initMs: number }>(
     (resolve, reject) => {
@@ -85,6 +88,7 @@ export async function startContainer(
           if (m.type === 'ready') resolve(m as never);
           if (m.type === 'result' && m.id !== undefined) {
             if (typeof m.peakRssMb === 'number') peak = m.peakRssMb;
+            if (typeof m.cpuMs === 'number') cpuMs = m.cpuMs;
             if (m.memory !== undefined) memory = m.memory as Record<string, number>;
             const p = pending.get(m.id);
             pending.delete(m.id);
@@ -112,6 +116,7 @@ export async function startContainer(
     child,
     logs: () => output,
     peakRssMb: () => peak,
+    cpuMs: () => cpuMs,
     memory: () => memory,
     invoke<T>(handler: 'handler' | 'drain', event: unknown, options: InvokeOptions = {}) {
       const id = `req-${++n}`;
