@@ -72,6 +72,12 @@ export async function startLambdaHost(
     [join(ROOT, 'apps/historical-lambda/src/index.ts')],
     { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
   );
+  // read its log (a pipe nobody reads blocks the child once full); the last lines go into notes
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim() !== '') stderr.push(line);
+    while (stderr.length > 20) stderr.shift();
+  });
   let invokeId = 0;
   const pending = new Map<number, (r: { result?: unknown; error?: string }) => void>();
   const initError = await new Promise<string | undefined>((resolve) => {
@@ -103,7 +109,11 @@ export async function startLambdaHost(
       );
       child.send({ type: 'invoke', id, handler: 'drain', event: {}, timeoutMs: 120_000 });
       const out = await done;
-      if (out.error !== undefined) options.notes.push(`drain failed: ${out.error}`);
+      if (out.error !== undefined) {
+        options.notes.push(
+          `drain failed: ${out.error}; last log lines: ${stderr.slice(-4).join(' | ').slice(0, 1500)}`,
+        );
+      }
       return out.result;
     },
     stop() {
@@ -227,7 +237,9 @@ export class RtaDaemonProcess {
     if (child === undefined || child.exitCode !== null || child.signalCode) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 8000)))]);
+    clearTimeout(timer);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 }
