@@ -11,7 +11,7 @@ import {
   type ShardBatch,
 } from '@connect-wfm/kinesis-shard-reader';
 import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
-import { fast, text } from './helpers.js';
+import { fast, testReader, text } from './helpers.js';
 import {
   ENDED_SHARDS,
   expectEveryKeyInOrder,
@@ -179,13 +179,7 @@ describe('KinesisShardReader.checkpoint(positions, { state })', () => {
       commits.push([[...updates], state]);
       await original(updates, state);
     };
-    const reader = new KinesisShardReader({
-      client: kinesis.client(),
-      stream,
-      checkpointStore,
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(kinesis.client(), stream, { checkpointStore });
     const checkpointed: string[] = [];
     reader.on('checkpointed', (e) => checkpointed.push(e.shardId));
     try {
@@ -225,13 +219,7 @@ describe('KinesisShardReader.checkpoint(positions, { state })', () => {
     const mine = new MemoryCheckpointStore({ application: 'rta', stream, table });
     const rival = new MemoryCheckpointStore({ application: 'rta', stream, table });
     await mine.acquireLease({ owner: 'a', ttlMs: 50 });
-    const reader = new KinesisShardReader({
-      client: kinesis.client(),
-      stream,
-      checkpointStore: mine,
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(kinesis.client(), stream, { checkpointStore: mine });
     try {
       const batches = await readAll(reader, KEYS.length);
       await new Promise((r) => setTimeout(r, 100));
@@ -258,13 +246,7 @@ describe('KinesisShardReader.checkpoint(positions, { state })', () => {
     await kinesis.createStream(stream, 1);
     await kinesis.putRecords(stream, phase(0, 1));
     const checkpointStore = new MemoryCheckpointStore({ application: 'rta', stream });
-    const reader = new KinesisShardReader({
-      client: kinesis.client(),
-      stream,
-      checkpointStore,
-      initialPosition: { type: 'TRIM_HORIZON' },
-      ...fast,
-    });
+    const reader = testReader(kinesis.client(), stream, { checkpointStore });
     try {
       const batches = await readAll(reader, KEYS.length);
       await expect(
