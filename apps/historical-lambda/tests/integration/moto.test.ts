@@ -64,6 +64,8 @@ describe('the bundled drain against moto (SQS, KMS, SSM SecureString) as a secon
       new PutParameterCommand({
         Name: '/wfm/sftp',
         Type: 'SecureString',
+        // A customer managed key, as the template's SftpSecretParameterKmsKeyArn describes.
+        KeyId: key.KeyMetadata?.KeyId,
         Value: JSON.stringify({ privateKey: sshd.privateKey }),
       }),
     );
