@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { setImmediate } from 'node:timers/promises';
 import {
   GetObjectTaggingCommand,
   PutObjectCommand,
@@ -28,6 +26,7 @@ import {
 } from './errors.js';
 import { parseQueueMessage } from './messages.js';
 import { crossOptionProblems, feedOptionsSchema } from './options.js';
+import { readAhead } from './read-ahead.js';
 import type {
   DeliveredFile,
   FileUploader,
@@ -172,7 +171,8 @@ export class HistoricalFeed {
       let kind: ObjectKind | undefined = byKey;
       if (kind === undefined) {
         if (!o.sniffContent) {
-          source.destroy?.();
+          await (source as Partial<AsyncIterator<Buffer>>).return?.();
+          (opened.body as unknown as { destroy?: () => void }).destroy?.();
           throw unknownObject(object, o, 'no prefix matched and content sniffing is off');
         }
         const peeked = await peek(source, SNIFF_BYTES).catch((err: unknown) => {
@@ -454,44 +454,6 @@ function fromCause(
     retryable,
     objectName: object,
   });
-}
-
-/** Longest run of conversion work between two turns of the event loop, in milliseconds. */
-const YIELD_EVERY_MS = 10;
-
-/**
- * Passes `source` through, giving the event loop a turn every {@link YIELD_EVERY_MS} of work.
- * A chain of async generators reading a filled buffer runs on microtasks only, so without this
- * the SSH handshake and the SFTP write acknowledgements would wait for whole bursts of
- * conversion.
- */
-async function* yielding<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  let last = performance.now();
-  for await (const chunk of source) {
-    yield chunk;
-    if (performance.now() - last >= YIELD_EVERY_MS) {
-      await setImmediate();
-      last = performance.now();
-    }
-  }
-}
-
-/**
- * Reads `source` ahead of its consumer into a buffer of up to `bytes` (Node's stream
- * backpressure: reading pauses only when the buffer is full). Used on the S3 body and on the
- * converted CSV, so the download, the conversion and the SFTP upload run at the same time
- * instead of each waiting while another is busy. An error of `source` (a failed tag check, a
- * mapping failure) reaches the consumer; destroying the result ends `source`. Reading starts at
- * once (while the SFTP connection opens, say), not on the consumer's first read.
- */
-function readAhead<T extends Uint8Array>(
-  source: AsyncIterable<T>,
-  bytes: number,
-): AsyncIterable<T> & { destroy?: () => void } {
-  if (bytes === 0) return source;
-  const stream = Readable.from(yielding(source), { objectMode: false, highWaterMark: bytes });
-  stream.read(0); // start filling now, not on the consumer's first read
-  return stream;
 }
 
 /** Reads about `want` bytes, then returns them and a stream of the whole content. */
