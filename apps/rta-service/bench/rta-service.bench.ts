@@ -27,6 +27,7 @@ import {
   startKinesalite,
   startRtaReceiver,
 } from '@connect-wfm/testkit';
+import { agentEvent, partitionKey } from '../tests/support/events.js';
 
 const SCALE = Number(process.env.RTA_BENCH_SCALE ?? 1);
 const AGENTS = Math.max(20, Math.round(10_000 * SCALE));
@@ -38,11 +39,9 @@ const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 100);
 
 const APP = join(import.meta.dirname, '..');
 const BUNDLE = join(APP, 'dist', 'connect-wfm-rta.mjs');
-const INSTANCE =
-  'arn:aws:connect:eu-west-2:111122223333:instance/0c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
 const STATUSES = ['Available', 'Break', 'Lunch', 'Training', 'Meeting', 'Coaching'];
 
-/** A Connect-shaped agent event (~1.3 KB). */
+/** A Connect-shaped agent event (~1.3 KB), as the daemon's tests write them. */
 function event(
   username: string,
   status: string,
@@ -50,65 +49,12 @@ function event(
   id: string,
   contact: boolean,
 ): string {
-  const iso = new Date(timeMs).toISOString();
-  return JSON.stringify({
-    AWSAccountId: '111122223333',
-    AgentARN: `${INSTANCE}/agent/${username}`,
-    CurrentAgentSnapshot: {
-      AgentStatus: {
-        ARN: `${INSTANCE}/agent-state/${status.toLowerCase()}`,
-        Name: status,
-        StartTimestamp: iso,
-        Type: status === 'Available' ? 'ROUTABLE' : 'CUSTOM',
-      },
-      Configuration: {
-        AgentHierarchyGroups: null,
-        FirstName: 'Bench',
-        LastName: username,
-        RoutingProfile: {
-          ARN: `${INSTANCE}/routing-profile/5e5e5e5e-0000-4000-8000-000000000001`,
-          Concurrency: [{ AvailableSlots: 1, Channel: 'VOICE', MaximumSlots: 1 }],
-          DefaultOutboundQueue: {
-            ARN: `${INSTANCE}/queue/9a9a9a9a-0000-4000-8000-000000000001`,
-            Channels: ['VOICE'],
-            Name: 'Sales',
-          },
-          InboundQueues: [
-            {
-              ARN: `${INSTANCE}/queue/9a9a9a9a-0000-4000-8000-000000000001`,
-              Channels: ['VOICE'],
-              Name: 'Sales',
-            },
-          ],
-          Name: 'Sales',
-        },
-        Username: username,
-      },
-      Contacts: contact
-        ? [
-            {
-              Channel: 'VOICE',
-              ContactId: `c-${id}`,
-              InitialContactId: null,
-              InitiationMethod: 'INBOUND',
-              Queue: {
-                ARN: `${INSTANCE}/queue/9a9a9a9a-0000-4000-8000-000000000001`,
-                Name: 'Sales',
-              },
-              QueueTimestamp: iso,
-              State: 'CONNECTED',
-              StateStartTimestamp: iso,
-              ConnectedToAgentTimestamp: iso,
-            },
-          ]
-        : [],
-    },
-    EventId: id,
-    EventTimestamp: iso,
-    EventType: 'STATE_CHANGE',
-    InstanceARN: INSTANCE,
-    PreviousAgentSnapshot: null,
-    Version: '2019-05-25',
+  return agentEvent({
+    username,
+    status,
+    timeMs,
+    eventId: id,
+    contacts: contact ? [{ State: 'CONNECTED' }] : [],
   });
 }
 
@@ -136,7 +82,7 @@ async function fill(
           `e-${seed}-${i}`,
           rand() < 0.3,
         ),
-        partitionKey: `${INSTANCE}/agent/${username}`,
+        partitionKey: partitionKey(username),
       });
     }
     await kinesis.putRecords(stream, records, { concurrency: 4 });
@@ -325,7 +271,7 @@ async function main(): Promise<void> {
       await kinesis.putRecords(stream, [
         {
           data: event(username, status, at, `lat-${i}`, false),
-          partitionKey: `${INSTANCE}/agent/${username}`,
+          partitionKey: partitionKey(username),
         },
       ]);
       sent.set(`${username}=${status}`, at);

@@ -1,5 +1,11 @@
 import type { DaemonProcess } from '../support/daemon.js';
-import { eventually, LOGGED_OFF, regressions, useFeed } from '../support/feed.js';
+import {
+  eventually,
+  LOGGED_OFF,
+  regressions,
+  stopAndExpectDelivered,
+  useFeed,
+} from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 24 }, (_, i) => `agent.${String(i).padStart(2, '0')}`);
 
@@ -92,10 +98,6 @@ describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
       'agent.11 delivered after the restart',
     );
     expect(feed.receiver.batches.filter((b) => b.isSnapshot)).toHaveLength(1);
-    expect((await daemon.stop()).code).toBe(0);
-    expect(Object.fromEntries(feed.receiver.finalView())).toEqual(
-      Object.fromEntries(feed.expected),
-    );
-    expect(regressions(feed)).toEqual([]);
+    await stopAndExpectDelivered(feed, daemon);
   });
 });

@@ -1,21 +1,9 @@
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
+import { eventually, statusSequence, stopAndExpectDelivered, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 30 }, (_, i) => `agent.k${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
-const daemons: DaemonProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBundle();
-  // A WFM that answers after 150 ms, so that kills often land while a POST is in flight.
-  feed = await startFeed({ shards: 2, receiver: { answerDelayMs: 150 } });
-}, 120_000);
-
-afterAll(async () => {
-  for (const d of daemons) await d.kill9();
-  await feed?.stop();
-});
+// A WFM that answers after 150 ms, so that kills often land while a POST is in flight.
+const fixture = useFeed({ shards: 2, receiver: { answerDelayMs: 150 } });
 
 /** Deterministic pseudo-random numbers (a failing run can be replayed). */
 function lcg(seed: number): () => number {
@@ -28,6 +16,7 @@ function lcg(seed: number): () => number {
 
 describe('connect-wfm-rta under kill -9', () => {
   it('10 kills at random moments: the WFM ends on every newest state and never moves back', async () => {
+    const { feed } = fixture;
     const random = lcg(Number(process.env.RTA_KILL_SEED ?? 20261206));
     const nextStatus = statusSequence('S');
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: nextStatus() })));
@@ -46,8 +35,7 @@ describe('connect-wfm-rta under kill -9', () => {
     })();
 
     for (let kill = 1; kill <= 10; kill += 1) {
-      const daemon = startDaemon(feed.env(), `run-${kill}`);
-      daemons.push(daemon);
+      const daemon = fixture.start({}, `run-${kill}`);
       // Odd kills land anywhere in the start-up (reading, snapshot, first commit); even kills
       // after the daemon is polling, often while a POST is in flight.
       await daemon.waitForMsg('leader lease acquired: this instance leads', 30_000);
@@ -59,23 +47,18 @@ describe('connect-wfm-rta under kill -9', () => {
     producing = false;
     await producer;
 
-    const last = startDaemon(feed.env(), 'final');
-    daemons.push(last);
+    const last = fixture.start({}, 'final');
     await eventually(
       () => AGENTS.every((a) => feed.receiver.stateOf(a)?.stateCode === feed.expected.get(a)),
       45_000,
       'the WFM shows every newest state',
     );
-    expect((await last.stop()).code).toBe(0);
-    expect(Object.fromEntries(feed.receiver.finalView())).toEqual(
-      Object.fromEntries(feed.expected),
-    );
-    expect(regressions(feed)).toEqual([]);
+    await stopAndExpectDelivered(feed, last);
     // A cold start snapshot at most until the first commit; warm starts afterwards.
     const snapshots = feed.receiver.batches.filter((b) => b.isSnapshot).length;
     expect(snapshots).toBeGreaterThanOrEqual(1);
-    expect(daemons.some((d) => d.lines.some((l) => String(l.msg).startsWith('warm start')))).toBe(
-      true,
-    );
+    expect(
+      fixture.daemons.some((d) => d.lines.some((l) => String(l.msg).startsWith('warm start'))),
+    ).toBe(true);
   }, 150_000);
 });

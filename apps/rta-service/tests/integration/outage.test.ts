@@ -1,21 +1,11 @@
 import { FileCheckpointStore } from '@connect-wfm/checkpoint-store';
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
+import type { DaemonProcess } from '../support/daemon.js';
+import { eventually, regressions, statusSequence, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 12 }, (_, i) => `agent.o${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
+const fixture = useFeed({ shards: 2 });
 let daemon: DaemonProcess | undefined;
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  await daemon?.kill9();
-  await feed?.stop();
-});
 
 interface Committed {
   writtenAt: number;
@@ -23,6 +13,7 @@ interface Committed {
 }
 
 async function committed(): Promise<Committed | undefined> {
+  const { feed } = fixture;
   const store = new FileCheckpointStore({
     application: 'connect-wfm-rta',
     stream: feed.stream,
@@ -47,6 +38,7 @@ async function committed(): Promise<Committed | undefined> {
 
 /** Every accepted state in the commit was applied at the WFM (the commit covers only deliveries). */
 function coveredByWfm(c: Committed): string[] {
+  const { feed } = fixture;
   const bad: string[] = [];
   for (const [user, code] of c.accepted) {
     if (code === undefined) continue;
@@ -59,10 +51,11 @@ function coveredByWfm(c: Committed): string[] {
 
 describe('connect-wfm-rta during a WFM outage', () => {
   it('500s then refused connections for 60 s: nothing committed past what was delivered, everything delivered after', async () => {
+    const { feed } = fixture;
     const next = statusSequence('O');
     let step = 0;
     await feed.put(AGENTS.map((username) => ({ username, type: 'LOGIN', status: next() })));
-    daemon = startDaemon(feed.env(), 'outage');
+    daemon = fixture.start({}, 'outage');
     await daemon.waitForMsg('snapshot accepted by the WFM');
     await eventually(async () => (await committed()) !== undefined, 20_000, 'a first commit');
 

@@ -1,29 +1,18 @@
 import { join } from 'node:path';
-import { type DaemonProcess, ensureBundle, startDaemon } from '../support/daemon.js';
-import { eventually, type Feed, regressions, startFeed, statusSequence } from '../support/feed.js';
+import { startDaemon } from '../support/daemon.js';
+import { eventually, regressions, statusSequence, useFeed } from '../support/feed.js';
 
 const AGENTS = Array.from({ length: 16 }, (_, i) => `agent.r${String(i).padStart(2, '0')}`);
 
-let feed: Feed;
-const running: DaemonProcess[] = [];
-
-beforeAll(async () => {
-  await ensureBundle();
-  feed = await startFeed({ shards: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  for (const d of running) await d.kill9();
-  await feed?.stop();
-});
+const fixture = useFeed({ shards: 2 });
 
 describe('connect-wfm-rta across resharding', () => {
   it('a split and a merge during a run lose nothing and reorder nothing; a later cold start reads through them', async () => {
+    const { feed } = fixture;
     const next = statusSequence('R');
     const round = () => feed.put(AGENTS.map((username) => ({ username, status: next() })));
     await round();
-    const daemon = startDaemon(feed.env(), 'reshard');
-    running.push(daemon);
+    const daemon = fixture.start({}, 'reshard');
     await daemon.waitForMsg('ready: first delivery accepted; polling');
 
     const [first] = await feed.kinesis.listShards(feed.stream);
@@ -46,7 +35,6 @@ describe('connect-wfm-rta across resharding', () => {
       feed.env({ RTA_STORE: `file:${join(feed.dir, 'other-state.json')}`, RTA_INSTANCE_ID: 'x' }),
       'cold-after-reshard',
     );
-    running.push(cold);
     await cold.waitForMsg('snapshot accepted by the WFM', 30_000);
     const snapshots = feed.receiver.batches.filter((b) => b.isSnapshot);
     expect(snapshots).toHaveLength(snapshotsBefore + 1);

@@ -155,6 +155,16 @@ export function regressions(feed: Feed): string[] {
   return out;
 }
 
+/**
+ * Stops `daemon` with SIGTERM (exit 0 expected), then checks the WFM's final view equals the
+ * expected states and no agent's applied history moved back.
+ */
+export async function stopAndExpectDelivered(feed: Feed, daemon: DaemonProcess): Promise<void> {
+  expect((await daemon.stop()).code).toBe(0);
+  expect(Object.fromEntries(feed.receiver.finalView())).toEqual(Object.fromEntries(feed.expected));
+  expect(regressions(feed)).toEqual([]);
+}
+
 /** `S0001`, `S0002`, ...: unique, ordered state codes for timelines. */
 export function statusSequence(prefix: string): () => string {
   let step = 0;
