@@ -1,5 +1,5 @@
 import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store';
+import { DynamoDbCheckpointStore } from '@connect-wfm/checkpoint-store/dynamodb';
 import { type DynaliteServer, startDynalite } from '@connect-wfm/testkit';
 import { prop, template } from '../support.js';
 
