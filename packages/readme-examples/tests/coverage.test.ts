@@ -15,11 +15,7 @@ const RUN_BY: Record<string, { examples: number; test: string }> = {
   redact: { examples: 1, test: 'local.test.ts' },
   'rta-delta-collapser': { examples: 1, test: 'local.test.ts' },
   's3-cse-reader': { examples: 1, test: 'aws.test.ts' },
-  // Still run by the package's own test (to move here: see this workspace's README).
-  'sftp-uploader': {
-    examples: 1,
-    test: '../../sftp-uploader/tests/integration/readme-example.test.ts',
-  },
+  'sftp-uploader': { examples: 1, test: 'sftp-uploader.test.ts' },
   'teleopti-rta-client': { examples: 1, test: 'teleopti-rta-client.test.ts' },
   testkit: { examples: 1, test: 'local.test.ts' },
 };

@@ -11,7 +11,7 @@ import {
   startSqs,
   startSshd,
 } from '@connect-wfm/testkit';
-import { awsEnv, REPO, readmeExample, runExample } from './support.js';
+import { awsEnv, REPO, readmeExample, runExample, sftpEnv } from './support.js';
 
 describe('the historical-feed README example', () => {
   let sshd: SshdServer;
@@ -44,11 +44,7 @@ describe('the historical-feed README example', () => {
     const run = await runExample(readmeExample('historical-feed'), {
       env: {
         ...awsEnv({ S3: s3.endpoint, SQS: sqs.endpoint }, s3.credentials, s3.region),
-        SFTP_HOST: sshd.host,
-        SFTP_PORT: String(sshd.port),
-        SFTP_USERNAME: sshd.username,
-        SFTP_PASSWORD: sshd.password,
-        SFTP_HOST_KEY_SHA256: sshd.hostKeySha256,
+        ...sftpEnv(sshd),
         QUEUE_URL: sqs.queueUrl('historical'),
       },
     });

@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SshdServer } from '@connect-wfm/testkit';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -131,6 +132,17 @@ export function awsEnv(
     if (endpoint !== undefined) env[`AWS_ENDPOINT_URL_${service}`] = endpoint;
   }
   return env;
+}
+
+/** The `SFTP_*` variables the examples read, pointing at a testkit sshd (password login). */
+export function sftpEnv(sshd: SshdServer): Record<string, string> {
+  return {
+    SFTP_HOST: sshd.host,
+    SFTP_PORT: String(sshd.port),
+    SFTP_USERNAME: sshd.username,
+    SFTP_PASSWORD: sshd.password,
+    SFTP_HOST_KEY_SHA256: sshd.hostKeySha256,
+  };
 }
 
 /** Runs one example in a fresh working directory, in its own Node process. */

@@ -1,8 +1,8 @@
 // The runnable README examples type-check as a user's strict TypeScript program would (tsx, which
 // runs them, strips types without checking them): all of them in one `tsc` run, with the
-// repository's compiler options and the workspace packages resolved from their sources. One
-// exception: `exactOptionalPropertyTypes` is off, as in most users' projects (sftp-uploader's
-// options do not yet accept an explicit `undefined`, e.g. `password: process.env.SFTP_PASSWORD`).
+// repository's compiler options (`exactOptionalPropertyTypes` included, the strictest a user may
+// have: `password: process.env.SFTP_PASSWORD` must compile) and the workspace packages resolved
+// from their sources.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,6 @@ describe('README examples type-check', () => {
             noEmit: true,
             declaration: false,
             declarationMap: false,
-            exactOptionalPropertyTypes: false,
           },
           files,
         }),

@@ -1,22 +1,25 @@
 import type { BackoffPolicy, Logger } from '@connect-wfm/core';
 import type { SftpUploadError } from './errors.js';
 
+/** `BackoffPolicy` with each field also accepting an explicit `undefined` (as absent). */
+type BackoffPolicyInput = { readonly [K in keyof BackoffPolicy]?: BackoffPolicy[K] | undefined };
+
 /**
  * When and how often transient failures are retried: `@connect-wfm/core`'s `BackoffPolicy`
  * (`baseMs`, `maxMs`, `jitter`) plus the number of attempts. The uploader's defaults are
  * `baseMs: 250`, `maxMs: 10000`, `jitter: 'equal'` (a random delay between half and all of
  * `min(maxMs, baseMs × 2ⁿ⁻¹)` before retry n).
  */
-export interface SftpRetryPolicy extends BackoffPolicy {
+export interface SftpRetryPolicy extends BackoffPolicyInput {
   /**
    * Attempts per file in total (the first try included). `1` disables retries.
    * @default 5
    */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /** @deprecated The old name of `baseMs` (still accepted; not together with `baseMs`). */
-  readonly baseDelayMs?: number;
+  readonly baseDelayMs?: number | undefined;
   /** @deprecated The old name of `maxMs` (still accepted; not together with `maxMs`). */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
 }
 
 /** Options of {@link SftpUploader}. */
@@ -27,15 +30,15 @@ export interface SftpUploaderOptions {
    * TCP port of the SFTP server.
    * @default 22
    */
-  port?: number;
+  port?: number | undefined;
   /** User name to log in with. */
   username: string;
   /** Password (password authentication). Give `password`, `privateKey` or both. */
-  password?: string;
+  password?: string | undefined;
   /** Private key in OpenSSH, PEM or PuTTY format (public key authentication). */
-  privateKey?: string | Buffer;
+  privateKey?: string | Buffer | undefined;
   /** Passphrase of an encrypted `privateKey`. */
-  passphrase?: string;
+  passphrase?: string | undefined;
   /**
    * Expected host key fingerprint, in the form `ssh-keygen -lf` prints: `SHA256:<base64>`.
    * A server presenting another key is refused before authentication. Without it the
@@ -44,32 +47,32 @@ export interface SftpUploaderOptions {
    * `uploader.presentedHostKeySha256`.
    * @default undefined (trust on first use, with a warning)
    */
-  hostKeySha256?: string;
+  hostKeySha256?: string | undefined;
   /**
    * Remote directory the file names are relative to (absolute, or relative to the login
    * directory). Created with its parents when missing (see `createDirectories`).
    * @default '.'
    */
-  remoteDir?: string;
+  remoteDir?: string | undefined;
   /**
    * Create missing remote directories (`mkdir -p`). When `false`, a missing directory is a
    * permanent `DIRECTORY_UNAVAILABLE` error.
    * @default true
    */
-  createDirectories?: boolean;
+  createDirectories?: boolean | undefined;
   /**
    * Permissions of uploaded files, set exactly (`fsetstat` on the temporary file right after
    * it is opened, so neither the server's umask nor a leftover temporary file changes them).
    * @default 0o644
    */
-  fileMode?: number;
+  fileMode?: number | undefined;
   /**
    * Time allowed to open the TCP connection and finish the SSH handshake and authentication,
    * in milliseconds; opening the SFTP session after the login gets the same time again. A
    * timeout is a transient `TIMEOUT` (retried). At most 2147483647.
    * @default 20000
    */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /**
    * Time allowed for any single SFTP request to answer (or for a transfer to make progress),
    * in milliseconds. A transfer stalls when a write request stays unacknowledged that long
@@ -77,57 +80,57 @@ export interface SftpUploaderOptions {
    * `TIMEOUT`: the connection is dropped and the upload retried. At most 2147483647.
    * @default 30000
    */
-  operationTimeoutMs?: number;
+  operationTimeoutMs?: number | undefined;
   /**
    * SSH keepalive interval in milliseconds (a dead peer is detected after 3 missed replies);
    * `0` disables keepalives.
    * @default 10000
    */
-  keepaliveIntervalMs?: number;
+  keepaliveIntervalMs?: number | undefined;
   /** Retry policy for transient failures. */
-  retry?: SftpRetryPolicy;
+  retry?: SftpRetryPolicy | undefined;
   /**
    * Size of each SFTP write request in bytes (servers cap it; OpenSSH accepts 255 KiB).
    * @default 261120
    */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /**
    * SFTP write requests kept in flight per file (pipelining). Memory per transfer stays
    * around `chunkSize * concurrency` whatever the file size.
    * @default 8
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * Preferred ciphers, most favoured first (ssh2 names such as `aes128-gcm@openssh.com`).
    * A name ssh2 does not support is refused when the uploader is created (`INVALID_OPTIONS`).
    * @default ssh2's default list (AES-GCM first where the CPU has AES instructions)
    */
-  ciphers?: readonly string[];
+  ciphers?: readonly string[] | undefined;
   /**
    * Key exchange algorithms, most favoured first (ssh2 names such as `curve25519-sha256`);
    * unsupported names are refused when the uploader is created.
    * @default ssh2's default list
    */
-  kexAlgorithms?: readonly string[];
+  kexAlgorithms?: readonly string[] | undefined;
   /**
    * MAC algorithms, most favoured first (ssh2 names such as `hmac-sha2-256-etm@openssh.com`);
    * unsupported names are refused when the uploader is created.
    * @default ssh2's default list
    */
-  macs?: readonly string[];
+  macs?: readonly string[] | undefined;
   /**
    * Host key algorithms, most favoured first (ssh2 names such as `ssh-ed25519`); unsupported
    * names are refused when the uploader is created.
    * @default ssh2's default list
    */
-  hostKeyAlgorithms?: readonly string[];
+  hostKeyAlgorithms?: readonly string[] | undefined;
   /**
    * Where log lines go. Without a logger nothing is logged, except the warning about an
    * unpinned host key, which then goes to `process.emitWarning` (code
    * `SFTP_HOST_KEY_NOT_PINNED`).
    * @default no logging
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /**
