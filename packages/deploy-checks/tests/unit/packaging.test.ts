@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findOnPath } from '../../src/index.js';
 import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, DEPLOY, REPO, RTA_BUNDLE } from '../support.js';
 
@@ -92,7 +92,7 @@ describe('deploy/docker/rta-service/Dockerfile', () => {
     const ignore = readFileSync(`${DOCKERFILE}.dockerignore`, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '' && !l.startsWith('#'));
-    expect(ignore).toEqual(['*', `!${RTA_BUNDLE}`]);
+    expect(ignore).toEqual(['*', `!${RTA_BUNDLE}`, `!${dirname(RTA_BUNDLE)}/chunks`]);
   });
 });
 
@@ -116,6 +116,8 @@ describe("the image's entrypoint is the app's production bundle", () => {
     dir = mkdtempSync(join(tmpdir(), 'connect-wfm-image-'));
     bundle = join(dir, 'connect-wfm-rta.mjs');
     copyFileSync(join(REPO, RTA_BUNDLE), bundle);
+    // and the chunks it loads (shared code statically, the database stores on demand), as the image has
+    cpSync(join(REPO, dirname(RTA_BUNDLE), 'chunks'), join(dir, 'chunks'), { recursive: true });
   }, BUILD_TIMEOUT_MS);
 
   afterAll(() => {
