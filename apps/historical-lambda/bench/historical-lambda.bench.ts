@@ -9,12 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { firehoseObjectToCsv } from '@connect-wfm/ctr-csv-mapper';
-// The testkit's modules one by one: its index also loads sftp-server.ts, whose named import from
-// the CommonJS ssh2 fails under tsx (the bench runner) as of this writing.
-import { printBench, printTable, timed } from '../../../packages/testkit/src/bench.js';
-import { startMoto } from '../../../packages/testkit/src/moto.js';
-import { startS3 } from '../../../packages/testkit/src/s3.js';
-import { startSshd } from '../../../packages/testkit/src/sshd.js';
+import { printBench, printTable, startMoto, startS3, startSshd, timed } from '@connect-wfm/testkit';
 import { ctr, s3Notification, sqsEvent } from '../tests/support/fixtures.js';
 import { buildBundle, startContainer } from '../tests/support/runtime.js';
 
