@@ -2,22 +2,35 @@
  * The one backoff policy of connect-wfm: exponential, capped, with jitter.
  */
 
-/** How long to wait before attempt number n of an operation that failed. */
+/** How a backoff delay is randomised (see {@link BackoffPolicy.jitter}). */
+export type BackoffJitter = 'full' | 'equal' | 'none';
+
+/**
+ * How long to wait before attempt number n of an operation that failed. Every field may be left
+ * out or given as `undefined` (its default then).
+ */
 export interface BackoffPolicy {
   /** The delay before the first retry, before jitter, in ms. @default 200 */
-  readonly baseMs?: number;
+  readonly baseMs?: number | undefined;
   /** The largest delay, in ms. @default 5000 */
-  readonly maxMs?: number;
+  readonly maxMs?: number | undefined;
   /**
    * How the delay d is randomised: `'full'` picks from [0, d], `'equal'` from [d/2, d] (never
    * close to zero, so a fast loop cannot form), `'none'` waits d.
    * @default 'equal'
    */
-  readonly jitter?: 'full' | 'equal' | 'none';
+  readonly jitter?: BackoffJitter | undefined;
+}
+
+/** A {@link BackoffPolicy} with every field given (what a package holds after applying defaults). */
+export interface ResolvedBackoffPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly jitter: BackoffJitter;
 }
 
 /** The defaults of {@link BackoffPolicy}. */
-export const DEFAULT_BACKOFF: Required<BackoffPolicy> = Object.freeze({
+export const DEFAULT_BACKOFF: ResolvedBackoffPolicy = Object.freeze({
   baseMs: 200,
   maxMs: 5_000,
   jitter: 'equal',

@@ -1,7 +1,9 @@
 export {
+  type BackoffJitter,
   type BackoffPolicy,
   backoffDelay,
   DEFAULT_BACKOFF,
+  type ResolvedBackoffPolicy,
   sleep,
 } from './backoff.js';
 export {

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import {
-  type BackoffPolicy,
   type ConfigProblem,
   configProblemsFrom,
   formatConfigProblems,
   type Logger,
+  type ResolvedBackoffPolicy,
 } from '@connect-wfm/core';
 import { z } from 'zod';
 import { SftpConfigError } from './errors.js';
@@ -16,7 +16,7 @@ import type { SftpUploaderOptions } from './types.js';
 /** A retry policy with every field resolved. */
 export interface ResolvedRetryPolicy {
   readonly maxAttempts: number;
-  readonly backoff: Required<BackoffPolicy>;
+  readonly backoff: ResolvedBackoffPolicy;
 }
 
 const logFn = z.custom<(message: string, context?: Record<string, unknown>) => void>(

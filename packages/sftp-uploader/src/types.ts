@@ -1,16 +1,13 @@
 import type { BackoffPolicy, Logger } from '@connect-wfm/core';
 import type { SftpUploadError } from './errors.js';
 
-/** `BackoffPolicy` with each field also accepting an explicit `undefined` (as absent). */
-type BackoffPolicyInput = { readonly [K in keyof BackoffPolicy]?: BackoffPolicy[K] | undefined };
-
 /**
  * When and how often transient failures are retried: `@connect-wfm/core`'s `BackoffPolicy`
  * (`baseMs`, `maxMs`, `jitter`) plus the number of attempts. The uploader's defaults are
  * `baseMs: 250`, `maxMs: 10000`, `jitter: 'equal'` (a random delay between half and all of
  * `min(maxMs, baseMs × 2ⁿ⁻¹)` before retry n).
  */
-export interface SftpRetryPolicy extends BackoffPolicyInput {
+export interface SftpRetryPolicy extends BackoffPolicy {
   /**
    * Attempts per file in total (the first try included). `1` disables retries.
    * @default 5

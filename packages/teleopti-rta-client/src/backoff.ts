@@ -1,8 +1,8 @@
 /** Retry delays: @connect-wfm/core's backoff plus the server's `Retry-After`. */
-import { type BackoffPolicy, backoffDelay } from '@connect-wfm/core';
+import { backoffDelay, type ResolvedBackoffPolicy } from '@connect-wfm/core';
 
 /** A retry policy with every default filled in. */
-export interface ResolvedRetryPolicy extends Required<BackoffPolicy> {
+export interface ResolvedRetryPolicy extends ResolvedBackoffPolicy {
   /** Attempts per request (Infinity: no limit). */
   maxAttempts: number;
   /** Time a call may spend retrying, in ms (Infinity: no limit). */

@@ -8,6 +8,7 @@ import {
   SftpUploader,
   sha256Fingerprint,
 } from '../../src/index.js';
+import { resolveOptions } from '../../src/options.js';
 
 describe('SftpUploader options', () => {
   it('reports every problem at once, without echoing values', () => {
@@ -38,6 +39,44 @@ describe('SftpUploader options', () => {
     );
     expect(JSON.stringify((err as SftpConfigError).problems)).not.toContain(secret);
     expect(err).toBeInstanceOf(ConnectWfmError);
+  });
+
+  it('takes an optional option given as undefined exactly as one left out', () => {
+    const given = { host: 'h', username: 'u', password: 'p' };
+    const undefinedEverywhere = {
+      ...given,
+      port: undefined,
+      privateKey: undefined,
+      passphrase: undefined,
+      hostKeySha256: undefined,
+      remoteDir: undefined,
+      createDirectories: undefined,
+      fileMode: undefined,
+      connectTimeoutMs: undefined,
+      operationTimeoutMs: undefined,
+      keepaliveIntervalMs: undefined,
+      retry: {
+        maxAttempts: undefined,
+        baseMs: undefined,
+        maxMs: undefined,
+        jitter: undefined,
+        baseDelayMs: undefined,
+        maxDelayMs: undefined,
+      },
+      chunkSize: undefined,
+      concurrency: undefined,
+      ciphers: undefined,
+      kexAlgorithms: undefined,
+      macs: undefined,
+      hostKeyAlgorithms: undefined,
+      logger: undefined,
+    };
+    expect(resolveOptions(undefinedEverywhere)).toEqual(resolveOptions(given));
+    expect(resolveOptions(given).retry).toEqual(resolveOptions({ ...given, retry: {} }).retry);
+    // neither credential given, even as undefined: still refused
+    expect(() =>
+      resolveOptions({ host: 'h', username: 'u', password: undefined, privateKey: undefined }),
+    ).toThrow('give a password, a privateKey or both');
   });
 
   it("takes core's BackoffPolicy names in retry, and the old names as aliases", () => {
