@@ -36,6 +36,20 @@ const FAST_MISS = 3;
  */
 const GUESS_MISS_LIMIT = 8;
 const GUESS_SKIP_RECORDS = 256;
+/**
+ * 1 for the bytes that follow the `{` of a `}{` where one record ends and the next begins: `"`
+ * (compact JSON, which is what Firehose writes), `}` (an empty object) or a line break or tab
+ * (pretty-printed records). A `}{` followed by anything else (`}{ inside`, say) lies inside a string
+ * far more often than between records, so the fast path does not spend a `JSON.parse` (and its
+ * exception) on it but tries the next `}{`. It is only a guess either way: `JSON.parse` still
+ * decides, and a skipped real end just leaves the record to the byte scanner.
+ */
+const RECORD_NEXT = new Uint8Array(256);
+for (const c of [0x22, 0x7d, 0x0a, 0x0d, 0x09]) RECORD_NEXT[c] = 1;
+/** Unlikely `}{` candidates skipped per record before the fast path hands it to the byte scanner. */
+const MAX_SKIPPED = 4;
+/** {@link RecordWindow.catEnd}: only unlikely candidates were found. */
+const UNLIKELY = -3;
 /** How the records seen so far ended: not known yet, at `}{`, or at a newline. */
 const UNKNOWN = 0;
 const CONCATENATED = 1;
@@ -154,11 +168,23 @@ export abstract class RecordWindow {
       next = nl;
       while (end > 0 && WS[chunk[end - 1] as number] === 1) end--;
       if ((end === 0 ? held[h - 1] : chunk[end - 1]) !== CLOSE) return false;
-    } else if (held[h - 1] === CLOSE && chunk[0] === OPEN) {
+    } else if (
+      held[h - 1] === CLOSE &&
+      chunk[0] === OPEN &&
+      (chunk.length < 2 || RECORD_NEXT[chunk[1] as number] === 1)
+    ) {
       end = 0;
       next = 0;
     } else {
-      const cat = chunk.indexOf(CAT);
+      let cat = chunk.indexOf(CAT);
+      for (
+        let k = 0;
+        cat >= 0 && cat + 2 < chunk.length && RECORD_NEXT[chunk[cat + 2] as number] !== 1;
+        k++
+      ) {
+        if (k === MAX_SKIPPED) return false;
+        cat = chunk.indexOf(CAT, cat + 1);
+      }
       if (cat < 0) return false;
       if (this.framing !== CONCATENATED) {
         nl = chunk.indexOf(LF);
@@ -227,7 +253,8 @@ export abstract class RecordWindow {
   private fastRecord(buf: Buffer, n: number, start: number, eof: boolean, out: ScanSink): number {
     let tried = -1;
     if (this.framing === CONCATENATED) {
-      const cat = this.cat.find(buf, n, start + 1);
+      const cat = this.catEnd(buf, n, start + 1);
+      if (cat === UNLIKELY) return FAST_MISS;
       if (cat >= 0) {
         if (this.tryRecord(buf, n, start, cat + 1, out)) return FAST_DONE;
         tried = cat + 1;
@@ -245,7 +272,11 @@ export abstract class RecordWindow {
       }
     }
     const nl = this.newline.find(buf, n, start + 1);
-    const cat = this.cat.find(buf, n, start + 1);
+    let cat = this.catEnd(buf, n, start + 1);
+    if (cat === UNLIKELY) {
+      if (nl < 0) return FAST_MISS;
+      cat = -1;
+    }
     let end: number;
     let framing: number;
     if (cat >= 0 && (nl < 0 || cat < nl)) {
@@ -267,6 +298,21 @@ export abstract class RecordWindow {
     if (end === tried || !this.tryRecord(buf, n, start, end, out)) return FAST_MISS;
     this.framing = framing;
     return FAST_DONE;
+  }
+
+  /**
+   * The next `}{` at or after `from` that is likely to be a record end (see {@link RECORD_NEXT};
+   * one whose `{` is the last byte held counts as likely), -1 if there is none, or
+   * {@link UNLIKELY} when only unlikely ones were found (at most {@link MAX_SKIPPED} are skipped).
+   */
+  private catEnd(buf: Buffer, n: number, from: number): number {
+    let cat = this.cat.find(buf, n, from);
+    for (let k = 0; cat >= 0 && cat + 2 < n && RECORD_NEXT[buf[cat + 2] as number] !== 1; k++) {
+      if (k === MAX_SKIPPED) return UNLIKELY;
+      cat = this.cat.find(buf, n, cat + 1);
+      if (cat < 0) return UNLIKELY;
+    }
+    return cat;
   }
 
   /** Parses `buf[start, end)` as one record and accepts it; false (nothing changed) if it is not one. */

@@ -112,6 +112,33 @@ describe('readFirehoseRecords: framing', () => {
     expect(csv.equals(await collectBytes(firehoseObjectToCsv([plain])))).toBe(true);
   });
 
+  it('reads records whose real end looks unlikely (`}{ `) or that hold many `}{ ` in strings', async () => {
+    // The fast path skips a `}{` not followed by `"`, `}` or a line break (up to 4 per record):
+    // a real end written that way, or a record with more such `}{` than that, goes to the byte
+    // scanner instead, with the same result.
+    const many = Array.from({ length: 7 }, (_, k) => `}{ ${k}`).join(' ');
+    const texts: string[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const id = `u${i}`;
+      const note = i % 3 === 0 ? many : `x }{ y ${i}`;
+      const json = JSON.stringify(ctr(id, { Attributes: { note } }));
+      texts.push(i % 4 === 1 ? `{ ${json.slice(1)}` : json);
+      expected.push(id);
+    }
+    const buf = Buffer.from(texts.join(''));
+    const whole = await readAll([buf]);
+    expect(bads(whole)).toEqual([]);
+    expect(ids(whole)).toEqual(expected);
+    for (const size of [1, 2, 3, 17, 256, 1000]) {
+      expect(await readAll(chunked(buf, size))).toEqual(whole);
+    }
+    const csv = await collectBytes(firehoseObjectToCsv([buf]));
+    const plain = Buffer.from(expected.map((id) => JSON.stringify(ctr(id))).join(''));
+    expect(csv.equals(await collectBytes(firehoseObjectToCsv(chunked(buf, 97))))).toBe(true);
+    expect(csv.equals(await collectBytes(firehoseObjectToCsv([plain])))).toBe(true);
+  });
+
   it('gives the same items whatever the chunking (every split point of the sample)', async () => {
     const buf = sampleBytes();
     const whole = await readAll([buf]);
