@@ -28,6 +28,35 @@ function copyPlain(b: Buffer, p: number, v: string, from: number, max: number): 
 }
 
 /**
+ * Writes `v.slice(from)` into `b` at `p` as one quoted CSV field (inner `"` doubled, NUL dropped,
+ * as `csvText`) and returns the new end; or -1 when a character is above `max` or when the field
+ * needs no quotes after all (no `"`, `,`, CR or LF: a tab, say), for {@link writeSlow}. The common
+ * quoted field (`Support, "Tier 1"`) is thus written without building the quoted string first.
+ * `b` must have room for `2 * (v.length - from) + 2` bytes.
+ */
+function copyQuoted(b: Buffer, p: number, v: string, from: number, max: number): number {
+  const n = v.length;
+  let o = p + 1;
+  let needs = false;
+  for (let i = from; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c > max) return -1;
+    if (c === 0x22) {
+      b[o++] = 0x22;
+      b[o++] = 0x22;
+      needs = true;
+    } else if (c !== 0) {
+      if (c === 0x2c || c === 0x0a || c === 0x0d) needs = true;
+      b[o++] = c;
+    }
+  }
+  if (!needs) return -1;
+  b[p] = 0x22;
+  b[o++] = 0x22;
+  return o;
+}
+
+/**
  * Any field: RFC 4180 quoting and NUL dropping as `csvText`, written with `Buffer.write` as UTF-8 (text) or
  * latin1 (byte strings, which are UTF-8 bytes already). Returns the new end.
  */
@@ -45,7 +74,9 @@ function textAt(
 ): number {
   if (v === null || v === undefined) return p;
   const q = copyPlain(b, p, v, from, max);
-  return q >= 0 ? q : writeSlow(b, p, from === 0 ? v : v.slice(from), max);
+  if (q >= 0) return q;
+  const r = copyQuoted(b, p, v, from, max);
+  return r >= 0 ? r : writeSlow(b, p, from === 0 ? v : v.slice(from), max);
 }
 
 /**
