@@ -282,9 +282,10 @@ describe('historical-feed.yaml: where the SFTP credentials are read', () => {
       SftpSecretParameterKmsKeyArn: KEY,
     });
     const decrypt = sids.get('DecryptSftpParameter');
-    expect(decrypt?.Action).toEqual(['kms:Decrypt']);
-    expect(decrypt?.Resource).toBe(KEY);
-    const equals = (decrypt?.Condition as { StringEquals: Record<string, string> }).StringEquals;
+    if (decrypt === undefined) throw new Error('no DecryptSftpParameter statement');
+    expect(decrypt.Action).toEqual(['kms:Decrypt']);
+    expect(decrypt.Resource).toBe(KEY);
+    const equals = (decrypt.Condition as { StringEquals: Record<string, string> }).StringEquals;
     expect(String(equals['kms:ViaService'])).toMatch(/^ssm\./);
     expect(String(equals['kms:EncryptionContext:PARAMETER_ARN'])).toBe(
       String(sids.get('ReadSftpParameter')?.Resource),
