@@ -54,8 +54,6 @@ try {
     pipeline(firehoseObjectToCsv([object]), createWriteStream(csvPath)),
   );
   const csvBytes = statSync(csvPath).size;
-  const knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
   const batchFile = join(work, 'sftp-batch');
   writeFileSync(batchFile, `put ${csvPath} ${sshd.root}/openssh.csv\n`);
 
@@ -124,21 +122,9 @@ try {
       if (n !== object.length) throw new Error('short GET');
     });
     const put = await timed(() => {
-      const res = spawnSync(
-        'sftp',
-        [
-          '-b',
-          batchFile,
-          '-i',
-          sshd.privateKeyPath,
-          '-P',
-          String(sshd.port),
-          '-o',
-          `UserKnownHostsFile=${knownHosts}`,
-          `${sshd.username}@127.0.0.1`,
-        ],
-        { encoding: 'utf8' },
-      );
+      const res = spawnSync('sftp', ['-b', batchFile, ...sshd.opensshClientArgs()], {
+        encoding: 'utf8',
+      });
       if (res.status !== 0) throw new Error(`sftp failed: ${res.stderr}`);
     });
     const baseline = get.ms + put.ms;

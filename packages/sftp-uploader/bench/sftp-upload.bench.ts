@@ -51,8 +51,6 @@ try {
     closeSync(fd);
     sources.push(path);
   }
-  const knownHosts = join(work, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
 
   // Checks that a run delivered every file completely, then frees the disk space.
   const verifyAndClear = (prefix: string, files = FILES) => {
@@ -77,18 +75,10 @@ try {
       '-q',
       '-b',
       batch,
-      '-i',
-      sshd.privateKeyPath,
-      '-P',
-      String(sshd.port),
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'BatchMode=yes',
+      ...sshd.opensshClientArgs(cipher === undefined ? [] : ['-o', `Ciphers=${cipher}`]),
     ];
-    if (cipher !== undefined) args.push('-o', `Ciphers=${cipher}`);
     const start = process.hrtime.bigint();
-    const res = spawnSync('sftp', [...args, `${sshd.username}@127.0.0.1`], { encoding: 'utf8' });
+    const res = spawnSync('sftp', args, { encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (res.status !== 0) throw new Error(`sftp -b failed: ${res.stderr}`);
     verifyAndClear(`openssh-${round}-`);
@@ -123,22 +113,9 @@ try {
   };
 
   // Which cipher does each side negotiate by default?
-  const verbose = spawnSync(
-    'sftp',
-    [
-      '-v',
-      '-b',
-      '/dev/null',
-      '-i',
-      sshd.privateKeyPath,
-      '-P',
-      String(sshd.port),
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      `${sshd.username}@127.0.0.1`,
-    ],
-    { encoding: 'utf8' },
-  );
+  const verbose = spawnSync('sftp', ['-v', '-b', '/dev/null', ...sshd.opensshClientArgs()], {
+    encoding: 'utf8',
+  });
   const opensshCipher = /kex: client->server cipher: (\S+)/.exec(verbose.stderr)?.[1] ?? 'unknown';
 
   const rssBeforeMb = rssMb();

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,15 @@ export interface SshdServer {
   readonly root: string;
   /** Whether the listener is currently running. */
   readonly running: boolean;
+  /**
+   * Arguments for OpenSSH's own `sftp` (or `ssh`) client to log in as the throwaway user with
+   * the key, the current host key pinned (a `known_hosts` file written beside the server) and
+   * batch mode; `extra` options go before the destination, which comes last.
+   *
+   * @example
+   * spawnSync('sftp', ['-b', batchFile, ...sshd.opensshClientArgs(['-o', 'Ciphers=aes128-ctr'])]);
+   */
+  opensshClientArgs(extra?: readonly string[]): string[];
   /** PIDs of the listener and of every per-connection process still alive. */
   processIds(): number[];
   /**
@@ -549,6 +558,22 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
       root,
       get running() {
         return isRunning();
+      },
+      opensshClientArgs(extra = []) {
+        const knownHosts = join(etc, 'client_known_hosts');
+        writeFileSync(knownHosts, `[127.0.0.1]:${port} ${server.hostPublicKey}\n`);
+        return [
+          '-i',
+          server.privateKeyPath,
+          '-P',
+          String(port),
+          '-o',
+          `UserKnownHostsFile=${knownHosts}`,
+          '-o',
+          'BatchMode=yes',
+          ...extra,
+          `${username}@127.0.0.1`,
+        ];
       },
       processIds() {
         if (!isRunning() || child?.pid === undefined) return [];

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { generateSshKeyPair, type SshdServer, startSshd } from '../../src/index.js';
@@ -118,6 +120,26 @@ describe('startSshd (real OpenSSH)', () => {
     const session = await openSftp(sshd, { password: sshd.password });
     session.client.end();
     expect(session.presentedHostKey).toBe(after);
+  });
+
+  it("opensshClientArgs() logs OpenSSH's own sftp in, pinned to the current host key", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cwfm-sftp-cli-'));
+    try {
+      const source = join(dir, 'cli.csv');
+      writeFileSync(source, 'Agent;Calls\nanna;3\n');
+      const batch = join(dir, 'batch');
+      writeFileSync(batch, `put ${source} ${sshd.root}/cli.csv\n`);
+      // after replaceHostKey() above: the args must pin the new key, or BatchMode refuses
+      const res = spawnSync('sftp', ['-b', batch, ...sshd.opensshClientArgs(['-q'])], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.stderr).toBe('');
+      expect(res.status).toBe(0);
+      expect(readFileSync(join(sshd.root, 'cli.csv'), 'utf8')).toBe('Agent;Calls\nanna;3\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() removes the throwaway user and its files', async () => {
