@@ -1,19 +1,22 @@
-import {
-  type ConfigProblem,
-  configProblemsFrom,
-  isSequenceNumber,
-  MAX_STATE_CODE_LENGTH,
-} from '@connect-wfm/core';
+import { configProblemsFrom, isSequenceNumber, MAX_STATE_CODE_LENGTH } from '@connect-wfm/core';
+import { AgentEntry, byUserCode, comparePosition, type Position } from './agent-entry.js';
 import { RecentIds } from './dedupe.js';
 import { type CompiledDeriver, compileDeriver, DEFAULT_LOGGED_OUT_STATE } from './derive.js';
-import { RtaCollapserOptionsError, RtaDeliveryStateError, RtaStateImportError } from './errors.js';
+import { RtaCollapserOptionsError, RtaDeliveryStateError } from './errors.js';
 import { parseAgentEvent } from './parse.js';
-import { type AgentEvent, collapserOptionsSchema, exportedStateSchema } from './schema.js';
+import {
+  emptyResult,
+  KNOWN_EVENT_TYPES,
+  longCodeRejection,
+  reportRejection,
+  reportUnknownType,
+} from './rejections.js';
+import { type AgentEvent, collapserOptionsSchema } from './schema.js';
+import { type ShardProgress, sequenceAfter, sortedShardPositions } from './shard-progress.js';
+import { exportAgents, markDeliveredInState, restoreAgents } from './state-file.js';
 import type {
   AgentEventRecord,
   BeginDeliveryOptions,
-  EventPosition,
-  ExportedAgentState,
   ExportedCollapserState,
   IngestResult,
   Logger,
@@ -23,137 +26,10 @@ import type {
   RtaState,
   ShardBatchLike,
   ShardPosition,
-  UnknownEventTypeRecord,
 } from './types.js';
 
 /** Default `dedupeWindow`. */
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
-
-/** Where an event sits in the stream (see {@link comparePosition}). */
-interface Position {
-  readonly timeMs: number;
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-}
-
-/** What is known about one agent. */
-class AgentEntry {
-  /** Current state: the newest event's, or logged out while a `LOGOUT` waits for its `LOGIN`. */
-  stateCode: string;
-  stateDescription: string;
-  /** The state derived from the newest event (differs from the current one only while logged out). */
-  derivedCode: string;
-  derivedDescription: string;
-  /** The newest `LOGOUT` and `LOGIN` seen (tracked with `stayLoggedOutUntilLogin`). */
-  logout: Position | undefined = undefined;
-  login: Position | undefined = undefined;
-  /** Position of the agent's newest applied event; `hasPosition` false = none yet. */
-  hasPosition = false;
-  timeMs = 0;
-  shardId = '';
-  sequenceNumber = '';
-  /** What the WFM last accepted (undefined = nothing yet). */
-  acceptedCode: string | undefined = undefined;
-  acceptedDescription: string | undefined = undefined;
-  /** In the collapser's dirty list (its state may differ from the accepted one). */
-  dirty = false;
-  /** Number of the last `ingest` call that changed this agent's state. */
-  changedInIngest = 0;
-
-  constructor(
-    readonly userCode: string,
-    stateCode: string,
-    stateDescription: string,
-  ) {
-    this.stateCode = stateCode;
-    this.stateDescription = stateDescription;
-    this.derivedCode = stateCode;
-    this.derivedDescription = stateDescription;
-  }
-
-  /** Logged out by a `LOGOUT` with no later `LOGIN`. */
-  awaitingLogin(): boolean {
-    const { logout, login } = this;
-    return logout !== undefined && (login === undefined || comparePosition(login, logout) > 0);
-  }
-
-  isPending(): boolean {
-    return (
-      this.stateCode !== this.acceptedCode || this.stateDescription !== this.acceptedDescription
-    );
-  }
-
-  toState(): RtaState {
-    return {
-      userCode: this.userCode,
-      stateCode: this.stateCode,
-      stateDescription: this.stateDescription,
-    };
-  }
-}
-
-/**
- * Total order of event positions: `EventTimestamp` first; on equal timestamps the higher shard
- * id (Kinesis gives a child shard a higher id than its parents, and resharding is how one agent's
- * events end up in two shards); within one shard the higher sequence number (as bigint).
- * Returns > 0 when `b` is after `a`, 0 when equal, < 0 when before.
- */
-function comparePosition(a: Position, b: Position): number {
-  if (b.timeMs !== a.timeMs) return b.timeMs > a.timeMs ? 1 : -1;
-  if (b.shardId !== a.shardId) return b.shardId > a.shardId ? 1 : -1;
-  if (b.sequenceNumber === a.sequenceNumber) return 0;
-  return BigInt(b.sequenceNumber) > BigInt(a.sequenceNumber) ? 1 : -1;
-}
-
-function positionToJson(p: Position): EventPosition {
-  return {
-    eventTimestamp: new Date(p.timeMs).toISOString(),
-    shardId: p.shardId,
-    sequenceNumber: p.sequenceNumber,
-  };
-}
-
-function positionFromJson(p: EventPosition): Position {
-  return {
-    timeMs: Date.parse(p.eventTimestamp),
-    shardId: p.shardId,
-    sequenceNumber: p.sequenceNumber,
-  };
-}
-
-/** The event types Connect documents for the agent event stream. */
-const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
-  'LOGIN',
-  'LOGOUT',
-  'STATE_CHANGE',
-  'HEART_BEAT',
-]);
-
-function emptyResult(): IngestResult {
-  return {
-    accepted: 0,
-    duplicates: 0,
-    stale: 0,
-    changed: 0,
-    rejected: [],
-    unknownEventTypes: [],
-  };
-}
-
-/** `a > b` for sequence numbers without leading zeros (longer is larger), without a bigint. */
-function sequenceAfter(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
-
-/** Mutable per-shard ingest position. */
-interface ShardProgress {
-  lastSequenceNumber: string | null;
-  shardEnded: boolean;
-}
-
-function byUserCode(a: RtaState, b: RtaState): number {
-  return a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0;
-}
 
 /**
  * Turns batches of Amazon Connect agent events (Kinesis records, possibly from several shards)
@@ -343,7 +219,7 @@ export class RtaDeltaCollapser {
     const event = parsed.event;
     const eventId = event.EventId;
     if (!KNOWN_EVENT_TYPES.has(event.EventType)) {
-      this.reportUnknownType(event, shardId, sequenceNumber, result);
+      reportUnknownType(event, shardId, sequenceNumber, result, this.logger);
     }
     if (eventId != null && !this.recentIds.add(eventId)) {
       result.duplicates += 1;
@@ -381,7 +257,7 @@ export class RtaDeltaCollapser {
     }
     const state = this.derive(event);
     if (state.stateCode.length > MAX_STATE_CODE_LENGTH) {
-      this.rejectLongCode(state, event, shardId, sequenceNumber, result);
+      this.report(result, longCodeRejection(state, event, shardId, sequenceNumber));
       return;
     }
     const isNew = entry === undefined;
@@ -419,25 +295,8 @@ export class RtaDeltaCollapser {
     if (mark !== 'LOGIN') return true;
     const state = this.derive(event);
     if (state.stateCode.length <= MAX_STATE_CODE_LENGTH) return true;
-    this.rejectLongCode(state, event, shardId, sequenceNumber, result);
+    this.report(result, longCodeRejection(state, event, shardId, sequenceNumber));
     return false;
-  }
-
-  private rejectLongCode(
-    state: RtaState,
-    event: AgentEvent,
-    shardId: string,
-    sequenceNumber: string,
-    result: IngestResult,
-  ): void {
-    const rejection: RejectedRecord = {
-      shardId,
-      sequenceNumber,
-      kind: 'invalid-state-code',
-      reason: `derived state code for ${state.userCode} has ${state.stateCode.length} characters; the WFM accepts at most ${MAX_STATE_CODE_LENGTH} (shorten the status name or the mapping table code)`,
-    };
-    if (event.EventId != null) rejection.eventId = event.EventId;
-    this.report(result, rejection);
   }
 
   /** Sets the current state from the newest event's, or logged out while awaiting a LOGIN. */
@@ -450,25 +309,6 @@ export class RtaDeltaCollapser {
       entry.stateDescription = description;
       this.changed(entry, result);
     }
-  }
-
-  private reportUnknownType(
-    event: AgentEvent,
-    shardId: string,
-    sequenceNumber: string,
-    result: IngestResult,
-  ): void {
-    const notice: UnknownEventTypeRecord = {
-      shardId,
-      sequenceNumber,
-      eventType: event.EventType.slice(0, 100),
-    };
-    if (event.EventId != null) notice.eventId = event.EventId;
-    result.unknownEventTypes.push(notice);
-    this.logger?.warn(
-      'rta-delta-collapser: event of an unknown EventType; derived from its CurrentAgentSnapshot',
-      { ...notice },
-    );
   }
 
   private changed(entry: AgentEntry, result: IngestResult): void {
@@ -487,21 +327,7 @@ export class RtaDeltaCollapser {
   }
 
   private report(result: IngestResult, rejection: RejectedRecord): void {
-    result.rejected.push(rejection);
-    this.logger?.warn('rta-delta-collapser: skipped a record that is not a usable agent event', {
-      ...rejection,
-    });
-    if (this.onReject !== undefined) {
-      try {
-        this.onReject(rejection);
-      } catch (err) {
-        this.logger?.error('rta-delta-collapser: onReject callback threw; ignored', {
-          shardId: rejection.shardId,
-          sequenceNumber: rejection.sequenceNumber,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
+    reportRejection(result, rejection, this.logger, this.onReject);
   }
 
   /**
@@ -602,16 +428,7 @@ export class RtaDeltaCollapser {
     let state: ExportedCollapserState | undefined;
     if (options.exportState !== false) {
       state = this.exportState();
-      if (states.length > 0) {
-        const delivered = new Map<string, RtaState>();
-        for (const st of states) delivered.set(st.userCode, st);
-        for (const agent of state.agents) {
-          const st = delivered.get(agent.userCode);
-          if (st !== undefined) {
-            agent.accepted = { stateCode: st.stateCode, stateDescription: st.stateDescription };
-          }
-        }
-      }
+      markDeliveredInState(state, states);
     }
     this.deliveries += 1;
     const delivery: RtaDelivery = { id: this.deliveries, kind, states, positions, state };
@@ -663,11 +480,7 @@ export class RtaDeltaCollapser {
    * for (const p of collapser.shardPositions()) console.log(p.shardId, p.lastSequenceNumber);
    */
   shardPositions(): ShardPosition[] {
-    const out: ShardPosition[] = [];
-    for (const [shardId, p] of this.shards) {
-      out.push({ shardId, lastSequenceNumber: p.lastSequenceNumber, shardEnded: p.shardEnded });
-    }
-    return out.sort((a, b) => (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0));
+    return sortedShardPositions(this.shards);
   }
 
   /**
@@ -680,31 +493,7 @@ export class RtaDeltaCollapser {
    * await writeFile('rta-state.json', JSON.stringify(collapser.exportState()));
    */
   exportState(): ExportedCollapserState {
-    const agents: ExportedAgentState[] = [];
-    for (const entry of this.agents.values()) {
-      agents.push({
-        userCode: entry.userCode,
-        current: { stateCode: entry.stateCode, stateDescription: entry.stateDescription },
-        accepted:
-          entry.acceptedCode === undefined || entry.acceptedDescription === undefined
-            ? null
-            : { stateCode: entry.acceptedCode, stateDescription: entry.acceptedDescription },
-        position: entry.hasPosition ? positionToJson(entry) : null,
-        ...(entry.derivedCode !== entry.stateCode ||
-        entry.derivedDescription !== entry.stateDescription
-          ? {
-              derived: {
-                stateCode: entry.derivedCode,
-                stateDescription: entry.derivedDescription,
-              },
-            }
-          : {}),
-        ...(entry.logout === undefined ? {} : { lastLogout: positionToJson(entry.logout) }),
-        ...(entry.login === undefined ? {} : { lastLogin: positionToJson(entry.login) }),
-      });
-    }
-    agents.sort((a, b) => (a.userCode < b.userCode ? -1 : a.userCode > b.userCode ? 1 : 0));
-    return { version: 2, agents };
+    return exportAgents(this.agents.values());
   }
 
   /**
@@ -717,52 +506,13 @@ export class RtaDeltaCollapser {
    * collapser.importState(JSON.parse(await readFile('rta-state.json', 'utf8')));
    */
   importState(state: unknown): void {
-    const parsed = exportedStateSchema.safeParse(state);
-    if (!parsed.success) throw new RtaStateImportError(configProblemsFrom(parsed.error));
-    const seen = new Set<string>();
-    const duplicates: ConfigProblem[] = [];
-    for (const agent of parsed.data.agents) {
-      if (seen.has(agent.userCode)) {
-        duplicates.push({ path: 'agents', message: `duplicate userCode ${agent.userCode}` });
-      }
-      seen.add(agent.userCode);
-    }
-    if (duplicates.length > 0) throw new RtaStateImportError(duplicates);
-
+    const entries = restoreAgents(state, this.stayLoggedOutUntilLogin, this.loggedOut);
     this.agents.clear();
     this.dirty = [];
     this.recentIds.clear();
     this.inFlightDelivery = undefined;
-    for (const agent of parsed.data.agents) {
-      const entry = new AgentEntry(
-        agent.userCode,
-        agent.current.stateCode,
-        agent.current.stateDescription,
-      );
-      if (agent.accepted !== null) {
-        entry.acceptedCode = agent.accepted.stateCode;
-        entry.acceptedDescription = agent.accepted.stateDescription;
-      }
-      if (agent.position !== null) {
-        entry.hasPosition = true;
-        entry.timeMs = Date.parse(agent.position.eventTimestamp);
-        entry.shardId = agent.position.shardId;
-        entry.sequenceNumber = agent.position.sequenceNumber;
-      }
-      if (agent.derived !== undefined) {
-        entry.derivedCode = agent.derived.stateCode;
-        entry.derivedDescription = agent.derived.stateDescription;
-      }
-      if (this.stayLoggedOutUntilLogin) {
-        if (agent.lastLogout !== undefined) entry.logout = positionFromJson(agent.lastLogout);
-        if (agent.lastLogin !== undefined) entry.login = positionFromJson(agent.lastLogin);
-      }
-      // The current state follows from the rest under this collapser's options (a file written
-      // with other options, or by hand, may disagree).
-      const out = entry.awaitingLogin();
-      entry.stateCode = out ? this.loggedOut.stateCode : entry.derivedCode;
-      entry.stateDescription = out ? this.loggedOut.stateDescription : entry.derivedDescription;
-      this.agents.set(agent.userCode, entry);
+    for (const entry of entries) {
+      this.agents.set(entry.userCode, entry);
       if (entry.isPending()) this.markDirty(entry);
     }
   }
