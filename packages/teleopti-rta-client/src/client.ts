@@ -1,33 +1,23 @@
 /** The Teleopti RTA HTTP client. */
+import { type Logger, redactSecrets, silentLogger } from '@connect-wfm/core';
+import { Agent } from 'undici';
+import { type AttemptResult, attemptRequest, type RequestSpec, type Transport } from './attempt.js';
+import { retryDelay } from './backoff.js';
+import { type CallContext, newCounters, newReport, sleep } from './call-context.js';
 import {
-  type Logger,
-  type RedactOptions,
-  redactSecrets,
-  sanitizeCause,
-  silentLogger,
-} from '@connect-wfm/core';
-import { Agent, fetch } from 'undici';
-import { retryAfterMs, retryDelay } from './backoff.js';
-import {
-  InvalidAuthenticationKeyError,
   InvalidSendOptionsError,
-  NoLoggedOutStateGroupError,
   RejectedBatchError,
   RetriesExhaustedError,
   RtaAbortedError,
   RtaClientClosedError,
-  RtaHttpError,
   TeleoptiRtaError,
-  TlsCertificateError,
-  UnknownSourceError,
 } from './errors.js';
+import { KEY_REDACTION, keyForms } from './key-redaction.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import type {
   RtaClientCounters,
   RtaRequestEvent,
-  RtaRequestKind,
   RtaRetryEvent,
-  RtaRetryReason,
   RtaSendOptions,
   RtaSendReport,
   RtaServerGeneration,
@@ -38,111 +28,11 @@ import type {
 import {
   assertSendable,
   batchPrefix,
-  classifyAnswer,
-  describeTransportError,
   lastPerUser,
-  MAX_REPLY_BYTES,
   serializeBatch,
-  serverMessage,
   snapshotIdPrefix,
-  tlsCertificateCode,
   usersNamedNotFound,
 } from './wire.js';
-
-/**
- * The authentication key is redacted wherever it occurs, whatever its length: the whole-token rule
- * for short secrets (meant for one-letter test passwords) would leave a short key visible inside
- * other text.
- */
-const KEY_REDACTION: RedactOptions = { wholeTokenBelow: 0 };
-
-/**
- * Every form in which a server might echo the key beyond core's raw, JSON- and URL-escaped ones:
- * base64 (standard and URL-safe, with and without padding) and `\uXXXX` escapes of every
- * character (lower- and upper-case hex).
- */
-function keyForms(key: string): string[] {
-  const b64 = Buffer.from(key, 'utf8').toString('base64');
-  const b64url = Buffer.from(key, 'utf8').toString('base64url');
-  const units = [...key].flatMap((ch) => {
-    const out: string[] = [];
-    for (let i = 0; i < ch.length; i++) out.push(ch.charCodeAt(i).toString(16).padStart(4, '0'));
-    return out;
-  });
-  const lower = units.map((u) => `\\u${u}`).join('');
-  return [
-    key,
-    b64,
-    b64.replace(/=+$/, ''),
-    b64url,
-    lower,
-    lower.toUpperCase().replace(/\\U/g, '\\u'),
-  ];
-}
-
-interface RequestSpec {
-  kind: RtaRequestKind;
-  url: URL;
-  body: string;
-  /** Number of states in the body. */
-  states: number;
-  /** User codes of the body's states, computed only when a rejection needs them. */
-  userCodes: () => string[];
-}
-
-type AttemptResult =
-  | { ok: true }
-  | {
-      ok: false;
-      reason: RtaRetryReason;
-      status?: number;
-      message: string;
-      cause?: unknown;
-      /** What a 503/429 `Retry-After` header asked for, in ms. */
-      retryAfterMs?: number;
-    };
-
-class Timeout extends Error {
-  constructor(ms: number) {
-    super(`no complete answer within ${ms} ms`);
-    this.name = 'TimeoutError';
-  }
-}
-
-interface CallContext {
-  report: RtaSendReport & { rejectedUsers: string[] };
-  signal: AbortSignal | undefined;
-  /** No retry starts, and no retry wait ends, after this (performance.now() time). */
-  deadline: number;
-}
-
-function newReport(): RtaSendReport & { rejectedUsers: string[] } {
-  return {
-    requests: 0,
-    retries: 0,
-    acceptedRequests: 0,
-    statesSent: 0,
-    rejectedUsers: [],
-    superseded: 0,
-    rejected: [],
-    durationMs: 0,
-  };
-}
-
-function newCounters(): RtaClientCounters {
-  return {
-    requests: 0,
-    acceptedRequests: 0,
-    statesSent: 0,
-    retries: 0,
-    serverErrors: 0,
-    timeouts: 0,
-    networkErrors: 0,
-    rejectedBatches: 0,
-    rejectedStates: 0,
-    snapshots: 0,
-  };
-}
 
 /**
  * Posts agent states to Teleopti WFM's RTA web service (`POST Rta/State/Batch`).
@@ -178,6 +68,7 @@ export class TeleoptiRtaClient {
   readonly #key: string;
   readonly #keyForms: string[];
   readonly #agent: Agent;
+  readonly #transport: Transport;
   readonly #logger: Logger;
   readonly #onRetry: ((event: RtaRetryEvent) => void) | undefined;
   readonly #onRequest: ((event: RtaRequestEvent) => void) | undefined;
@@ -215,6 +106,14 @@ export class TeleoptiRtaClient {
         ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
       },
     });
+    this.#transport = {
+      agent: this.#agent,
+      endpoint: this.#endpoint,
+      timeoutMs: this.#options.timeoutMs,
+      sourceId: this.#options.sourceId,
+      keyForms: this.#keyForms,
+      redact: (text) => this.#redact(text),
+    };
     if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
       this.#logger.warn(
         'NODE_TLS_REJECT_UNAUTHORIZED=0 is set; the Teleopti RTA client ignores it and verifies certificates (use the "ca" option for a private CA)',
@@ -465,7 +364,7 @@ export class TeleoptiRtaClient {
       const started = performance.now();
       let result: AttemptResult;
       try {
-        result = await this.#attempt(spec, signal, what);
+        result = await attemptRequest(this.#transport, spec, signal, what);
       } catch (err) {
         const outcome =
           err instanceof RtaAbortedError
@@ -570,140 +469,4 @@ export class TeleoptiRtaClient {
       });
     }
   }
-
-  /** One HTTP attempt with its own time limit; reads at most MAX_REPLY_BYTES of the reply. */
-  async #attempt(
-    spec: RequestSpec,
-    signal: AbortSignal | undefined,
-    what: string,
-  ): Promise<AttemptResult> {
-    const controller = new AbortController();
-    const timeout = new Timeout(this.#options.timeoutMs);
-    const timer = setTimeout(() => controller.abort(timeout), this.#options.timeoutMs);
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const res = await fetch(spec.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
-        body: spec.body,
-        dispatcher: this.#agent,
-        signal: controller.signal,
-        // A redirect is never followed: a 302 to a page answering 200 would count the states as
-        // accepted, and a 307 would post the authentication key to wherever it points.
-        redirect: 'manual',
-      });
-      if (res.status >= 200 && res.status < 300) {
-        // Accepted whatever the body says, even when it breaks off: the server has answered.
-        // It is read (a bounded prefix) only so that the connection can be reused.
-        await readPrefix(res.body, MAX_REPLY_BYTES).catch(() => '');
-        return { ok: true };
-      }
-      const text = await readPrefix(res.body, MAX_REPLY_BYTES);
-      const redact = (t: string): string => this.#redact(t);
-      if (res.status >= 300 && res.status < 400) {
-        const location = res.headers.get('location');
-        throw new RtaHttpError(
-          this.#endpoint,
-          res.status,
-          redact(
-            `a redirect to ${(location ?? '(no Location header)').slice(0, 500)}; redirects are not followed: set baseUrl to the final address`,
-          ),
-        );
-      }
-      const message = serverMessage(text, res.statusText, redact);
-      const kind = res.status === 400 || res.status >= 500 ? classifyAnswer(message) : 'other';
-      if (kind === 'invalid-key') {
-        throw new InvalidAuthenticationKeyError(this.#endpoint, res.status, message);
-      }
-      if (kind === 'unknown-source') {
-        throw new UnknownSourceError(this.#endpoint, this.#options.sourceId, res.status, message);
-      }
-      if (kind === 'no-logged-out-group') {
-        throw new NoLoggedOutStateGroupError(this.#endpoint, res.status, message);
-      }
-      if (res.status === 400 || (res.status >= 500 && kind === 'content')) {
-        throw new RejectedBatchError(this.#endpoint, res.status, message, spec.userCodes());
-      }
-      // 501 and 505 are answers about the request itself, which a retry does not change.
-      if (
-        (res.status >= 500 && res.status !== 501 && res.status !== 505) ||
-        res.status === 408 ||
-        res.status === 429
-      ) {
-        const asked =
-          res.status === 503 || res.status === 429
-            ? retryAfterMs(res.headers.get('retry-after'))
-            : undefined;
-        return {
-          ok: false,
-          reason: 'server-error',
-          status: res.status,
-          message,
-          ...(asked === undefined ? {} : { retryAfterMs: asked }),
-        };
-      }
-      throw new RtaHttpError(this.#endpoint, res.status, message);
-    } catch (err) {
-      if (err instanceof TeleoptiRtaError) throw err;
-      if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
-      if (controller.signal.aborted && controller.signal.reason === timeout) {
-        return { ok: false, reason: 'timeout', message: timeout.message, cause: timeout };
-      }
-      const cause = sanitizeCause(err, this.#keyForms, KEY_REDACTION);
-      const tlsCode = tlsCertificateCode(err);
-      if (tlsCode !== undefined) throw new TlsCertificateError(this.#endpoint, tlsCode, cause);
-      return {
-        ok: false,
-        reason: 'network',
-        message: this.#redact(describeTransportError(err)),
-        cause,
-      };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-}
-
-/**
- * Reads at most `limit` bytes of a reply body as UTF-8 and cancels the rest, so a reply of any
- * size costs bounded memory (issue: a 1 GiB answer once cost 2 GB).
- */
-async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) return Buffer.concat(chunks, size).toString('utf8');
-      const room = limit - size;
-      const part = value.byteLength > room ? value.subarray(0, room) : value;
-      chunks.push(part);
-      size += part.byteLength;
-    }
-    await reader.cancel().catch(() => {});
-    // A cut multi-byte character decodes as U+FFFD; the message is cut at 500 characters anyway.
-    return Buffer.concat(chunks, size).toString('utf8');
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** Waits `ms`, or throws RtaAbortedError as soon as `signal` fires. */
-async function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  if (signal?.aborted) throw new RtaAbortedError(what, signal.reason);
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new RtaAbortedError(what, signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
