@@ -412,8 +412,12 @@ describe('RTA receiver (current mode: queue and worker)', () => {
   it('settles once the worker has applied every queued batch', async () => {
     const cur = await startRtaReceiver({ authenticationKey: KEY, worker: { intervalMs: 30 } });
     try {
+      // paused, so the batch is certainly still queued when we look (the worker's 30 ms timer
+      // could otherwise apply it first on a loaded machine)
+      cur.pauseWorker();
       await post(cur, '/Rta/State/Batch', batch([st('agent.a', 'A')]));
       expect(cur.queuedBatches()).toBe(1);
+      cur.resumeWorker();
 
       await cur.settled(5000);
 
