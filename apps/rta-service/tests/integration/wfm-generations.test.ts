@@ -29,7 +29,7 @@ describe('connect-wfm-rta against each WFM behaviour', () => {
     await daemon.waitForMsg('snapshot accepted by the WFM');
     const setAside = await daemon.waitFor(
       (l) => Array.isArray(l.users) && (l.users as string[]).includes(GHOST),
-      5000,
+      30_000,
       'the set-aside log line',
     );
     expect(setAside.level).toBe(40);
@@ -41,17 +41,17 @@ describe('connect-wfm-rta against each WFM behaviour', () => {
     ]);
     await eventually(
       () => feed.receiver.stateOf('agent.g4')?.stateCode === 'Lunch',
-      20_000,
+      60_000,
       'the known agent of the same poll delivered',
     );
     await eventually(
       async () => /rta_rejected_users_total 2/.test((await daemon.get('/metrics')).body),
-      10_000,
+      30_000,
       'both set-aside states counted',
     );
     expect(feed.receiver.stateOf(GHOST)).toBeUndefined();
     expect((await daemon.stop()).code).toBe(0);
-  });
+  }, 180_000);
 
   it('a current server whose worker applies queued batches newest first still ends on every newest state', async () => {
     const feed = await startFeed({
@@ -75,7 +75,7 @@ describe('connect-wfm-rta against each WFM behaviour', () => {
     }
     await eventually(
       () => AGENTS.every((u) => feed.receiver.stateOf(u)?.stateCode === feed.expected.get(u)),
-      20_000,
+      60_000,
       'every newest state applied',
     );
     // One state per agent per request.
@@ -85,5 +85,5 @@ describe('connect-wfm-rta against each WFM behaviour', () => {
     }
     expect(regressions(feed)).toEqual([]);
     expect((await daemon.stop()).code).toBe(0);
-  });
+  }, 180_000);
 });
