@@ -146,8 +146,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   const tracker = new DemoTracker(sim, receiver);
   simulator.on('agentEvents', (e) => tracker.onAgentEvents(e));
   const objectsPerContact = new Map<string, number>();
+  const recordsPerContact = new Map<string, number>();
   simulator.on('object', (o) => {
     if (o.kind !== 'ctr-object') return;
+    for (const id of o.contactIds) recordsPerContact.set(id, (recordsPerContact.get(id) ?? 0) + 1);
     for (const id of new Set(o.contactIds)) {
       objectsPerContact.set(id, (objectsPerContact.get(id) ?? 0) + 1);
     }
@@ -313,6 +315,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
         simulation,
         statistics: lambda === undefined ? 'none' : statistics,
         objectsPerContact,
+        recordsPerContact,
       });
       const summary: VerificationSummary = { ...verified, phasesMs };
       await dashboard.stop();

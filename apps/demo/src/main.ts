@@ -41,7 +41,7 @@ function print(summary: VerificationSummary): void {
     `WFM view vs truth: ${summary.agentsMatching}/${summary.agents} agents match`,
     ...summary.mismatched.slice(0, 10).map((m) => `  mismatch ${m}`),
     `agent events: ${summary.agentEvents}; RTA latency p50 ${summary.latencyP50Ms ?? '-'} ms, p99 ${summary.latencyP99Ms ?? '-'} ms`,
-    `contacts: ${summary.contacts}; delivered in CSV rows: ${summary.contactsDelivered} (${summary.csvRows} rows, updates and duplicates included)`,
+    `contacts: ${summary.contacts}; delivered in CSV rows: ${summary.contactsDelivered} (${summary.csvRows} rows for ${summary.ctrRecordsWritten} records written, updates and duplicates included; ${summary.rowCountMismatches.length === 0 ? 'each delivered exactly once' : `${summary.rowCountMismatches.length} contacts off: ${summary.rowCountMismatches.slice(0, 3).join('; ')}`})`,
     `files delivered over SFTP: ${summary.files} (${summary.reportFiles} agent performance reports)`,
     ...(summary.statistics === null
       ? []

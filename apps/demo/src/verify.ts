@@ -54,6 +54,13 @@ export interface VerificationSummary {
   readonly contacts: number;
   readonly contactsDelivered: number;
   readonly csvRows: number;
+  /** CTR records the simulator wrote into Firehose objects (updates and duplicates included). */
+  readonly ctrRecordsWritten: number;
+  /**
+   * Contacts whose delivered CSV rows are not exactly their written records, one row each
+   * (first 20): a record lost, or delivered twice.
+   */
+  readonly rowCountMismatches: readonly string[];
   readonly files: number;
   readonly reportFiles: number;
   /** The interval statistics check, when the Lambda wrote statistics partials. */
@@ -271,6 +278,8 @@ export async function verify(input: {
   readonly statistics: StatisticsOutputs;
   /** Contact id → Firehose objects it was written to (from the simulator's `object` events). */
   readonly objectsPerContact: ReadonlyMap<string, number>;
+  /** Contact id → CTR records written for it, in all objects (updates and duplicates included). */
+  readonly recordsPerContact: ReadonlyMap<string, number>;
 }): Promise<VerificationSummary> {
   const { sim, receiver } = input;
   const view = receiver.states();
@@ -284,7 +293,7 @@ export async function verify(input: {
       (a) =>
         `${a.username}: WFM ${view.get(a.username)?.stateCode ?? '-'} vs truth ${a.state.stateCode}`,
     );
-  const delivered = new Set<string>();
+  const delivered = new Map<string, number>();
   let csvRows = 0;
   const partials = {
     queue: [] as StatsPartialRow[],
@@ -297,7 +306,7 @@ export async function verify(input: {
     if (f.kind === 'ctr') {
       for (const line of lines(text).slice(1)) {
         const id = csvFields(line)[6];
-        if (id) delivered.add(id);
+        if (id) delivered.set(id, (delivered.get(id) ?? 0) + 1);
         csvRows++;
       }
     } else {
@@ -306,6 +315,18 @@ export async function verify(input: {
     }
   }
   const contacts = sim.contactTruth();
+  const rowCountMismatches: string[] = [];
+  let ctrRecordsWritten = 0;
+  for (const [id, written] of input.recordsPerContact) {
+    ctrRecordsWritten += written;
+    const rows = delivered.get(id) ?? 0;
+    if (rows !== written)
+      rowCountMismatches.push(`${id}: ${written} records written, ${rows} rows`);
+  }
+  for (const [id, rows] of delivered) {
+    if (!input.recordsPerContact.has(id))
+      rowCountMismatches.push(`${id}: never written, ${rows} rows`);
+  }
   let several = 0;
   for (const n of input.objectsPerContact.values()) if (n > 1) several++;
   return {
@@ -317,6 +338,8 @@ export async function verify(input: {
     contacts: contacts.length,
     contactsDelivered: contacts.filter((c) => delivered.has(c.contactId)).length,
     csvRows,
+    ctrRecordsWritten,
+    rowCountMismatches: rowCountMismatches.slice(0, 20),
     files: input.files.length,
     reportFiles: input.files.filter((f) => f.kind === 'report').length,
     statistics:
