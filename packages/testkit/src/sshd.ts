@@ -6,18 +6,30 @@
  * `kill()`/`start()`/`restart()` simulate a crash of the server (the listener and every
  * per-connection process die, files and user stay); `stop()` removes everything.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { killTree, liveDescendants } from './process-tree.js';
+import { keygen } from './ssh-keys.js';
+import { sshdConfig } from './sshd-config.js';
+import {
+  BASE_PREFIX,
+  ensureSshdInstalled,
+  isRoot,
+  opensshVersion,
+  run,
+  SSHD,
+  sshBanner,
+  sweepStale,
+  USER_PREFIX,
+  useradd,
+} from './sshd-host.js';
 
-const SSHD = '/usr/sbin/sshd';
-const BASE_PREFIX = 'cwfm-sshd-';
-const USER_PREFIX = 'cwfm';
+export { generateSshKeyPair, type SshKeyPair } from './ssh-keys.js';
 
 /** Options of {@link startSshd}. */
 export interface SshdOptions {
@@ -108,201 +120,6 @@ export interface SshdServer {
   stop(): Promise<void>;
 }
 
-/** A generated ed25519 key pair. */
-export interface SshKeyPair {
-  /** OpenSSH private key (PEM). */
-  privateKey: string;
-  /** Public key line (`ssh-ed25519 AAAA… comment`). */
-  publicKey: string;
-  /** Fingerprint as `ssh-keygen -lf` prints it: `SHA256:<base64>`. */
-  sha256: string;
-}
-
-async function run(cmd: string, args: readonly string[], input?: string): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const child = execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) {
-        const code = (err as { code?: unknown }).code;
-        reject(
-          Object.assign(new Error(`${cmd} failed (exit ${String(code)}): ${stderr.trim()}`), {
-            exitCode: code,
-          }),
-        );
-        return;
-      }
-      resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-async function fingerprint(pubKeyPath: string): Promise<string> {
-  const out = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', pubKeyPath]);
-  const fp = out.trim().split(/\s+/)[1];
-  if (fp === undefined || !fp.startsWith('SHA256:')) {
-    throw new Error(`unexpected ssh-keygen -lf output: ${out}`);
-  }
-  return fp;
-}
-
-async function keygen(path: string, passphrase: string, comment: string): Promise<SshKeyPair> {
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', comment, '-f', path]);
-  return {
-    privateKey: await readFile(path, 'utf8'),
-    publicKey: (await readFile(`${path}.pub`, 'utf8')).trim(),
-    sha256: await fingerprint(`${path}.pub`),
-  };
-}
-
-/**
- * Generates an ed25519 key pair with `ssh-keygen` (for example a host key nobody serves, to
- * test host key mismatches).
- *
- * @example
- * const other = await generateSshKeyPair();
- * // pin other.sha256 and expect the connection to be refused
- */
-export async function generateSshKeyPair(
-  options: { passphrase?: string; comment?: string } = {},
-): Promise<SshKeyPair> {
-  const dir = await mkdtemp(join(tmpdir(), 'cwfm-keygen-'));
-  try {
-    return await keygen(join(dir, 'key'), options.passphrase ?? '', options.comment ?? 'cwfm');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function ensureSshdInstalled(): void {
-  if (existsSync(SSHD)) return;
-  if (isRoot() && existsSync('/etc/debian_version')) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let res = spawnSync('apt-get', ['install', '-y', '-q', 'openssh-server'], { env });
-    if (res.status !== 0) {
-      spawnSync('apt-get', ['update', '-q'], { env });
-      res = spawnSync('apt-get', ['install', '-y', '-q', 'openssh-server'], { env });
-    }
-    if (res.status === 0 && existsSync(SSHD)) return;
-    throw new Error(
-      `could not install openssh-server with apt-get (exit ${String(res.status)}): ${String(res.stderr).slice(-500)}`,
-    );
-  }
-  throw new Error(
-    `OpenSSH server not found at ${SSHD}: install it (Debian/Ubuntu: "apt-get install -y openssh-server") and run the SFTP tests as root`,
-  );
-}
-
-interface ProcInfo {
-  ppid: number;
-  state: string;
-}
-
-function processTable(): Map<number, ProcInfo> {
-  const table = new Map<number, ProcInfo>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(Number(entry), { state: rest[0] ?? '?', ppid: Number(rest[1]) });
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return table;
-}
-
-function liveDescendants(root: number): number[] {
-  const table = processTable();
-  const children = new Map<number, number[]>();
-  for (const [pid, info] of table) {
-    const list = children.get(info.ppid) ?? [];
-    list.push(pid);
-    children.set(info.ppid, list);
-  }
-  const out: number[] = [];
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    if (table.get(pid)?.state !== 'Z') out.push(pid);
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * Kills a process and all its descendants without letting any escape: freezes the tree
- * top-down with SIGSTOP until no unfrozen descendant is left (a stopped process cannot
- * fork), then SIGKILLs everything.
- */
-function killTree(rootPid: number): void {
-  const frozen = new Set<number>([rootPid]);
-  signal(rootPid, 'SIGSTOP');
-  for (let round = 0; round < 50; round++) {
-    const fresh = liveDescendants(rootPid).filter((p) => !frozen.has(p));
-    if (fresh.length === 0) break;
-    for (const pid of fresh) {
-      signal(pid, 'SIGSTOP');
-      frozen.add(pid);
-    }
-  }
-  for (const pid of frozen) signal(pid, 'SIGKILL');
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes users and servers left behind by test processes that died without cleanup. */
-function sweepStale(): void {
-  let passwd: string;
-  try {
-    passwd = readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    return;
-  }
-  const prefix = join(tmpdir(), BASE_PREFIX);
-  for (const line of passwd.split('\n')) {
-    const [name, , , , , home] = line.split(':');
-    if (!name?.startsWith(USER_PREFIX) || !home?.startsWith(prefix)) continue;
-    const base = join(home, '..');
-    let owner = Number.NaN;
-    try {
-      owner = Number(readFileSync(join(base, 'owner.pid'), 'utf8'));
-    } catch {
-      // no marker: treat as stale
-    }
-    if (Number.isInteger(owner) && owner > 0 && pidAlive(owner)) continue;
-    try {
-      const sshdPid = Number(readFileSync(join(base, 'etc', 'sshd.pid'), 'utf8'));
-      const cmdline = readFileSync(`/proc/${sshdPid}/cmdline`, 'utf8');
-      if (cmdline.includes(base)) killTree(sshdPid);
-    } catch {
-      // not running
-    }
-    spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' });
-    rmSync(base, { recursive: true, force: true });
-  }
-}
-
 const live = new Set<() => void>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -310,84 +127,6 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const cleanup of live) cleanup();
-  });
-}
-
-async function useradd(name: string, home: string): Promise<void> {
-  // /etc/passwd is locked while another useradd/userdel runs: retry a few times.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await run('useradd', ['-M', '-d', home, '-s', '/usr/sbin/nologin', name]);
-      return;
-    } catch (err) {
-      if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
-    }
-  }
-}
-
-function sshdConfig(opts: {
-  port: number;
-  etc: string;
-  username: string;
-  logLevel: string;
-  denied: readonly string[];
-  extra: readonly string[];
-  version: number;
-}): string {
-  const sftp =
-    opts.denied.length > 0 ? `internal-sftp -P ${opts.denied.join(',')}` : 'internal-sftp';
-  const lines = [
-    `Port ${opts.port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${join(opts.etc, 'ssh_host_ed25519_key')}`,
-    `PidFile ${join(opts.etc, 'sshd.pid')}`,
-    'UsePAM no',
-    'PasswordAuthentication yes',
-    'PermitEmptyPasswords no',
-    'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes',
-    'AuthorizedKeysFile .ssh/authorized_keys',
-    'PermitRootLogin no',
-    'StrictModes no',
-    `AllowUsers ${opts.username}`,
-    `Subsystem sftp ${sftp}`,
-    `ForceCommand ${sftp}`,
-    'AllowTcpForwarding no',
-    'X11Forwarding no',
-    'PrintMotd no',
-    'MaxStartups 100',
-    'MaxSessions 50',
-    'MaxAuthTries 10',
-    'LoginGraceTime 30',
-    `LogLevel ${opts.logLevel}`,
-  ];
-  // OpenSSH 9.8 added per-source penalties: failed-auth tests would lock out 127.0.0.1.
-  if (opts.version >= 9.8) lines.push('PerSourcePenalties no');
-  return `${[...lines, ...opts.extra].join('\n')}\n`;
-}
-
-function opensshVersion(): number {
-  const res = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
-  const m = /OpenSSH_(\d+)\.(\d+)/.exec(`${res.stderr ?? ''}${res.stdout ?? ''}`);
-  return m ? Number(`${m[1]}.${m[2]}`) : 0;
-}
-
-async function sshBanner(port: number): Promise<boolean> {
-  return await new Promise<boolean>((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    let data = '';
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.on('error', () => done(false));
-    sock.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      if (data.includes('\n')) done(data.startsWith('SSH-2.0-'));
-    });
-    sock.on('close', () => done(false));
   });
 }
 
