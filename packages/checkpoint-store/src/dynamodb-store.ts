@@ -1,11 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type {
-  AttributeValue,
-  DeleteRequest,
-  DynamoDBClient,
-  TableDescription,
-  WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, sleep } from '@connect-wfm/core';
 import {
   applyCommit,
@@ -14,11 +8,28 @@ import {
   type Fence,
   type NormalizedUpdate,
   type ScopeState,
-  SEQUENCE_NUMBER_PATTERN,
-  SHARD_ID_PATTERN,
   StateCheckpointStore,
   toCommittedState,
 } from './core.js';
+import {
+  CHUNK_CONCURRENCY,
+  type DynamoChunkContext,
+  deleteChunks,
+  forEachLimited,
+  removeOrphanChunks,
+  STATE_CHUNK_BYTES,
+} from './dynamodb-chunks.js';
+import {
+  chunkSortKey,
+  errorName,
+  errorText,
+  parseRef,
+  parseScopeItem,
+  type StateRef,
+  shardList,
+  type VersionedState,
+} from './dynamodb-item.js';
+import { prepareDynamoTable } from './dynamodb-table.js';
 import type { DynamoDbCheckpointStoreOptions } from './dynamodb-types.js';
 import {
   BackendError,
@@ -32,86 +43,12 @@ import type { CommittedState } from './types.js';
 
 type DynamoDbModule = typeof import('@aws-sdk/client-dynamodb');
 
-/**
- * Bytes of committed state per chunk item: under DynamoDB's 400 KB item limit with room for the
- * key (a pk of up to 2,305 characters) and the other attributes.
- */
-const STATE_CHUNK_BYTES = 350_000;
-/** Chunk items written or read at once. */
-const CHUNK_CONCURRENCY = 4;
-/** Chunk items of an abandoned commit (a crash between chunks and flip) older than this are removed. */
-const ORPHAN_CHUNK_AGE_MS = 15 * 60_000;
-/** Reads of a committed state retried when a concurrent commit replaced it mid-read. */
-const STATE_READ_ATTEMPTS = 5;
-
-/** Where a commit's state is kept: `chunks` items `state#<gen>#<index>`. */
-interface StateRef {
-  readonly gen: string;
-  readonly chunks: number;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-function parseRef(text: string): StateRef | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<StateRef>;
-    if (
-      typeof v.gen === 'string' &&
-      /^[a-z0-9-]{1,64}$/.test(v.gen) &&
-      Number.isSafeInteger(v.chunks) &&
-      Number.isSafeInteger(v.bytes) &&
-      typeof v.sha256 === 'string'
-    ) {
-      return v as StateRef;
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
-}
-
-function chunkSortKey(gen: string, index: number): string {
-  return `state#${gen}#${String(index).padStart(6, '0')}`;
-}
-
-/** Runs `fn` on every index below `count`, at most `limit` at a time. */
-async function forEachLimited(
-  count: number,
-  limit: number,
-  fn: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
-}
-
 /** Sort key of the item holding a scope's checkpoints and lease. */
 export const DYNAMODB_SCOPE_SORT_KEY = 'scope';
 
 const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
-
-interface VersionedState {
-  state: ScopeState;
-  /** `undefined` when the item does not exist yet. */
-  version: number | undefined;
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'name' in err
-    ? String((err as { name: unknown }).name)
-    : undefined;
-}
-
-function errorText(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'message' in err
-    ? String((err as { message: unknown }).message)
-    : String(err);
-}
+/** Reads of a committed state retried when a concurrent commit replaced it mid-read. */
+const STATE_READ_ATTEMPTS = 5;
 
 /**
  * Checkpoints and the leader lease in DynamoDB.
@@ -294,63 +231,13 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
   }
 
   #parseItem(item: Record<string, AttributeValue>): VersionedState {
-    const corrupt = (what: string) =>
-      new StoreCorruptError(
-        `the DynamoDB item ${JSON.stringify(this.#key.pk?.S)} in table ${this.tableName} is not a checkpoint store item (${what}); was the table written by something else? Use another table.`,
-      );
-    const version = Number(item.v?.N);
-    if (!Number.isSafeInteger(version) || version < 1) throw corrupt('no version number v');
-    const shards = this.#parseShards(item.shards?.L, corrupt);
-    let lease: ScopeState['lease'] = null;
-    if (item.leaseToken !== undefined) {
-      const token = Number(item.leaseToken.N);
-      const expiresAt = Number(item.leaseExpiresAt?.N);
-      const owner = item.leaseOwner?.S ?? null;
-      if (!Number.isSafeInteger(token) || !Number.isFinite(expiresAt))
-        throw corrupt('malformed lease');
-      lease = { owner, token, expiresAt };
-    }
-    const state: ScopeState = { shards, lease };
-    if (item.stateRef !== undefined) {
-      const ref = item.stateRef.S;
-      const at = Number(item.stateAt?.N);
-      if (ref === undefined || parseRef(ref) === undefined || !Number.isFinite(at)) {
-        throw corrupt('malformed stateRef');
-      }
-      state.committed = {
-        state: ref,
-        shards: this.#parseShards(item.stateShards?.L, corrupt),
-        writtenAt: at,
-      };
-    }
-    return { state, version };
-  }
-
-  #parseShards(
-    list: AttributeValue[] | undefined,
-    corrupt: (what: string) => Error,
-  ): ScopeState['shards'] {
-    const shards = emptyShards();
-    if (list === undefined) throw corrupt('no shards list');
-    for (const value of list) {
-      const m = value.M;
-      const id = m?.id?.S ?? '';
-      const seq = m?.seq;
-      const sequenceNumber = seq?.NULL === true ? null : seq?.S;
-      const end = m?.end?.BOOL;
-      const at = Number(m?.at?.N);
-      if (
-        !SHARD_ID_PATTERN.test(id) ||
-        sequenceNumber === undefined ||
-        (sequenceNumber !== null && !SEQUENCE_NUMBER_PATTERN.test(sequenceNumber)) ||
-        typeof end !== 'boolean' ||
-        !Number.isFinite(at)
-      ) {
-        throw corrupt(`malformed shard entry ${JSON.stringify(id)}`);
-      }
-      shards[id] = { sequenceNumber, shardEnd: end, updatedAt: at };
-    }
-    return shards;
+    return parseScopeItem(
+      item,
+      (what) =>
+        new StoreCorruptError(
+          `the DynamoDB item ${JSON.stringify(this.#key.pk?.S)} in table ${this.tableName} is not a checkpoint store item (${what}); was the table written by something else? Use another table.`,
+        ),
+    );
   }
 
   /** The SDK module, loaded by {@link DynamoDbCheckpointStore.#ensureTable} before any call. */
@@ -375,73 +262,21 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     return this.#ready;
   }
 
-  async #describe(): Promise<TableDescription | undefined> {
-    try {
-      const out = await this.#dynamo.send(
-        new this.#sdk.DescribeTableCommand({ TableName: this.tableName }),
-      );
-      return out.Table;
-    } catch (err) {
-      if (errorName(err) === 'ResourceNotFoundException') return undefined;
-      throw this.#wrap('describe the table for', err);
-    }
-  }
-
   async #loadSdk(): Promise<void> {
     this.#module ??= await loadDynamoDb();
     this.#client ??= new this.#module.DynamoDBClient(this.#clientConfig);
   }
 
-  async #prepareTable(): Promise<void> {
-    let table = await this.#describe();
-    if (table === undefined) {
-      if (!this.#createTable) {
-        throw new BackendError(
-          `DynamoDB table ${this.tableName} does not exist and createTable is false: create it (pk S hash key, sk S range key) or allow the store to create it.`,
-          { retryable: false },
-        );
-      }
-      try {
-        await this.#dynamo.send(
-          new this.#sdk.CreateTableCommand({
-            TableName: this.tableName,
-            AttributeDefinitions: [
-              { AttributeName: 'pk', AttributeType: 'S' },
-              { AttributeName: 'sk', AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: 'pk', KeyType: 'HASH' },
-              { AttributeName: 'sk', KeyType: 'RANGE' },
-            ],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-        );
-        this.logger.info('created DynamoDB checkpoint table', { tableName: this.tableName });
-      } catch (err) {
-        // another process created it at the same time: fine
-        if (errorName(err) !== 'ResourceInUseException')
-          throw this.#wrap('create the table for', err);
-      }
-      table = await this.#describe();
-    }
-    const deadline = Date.now() + this.#activeTimeoutMs;
-    let waits = 0;
-    while (table?.TableStatus !== 'ACTIVE') {
-      if (Date.now() > deadline) {
-        throw new BackendError(
-          `DynamoDB table ${this.tableName} is ${table?.TableStatus ?? 'missing'}, not ACTIVE, after ${this.#activeTimeoutMs} ms; check it in the AWS console.`,
-        );
-      }
-      waits += 1;
-      await sleep(backoffDelay(waits, { baseMs: 50, maxMs: 1000, jitter: 'none' }));
-      table = await this.#describe();
-    }
-    const keys = (table.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort();
-    if (keys.join(',') !== 'pk:HASH,sk:RANGE') {
-      throw new InvalidArgumentError(
-        `DynamoDB table ${this.tableName} has the key schema ${keys.join(',') || '(none)'}, but the checkpoint store needs pk (S, HASH) and sk (S, RANGE); use another table name.`,
-      );
-    }
+  #prepareTable(): Promise<void> {
+    return prepareDynamoTable({
+      client: this.#dynamo,
+      sdk: this.#sdk,
+      tableName: this.tableName,
+      createTable: this.#createTable,
+      activeTimeoutMs: this.#activeTimeoutMs,
+      logger: this.logger,
+      wrap: (what, err) => this.#wrap(what, err),
+    });
   }
 
   #wrap(what: string, err: unknown): CheckpointStoreError {
@@ -497,7 +332,7 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         );
       });
     } catch (err) {
-      await this.#deleteChunks(ref.gen, ref.chunks);
+      await deleteChunks(this.#chunkContext, ref.gen, ref.chunks);
       throw this.#wrap('write the committed state of', err);
     }
     const previous: { ref: StateRef | undefined } = { ref: undefined };
@@ -508,11 +343,12 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
         return { result: undefined, changed: true };
       });
     } catch (err) {
-      await this.#deleteChunks(ref.gen, ref.chunks);
+      await deleteChunks(this.#chunkContext, ref.gen, ref.chunks);
       throw err;
     }
-    if (previous.ref !== undefined) await this.#deleteChunks(previous.ref.gen, previous.ref.chunks);
-    await this.#removeOrphanChunks(ref.gen);
+    if (previous.ref !== undefined)
+      await deleteChunks(this.#chunkContext, previous.ref.gen, previous.ref.chunks);
+    await removeOrphanChunks(this.#chunkContext, ref.gen);
   }
 
   protected override async doGetState(): Promise<CommittedState | undefined> {
@@ -568,93 +404,18 @@ export class DynamoDbCheckpointStore extends StateCheckpointStore {
     return payload.toString('utf8');
   }
 
-  /** Removes chunk items; failures are logged, not thrown (the commit itself succeeded). */
-  async #deleteChunks(gen: string, chunks: number): Promise<void> {
-    const keys = Array.from({ length: chunks }, (_, i) => chunkSortKey(gen, i));
-    await this.#deleteKeys(keys);
-  }
-
-  async #deleteKeys(sortKeys: readonly string[]): Promise<void> {
-    try {
-      for (let i = 0; i < sortKeys.length; i += 25) {
-        let requests: WriteRequest[] = sortKeys.slice(i, i + 25).map((sk) => ({
-          DeleteRequest: {
-            Key: { pk: this.#key.pk as AttributeValue, sk: { S: sk } },
-          } satisfies DeleteRequest,
-        }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt > 0) await sleep(backoffDelay(attempt, { baseMs: 40, maxMs: 1000 }));
-          if (attempt >= 8) throw new Error('unprocessed deletes after 8 attempts');
-          const out = await this.#dynamo.send(
-            new this.#sdk.BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
-          );
-          requests = out.UnprocessedItems?.[this.tableName] ?? [];
-        }
-      }
-    } catch (err) {
-      this.logger.warn('could not remove old committed-state chunks; they are removed later', {
-        tableName: this.tableName,
-        chunks: sortKeys.length,
-        error: errorText(err),
-      });
-    }
-  }
-
-  /** Removes chunks of generations other than `current` left by commits that never flipped. */
-  async #removeOrphanChunks(current: string): Promise<void> {
-    const stale: string[] = [];
-    const cutoff = Date.now() - ORPHAN_CHUNK_AGE_MS;
-    try {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const out = await this.#dynamo.send(
-          new this.#sdk.QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: {
-              ':pk': this.#key.pk as AttributeValue,
-              ':prefix': { S: 'state#' },
-            },
-            ProjectionExpression: 'sk, #at',
-            ExpressionAttributeNames: { '#at': 'at' },
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          const sk = item.sk?.S;
-          if (sk === undefined || sk.startsWith(`state#${current}#`)) continue;
-          if (Number(item.at?.N) < cutoff) stale.push(sk);
-        }
-        start = out.LastEvaluatedKey;
-      } while (start !== undefined);
-    } catch (err) {
-      this.logger.warn('could not look for abandoned committed-state chunks', {
-        tableName: this.tableName,
-        error: errorText(err),
-      });
-      return;
-    }
-    if (stale.length > 0) await this.#deleteKeys(stale);
+  /** What the chunk helpers need (the SDK is loaded by then). */
+  get #chunkContext(): DynamoChunkContext {
+    return {
+      client: this.#dynamo,
+      sdk: this.#sdk,
+      tableName: this.tableName,
+      pk: this.#key.pk as AttributeValue,
+      logger: this.logger,
+    };
   }
 
   protected async doClose(): Promise<void> {
     if (this.#ownsClient) this.#client?.destroy();
   }
-}
-
-/** The shard table as a DynamoDB list (not a map: a shard named __proto__ stays ordinary). */
-function shardList(shards: ScopeState['shards']): AttributeValue[] {
-  return Object.keys(shards)
-    .sort()
-    .map((id) => {
-      const rec = shards[id];
-      return {
-        M: {
-          id: { S: id },
-          seq: rec?.sequenceNumber == null ? { NULL: true } : { S: rec.sequenceNumber },
-          end: { BOOL: rec?.shardEnd ?? false },
-          at: { N: String(rec?.updatedAt ?? 0) },
-        },
-      };
-    });
 }
