@@ -1,88 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import {
-  open,
-  readdir,
-  readFile,
-  readlink,
-  realpath,
-  rename,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { z } from 'zod';
-import { emptyShards, type ScopeState, SHARD_ID_PATTERN, StateCheckpointStore } from './core.js';
+import { type ScopeState, StateCheckpointStore } from './core.js';
 import {
   BackendError,
   CheckpointStoreError,
   InvalidArgumentError,
   StoreCorruptError,
 } from './errors.js';
+import {
+  compareText,
+  errorText,
+  FILE_FORMAT,
+  FILE_VERSION,
+  type FileDocument,
+  fileSchema,
+  findScope,
+  fromScopeState,
+  jsonErrorWhere,
+  toScopeState,
+} from './file-document.js';
+import {
+  copyRange,
+  fileIdentity,
+  isErrno,
+  rangeOf,
+  rangeRef,
+  resolveRealPath,
+  syncDirectory,
+  WRITE_SLICE,
+  type WrittenDocument,
+} from './file-io.js';
 import { acquireFileLock } from './file-lock.js';
 import type { FileCheckpointStoreOptions } from './types.js';
 
-/** `format` value of a checkpoint file. */
-export const FILE_FORMAT = 'connect-wfm-checkpoints';
-/**
- * Newest layout version this release reads and writes. Version 2 adds a scope's `committed`
- * state (written by `commit()`); a file is written as version 1 while no scope holds one, so
- * older releases keep reading it.
- */
-export const FILE_VERSION = 2;
-
-const isoDate = z.iso.datetime();
-const sequenceNumber = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,128})$/)
-  .nullable();
-const checkpointEntry = z.strictObject({
-  shardId: z.string().regex(SHARD_ID_PATTERN, {
-    message: 'not a Kinesis shard id (1–128 characters of [a-zA-Z0-9_.-])',
-  }),
-  sequenceNumber,
-  shardEnd: z.boolean(),
-  updatedAt: isoDate,
-});
-const fileSchema = z.strictObject({
-  format: z.literal(FILE_FORMAT),
-  version: z.union([z.literal(1), z.literal(FILE_VERSION)]),
-  scopes: z.array(
-    z.strictObject({
-      application: z.string(),
-      stream: z.string(),
-      lease: z
-        .strictObject({
-          owner: z.string().nullable(),
-          token: z.number().int().nonnegative(),
-          expiresAt: isoDate,
-        })
-        .nullable(),
-      checkpoints: z.array(checkpointEntry),
-      /** The last commit(): its state as JSON text, and the checkpoints right after it. */
-      committed: z
-        .strictObject({
-          writtenAt: isoDate,
-          checkpoints: z.array(checkpointEntry),
-          state: z.string(),
-        })
-        .optional(),
-    }),
-  ),
-});
-
-type FileDocument = z.infer<typeof fileSchema>;
-type FileScope = FileDocument['scopes'][number];
+export { FILE_FORMAT, FILE_VERSION } from './file-document.js';
 
 /** Orphaned temporary files older than this are removed (a write takes milliseconds). */
 const ORPHAN_TMP_AGE_MS = 60_000;
 
 /** Serialises operations on one path inside this process, before the cross-process lock. */
 const pathQueues = new Map<string, Promise<unknown>>();
-
-function isErrno(err: unknown, code: string): boolean {
-  // not `instanceof Error`: errors of Node's core modules come from another realm under Jest
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
 
 /**
  * The embedded default backend: every checkpoint and lease in one JSON file, replaced
@@ -409,205 +367,4 @@ export class FileCheckpointStore extends StateCheckpointStore {
   }
 
   protected async doClose(): Promise<void> {}
-}
-
-/** Symbolic links followed at most (as the kernel's ELOOP limit). */
-const MAX_LINK_HOPS = 40;
-
-/**
- * The real path of `path`: symbolic links resolved, including a dangling one (a link whose
- * target does not exist yet resolves to that target, so the first write creates the target and
- * keeps the link). The directory must exist.
- */
-export async function resolveRealPath(path: string): Promise<string> {
-  let current = resolve(path);
-  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-    try {
-      return await realpath(current);
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-    }
-    let target: string;
-    try {
-      target = await readlink(current);
-    } catch (err) {
-      // not a link (EINVAL) and not there (ENOENT): a file still to be created
-      if (isErrno(err, 'EINVAL') || isErrno(err, 'ENOENT')) {
-        return resolve(await realpath(dirname(current)), basename(current));
-      }
-      throw err;
-    }
-    current = resolve(dirname(current), target);
-  }
-  throw Object.assign(new Error(`too many symbolic links resolving ${path}`), { code: 'ELOOP' });
-}
-
-/** Where JSON.parse failed (`position N`, `line L column C`), without quoting the content. */
-function jsonErrorWhere(err: unknown, text: string): string {
-  const message = errorText(err);
-  const position = /position (\d+)/.exec(message)?.[1];
-  if (position !== undefined) {
-    const before = text.slice(0, Number(position));
-    const line = before.split('\n').length;
-    const column = Number(position) - before.lastIndexOf('\n');
-    return `parse error at character ${position}, line ${line} column ${column}`;
-  }
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn !== null) return `parse error at line ${lineColumn[1]} column ${lineColumn[2]}`;
-  return text.trim().length === 0 ? 'the file is empty' : 'parse error';
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (err) {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
-    if (!isErrno(err, 'EISDIR') && !isErrno(err, 'EPERM') && !isErrno(err, 'EINVAL')) throw err;
-  } finally {
-    await fh?.close();
-  }
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function errorText(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'message' in err
-    ? String((err as { message: unknown }).message)
-    : String(err);
-}
-
-/** Committed states are escaped and written in slices of this many characters. */
-const WRITE_SLICE = 1 << 20;
-
-/**
- * A document as this instance wrote it, with the file's identity. A committed state in it may be
- * a reference to its bytes in that file (`rangeRef`) instead of its text: never JSON text, which
- * cannot start with NUL.
- */
-interface WrittenDocument {
-  readonly identity: string;
-  readonly doc: FileDocument;
-}
-
-const RANGE_PREFIX = '\u0000file-range:';
-
-function rangeRef(range: { start: number; end: number }): string {
-  return `${RANGE_PREFIX}${range.start}:${range.end}`;
-}
-
-function rangeOf(text: string): { start: number; end: number } | undefined {
-  if (!text.startsWith(RANGE_PREFIX)) return undefined;
-  const [start, end] = text.slice(RANGE_PREFIX.length).split(':').map(Number);
-  return start === undefined || end === undefined ? undefined : { start, end };
-}
-
-/** Device, inode, size and modification time: a file replaced or changed gets another. */
-function fileIdentity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-}
-
-/** Copies bytes [start, end) of the file at `path` (still `identity`) through `put`, 1 MB at a time. */
-async function copyRange(
-  path: string,
-  identity: string,
-  range: { start: number; end: number },
-  put: (chunk: Buffer) => Promise<void>,
-): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    if (fileIdentity(await fh.stat({ bigint: true })) !== identity) {
-      throw new Error(`${path} changed while it was being rewritten`);
-    }
-    const buf = Buffer.allocUnsafe(Math.min(WRITE_SLICE, Math.max(1, range.end - range.start)));
-    for (let at = range.start; at < range.end; ) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, range.end - at), at);
-      if (bytesRead === 0) throw new Error(`${path} ended before byte ${range.end}`);
-      await put(buf.subarray(0, bytesRead));
-      at += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-function findScope(doc: FileDocument, application: string, stream: string): FileScope | undefined {
-  return doc.scopes.find((s) => s.application === application && s.stream === stream);
-}
-
-type FileCheckpoint = FileScope['checkpoints'][number];
-
-function toShards(entries: readonly FileCheckpoint[]): ScopeState['shards'] {
-  const shards = emptyShards();
-  for (const cp of entries) {
-    shards[cp.shardId] = {
-      sequenceNumber: cp.sequenceNumber,
-      shardEnd: cp.shardEnd,
-      updatedAt: Date.parse(cp.updatedAt),
-    };
-  }
-  return shards;
-}
-
-function fromShards(shards: ScopeState['shards']): FileCheckpoint[] {
-  return Object.keys(shards)
-    .sort(compareText)
-    .map((shardId) => {
-      const rec = shards[shardId];
-      return {
-        shardId,
-        sequenceNumber: rec?.sequenceNumber ?? null,
-        shardEnd: rec?.shardEnd ?? false,
-        updatedAt: new Date(rec?.updatedAt ?? 0).toISOString(),
-      };
-    });
-}
-
-function toScopeState(scope: FileScope | undefined): ScopeState {
-  if (scope === undefined) return { shards: emptyShards(), lease: null };
-  const shards = toShards(scope.checkpoints);
-  const lease =
-    scope.lease === null
-      ? null
-      : {
-          owner: scope.lease.owner,
-          token: scope.lease.token,
-          expiresAt: Date.parse(scope.lease.expiresAt),
-        };
-  const state: ScopeState = { shards, lease };
-  if (scope.committed !== undefined) {
-    state.committed = {
-      state: scope.committed.state,
-      shards: toShards(scope.committed.checkpoints),
-      writtenAt: Date.parse(scope.committed.writtenAt),
-    };
-  }
-  return state;
-}
-
-function fromScopeState(application: string, stream: string, state: ScopeState): FileScope {
-  const scope: FileScope = {
-    application,
-    stream,
-    lease:
-      state.lease === null
-        ? null
-        : {
-            owner: state.lease.owner,
-            token: state.lease.token,
-            expiresAt: new Date(state.lease.expiresAt).toISOString(),
-          },
-    checkpoints: fromShards(state.shards),
-  };
-  if (state.committed !== undefined) {
-    scope.committed = {
-      writtenAt: new Date(state.committed.writtenAt).toISOString(),
-      checkpoints: fromShards(state.committed.shards),
-      state: state.committed.state,
-    };
-  }
-  return scope;
 }
