@@ -14,6 +14,7 @@ export type CheckpointStoreErrorCode =
   | 'LEASE_LOST'
   | 'STORE_CORRUPT'
   | 'LOCK_TIMEOUT'
+  | 'LOCK_LOST'
   | 'CONFLICT'
   | 'BACKEND_FAILURE'
   | 'DRIVER_MISSING'
@@ -189,8 +190,8 @@ export class StoreCorruptError extends CheckpointStoreError {
 }
 
 /**
- * The file backend could not take its lock file within `lockTimeoutMs` (another process holds
- * it and is alive).
+ * The file backend could not take its lock file within `lockTimeoutMs` (other live processes
+ * kept holding it; one holder that keeps it for `lockHungMs` is taken over instead).
  *
  * @example
  * // new FileCheckpointStore({ ..., lockTimeoutMs: 1000 }) while another process hangs holding the lock
@@ -201,6 +202,23 @@ export class LockTimeoutError extends CheckpointStoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LOCK_TIMEOUT', message, { ...options, retryable: true });
     this.name = 'LockTimeoutError';
+  }
+}
+
+/**
+ * The file backend's lock was taken over by another process while this one held it (it held
+ * it longer than `lockHungMs`, as a stopped or frozen process would), so the write in flight
+ * was discarded rather than put over the other process's. Nothing was written; retry.
+ *
+ * @example
+ * // a leader resumed after SIGSTOP finds its renewal refused: it retries and learns it lost the lease
+ */
+export class LockLostError extends CheckpointStoreError {
+  override readonly code = 'LOCK_LOST' as const;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_LOST', message, { ...options, retryable: true });
+    this.name = 'LockLostError';
   }
 }
 

@@ -55,6 +55,7 @@ const fileSchema = z.strictObject({
   ...common,
   path: z.string().min(1),
   lockTimeoutMs: positiveInt.optional(),
+  lockHungMs: positiveInt.optional(),
   fsync: z.boolean().optional(),
 });
 
@@ -134,7 +135,7 @@ const configSchema = z.discriminatedUnion('backend', [
  * Configuration of {@link createCheckpointStore}, a union on `backend`. Every variant takes
  * `application`, `stream` and an optional `logger`.
  *
- * - `{ backend: 'file', path, lockTimeoutMs?, fsync? }`: the embedded default.
+ * - `{ backend: 'file', path, lockTimeoutMs?, lockHungMs?, fsync? }`: the embedded default.
  * - `{ backend: 'dynamodb', tableName, client? | region?/endpoint?, createTable?, tableActiveTimeoutMs? }`
  * - `{ backend: 'postgres', connectionString | pool, schema?, maxConnections? }`
  * - `{ backend: 'memory' }`: tests only.
@@ -194,6 +195,7 @@ export function createCheckpointStore(config: CheckpointStoreConfig): Checkpoint
         ...base,
         path: c.path,
         lockTimeoutMs: c.lockTimeoutMs,
+        lockHungMs: c.lockHungMs,
         fsync: c.fsync,
       });
     case 'dynamodb': {

@@ -14,6 +14,12 @@
  * left by a previous incarnation with the same pid). Stale locks are removed while holding a
  * second, short-lived `<path>.lock.break` lock, after checking that the lock is still the same
  * stale one (nonce), so two processes breaking the same stale lock cannot remove a fresh one.
+ *
+ * A lock that one live owner keeps for `hungMs` while another process waits for it is taken
+ * over as hung (a stopped or frozen process, which would otherwise block a standby forever).
+ * The critical sections are short, so only a process that is not running keeps it that long.
+ * The owner checks its lock right before it replaces the checkpoint file (`HeldLock.verify`) and
+ * discards its write when the lock is gone, so a resumed owner cannot overwrite the newer file.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -165,17 +171,21 @@ async function ageMs(path: string): Promise<number | undefined> {
 
 /** A held lock; `release()` removes it if it is still ours. */
 export interface HeldLock {
+  /** True while the lock file is still this lock (not taken over as hung). */
+  verify(): Promise<boolean>;
   release(): Promise<void>;
 }
 
 /**
  * Takes the lock file `lockPath`, waiting up to `timeoutMs`; removes stale locks of dead
- * processes on this host.
+ * processes on this host, and takes over a lock that one owner has kept for `hungMs` while
+ * this process waited.
  */
 export async function acquireFileLock(
   lockPath: string,
   timeoutMs: number,
   logger: Logger,
+  hungMs = Number.POSITIVE_INFINITY,
 ): Promise<HeldLock> {
   const host = hostname();
   const mine: LockContent = {
@@ -192,6 +202,9 @@ export async function acquireFileLock(
   const deadline = Date.now() + timeoutMs;
   let attempt = 0;
   let lastHolder: LockContent | undefined;
+  // the lock seen last and since when (monotonic), to tell a hung owner from a busy file
+  let seenRaw: string | undefined;
+  let seenSince = 0;
   for (;;) {
     // registered before the lock exists, so a check by this process never sees it unowned
     heldNonces.add(mine.nonce);
@@ -203,6 +216,7 @@ export async function acquireFileLock(
     }
     if (created) {
       return {
+        verify: async () => (await readLock(lockPath))?.raw === serialized,
         release: async () => {
           try {
             const current = await readLock(lockPath);
@@ -217,7 +231,15 @@ export async function acquireFileLock(
     if (current !== undefined) {
       lastHolder = current.content;
       if (await isStale(lockPath, current.content, host)) {
-        await breakStaleLock(lockPath, current.raw, logger);
+        await breakStaleLock(lockPath, current.raw, logger, 'stale');
+        continue;
+      }
+      if (current.raw !== seenRaw) {
+        seenRaw = current.raw;
+        seenSince = performance.now();
+      } else if (performance.now() - seenSince >= hungMs) {
+        await breakStaleLock(lockPath, current.raw, logger, 'hung');
+        seenRaw = undefined;
         continue;
       }
     }
@@ -247,7 +269,12 @@ async function isStale(
   return content.host === host && !lockOwnerAlive(content);
 }
 
-async function breakStaleLock(lockPath: string, staleRaw: string, logger: Logger): Promise<void> {
+async function breakStaleLock(
+  lockPath: string,
+  staleRaw: string,
+  logger: Logger,
+  why: 'stale' | 'hung',
+): Promise<void> {
   const breakPath = `${lockPath}.break`;
   const breaker = JSON.stringify({ pid: process.pid, nonce: randomBytes(8).toString('hex') });
   if (!(await createExclusive(breakPath, breaker))) {
@@ -259,10 +286,12 @@ async function breakStaleLock(lockPath: string, staleRaw: string, logger: Logger
     const current = await readLock(lockPath);
     if (current?.raw === staleRaw) {
       await unlink(lockPath).catch(() => undefined);
-      logger.warn('removed a stale checkpoint lock file of a process that no longer runs', {
-        lockPath,
-        lock: staleRaw,
-      });
+      logger.warn(
+        why === 'stale'
+          ? 'removed a stale checkpoint lock file of a process that no longer runs'
+          : 'took over a checkpoint lock file held too long by a process that does not release it (stopped or frozen); its pending write will be discarded',
+        { lockPath, lock: staleRaw },
+      );
     }
   } finally {
     await unlink(breakPath).catch(() => undefined);

@@ -6,6 +6,7 @@ import {
   BackendError,
   CheckpointStoreError,
   InvalidArgumentError,
+  LockLostError,
   StoreCorruptError,
 } from './errors.js';
 import {
@@ -31,7 +32,7 @@ import {
   WRITE_SLICE,
   type WrittenDocument,
 } from './file-io.js';
-import { acquireFileLock } from './file-lock.js';
+import { acquireFileLock, type HeldLock } from './file-lock.js';
 import type { FileCheckpointStoreOptions } from './types.js';
 
 export { FILE_FORMAT, FILE_VERSION } from './file-document.js';
@@ -74,6 +75,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
    */
   #realPath: Promise<string> | undefined;
   readonly #lockTimeoutMs: number;
+  readonly #lockHungMs: number;
   readonly #fsync: boolean;
   #cleanedOrphans = false;
   /** What this instance wrote last (see `#cachedDocument`). */
@@ -92,8 +94,13 @@ export class FileCheckpointStore extends StateCheckpointStore {
         `lockTimeoutMs must be a non-negative integer, got ${timeout}`,
       );
     }
+    const hung = options.lockHungMs ?? 5_000;
+    if (!Number.isInteger(hung) || hung <= 0) {
+      throw new InvalidArgumentError(`lockHungMs must be a positive integer, got ${hung}`);
+    }
     this.path = resolve(options.path);
     this.#lockTimeoutMs = timeout;
+    this.#lockHungMs = hung;
     this.#fsync = options.fsync ?? true;
   }
 
@@ -136,7 +143,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
     fn: (state: ScopeState, now: number) => { result: T; changed: boolean },
   ): Promise<T> {
     const lock = await this.#io('take the lock file', () =>
-      acquireFileLock(`${real}.lock`, this.#lockTimeoutMs, this.logger),
+      acquireFileLock(`${real}.lock`, this.#lockTimeoutMs, this.logger, this.#lockHungMs),
     );
     try {
       if (!this.#cleanedOrphans) {
@@ -160,7 +167,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
             : compareText(a.application, b.application),
         );
         const version = scopes.some((s) => s.committed !== undefined) ? FILE_VERSION : 1;
-        await this.#writeDocument(real, { format: FILE_FORMAT, version, scopes }, cached);
+        await this.#writeDocument(real, { format: FILE_FORMAT, version, scopes }, cached, lock);
       }
       return result;
     } finally {
@@ -230,6 +237,7 @@ export class FileCheckpointStore extends StateCheckpointStore {
     real: string,
     doc: FileDocument,
     previous: WrittenDocument | undefined,
+    lock: HeldLock,
   ): Promise<void> {
     const tmp = `${real}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     this.#written = undefined;
@@ -289,6 +297,12 @@ export class FileCheckpointStore extends StateCheckpointStore {
           identity = fileIdentity(await fh.stat({ bigint: true }));
         } finally {
           await fh.close();
+        }
+        // Taken over as hung while this process was stopped: the file may be another's by now.
+        if (!(await lock.verify())) {
+          throw new LockLostError(
+            `the checkpoint file lock ${real}.lock was taken over by another process while ${this.scope} held it longer than lockHungMs (${this.#lockHungMs} ms; was this process stopped or frozen?); this write was discarded, nothing was changed. Retry.`,
+          );
         }
         await rename(tmp, real);
         const cachedDoc: FileDocument = {

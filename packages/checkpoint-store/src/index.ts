@@ -11,6 +11,7 @@ export {
   InvalidConfigError,
   LeaseHeldError,
   LeaseLostError,
+  LockLostError,
   LockTimeoutError,
   StoreClosedError,
   StoreCorruptError,

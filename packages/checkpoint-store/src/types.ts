@@ -147,6 +147,13 @@ export interface FileCheckpointStoreOptions extends CheckpointStoreBaseOptions {
   /** How long to wait for the lock file before failing with `LockTimeoutError`. @default 10000 */
   readonly lockTimeoutMs?: number | undefined;
   /**
+   * A lock file that one live process keeps this long while this store waits for it is taken
+   * over as hung (a stopped or frozen owner), so a standby is not blocked forever. The owner's
+   * write in flight is then discarded with `LockLostError`. Keep it well above the time one
+   * write takes. @default 5000
+   */
+  readonly lockHungMs?: number | undefined;
+  /**
    * Call fsync on the file and its directory at every write. Turn off only for tests.
    * @default true
    */
