@@ -96,9 +96,17 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
   ): Promise<void> {
     this.assertOpen();
     const list = this.normalizeAll('commit', updates);
-    const stateJson = serializeState(this.scope, state);
+    const stateJson = this.stateText(state);
     this.assertNotReleased();
     await this.doCommit(list, stateJson, this.fence);
+  }
+
+  /**
+   * The text `doCommit` receives for `state`: its JSON text (refusing what JSON cannot carry).
+   * A backend that writes the state out piece by piece returns a reference of its own instead.
+   */
+  protected stateText(state: unknown): string {
+    return serializeState(this.scope, state);
   }
 
   async getState(): Promise<CommittedState | undefined> {

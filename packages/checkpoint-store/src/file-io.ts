@@ -81,6 +81,15 @@ export function rangeOf(text: string): { start: number; end: number } | undefine
   return start === undefined || end === undefined ? undefined : { start, end };
 }
 
+const PENDING_PREFIX = '\u0000pending-state:';
+let pendingCount = 0;
+
+/** A new reference to a state given to `commit()` and not written yet (see `FileCheckpointStore`). */
+export function pendingRef(): string {
+  pendingCount += 1;
+  return `${PENDING_PREFIX}${pendingCount}`;
+}
+
 /** Device, inode, size and modification time: a file replaced or changed gets another. */
 export function fileIdentity(st: {
   dev: bigint;

@@ -25,6 +25,7 @@ import {
   copyRange,
   fileIdentity,
   isErrno,
+  pendingRef,
   rangeOf,
   rangeRef,
   resolveRealPath,
@@ -33,9 +34,14 @@ import {
   type WrittenDocument,
 } from './file-io.js';
 import { acquireFileLock, type HeldLock } from './file-lock.js';
+import { assertJsonValue, jsonChunks } from './json-chunks.js';
+import type { Fence, NormalizedUpdate } from './scope-state.js';
 import type { FileCheckpointStoreOptions } from './types.js';
 
 export { FILE_FORMAT, FILE_VERSION } from './file-document.js';
+
+/** A state given to `commit()` is escaped and written in slices of about this many characters. */
+const STREAM_SLICE = 64 * 1024;
 
 /** Orphaned temporary files older than this are removed (a write takes milliseconds). */
 const ORPHAN_TMP_AGE_MS = 60_000;
@@ -78,6 +84,11 @@ export class FileCheckpointStore extends StateCheckpointStore {
   readonly #lockHungMs: number;
   readonly #fsync: boolean;
   #cleanedOrphans = false;
+  /**
+   * States given to `commit()` and not written yet, by the reference (`pendingRef`) that stands
+   * for their text in the document until `#writeDocument` streams their JSON into the file.
+   */
+  readonly #pending = new Map<string, unknown>();
   /** What this instance wrote last (see `#cachedDocument`). */
   #written: WrittenDocument | undefined;
 
@@ -113,6 +124,29 @@ export class FileCheckpointStore extends StateCheckpointStore {
       throw err;
     });
     return this.#realPath;
+  }
+
+  /**
+   * The state is not turned into one JSON string: `#writeDocument` writes its JSON text piece by
+   * piece (`jsonChunks`), so a commit of a large state needs no second copy of it in memory.
+   */
+  protected override stateText(state: unknown): string {
+    assertJsonValue(this.scope, state);
+    const ref = pendingRef();
+    this.#pending.set(ref, state);
+    return ref;
+  }
+
+  protected override async doCommit(
+    updates: ReadonlyArray<readonly [string, NormalizedUpdate]>,
+    stateJson: string,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    try {
+      await super.doCommit(updates, stateJson, fence);
+    } finally {
+      this.#pending.delete(stateJson);
+    }
   }
 
   protected async readState(): Promise<ScopeState> {
@@ -284,6 +318,18 @@ export class FileCheckpointStore extends StateCheckpointStore {
             const range = previous === undefined ? undefined : rangeOf(text);
             if (range !== undefined && previous !== undefined) {
               await copyRange(real, previous.identity, range, put);
+            } else if (this.#pending.has(text)) {
+              // a state given to commit(): its JSON text, escaped, in slices as it is produced
+              await put('"');
+              let slice = '';
+              for (const piece of jsonChunks(this.scope, this.#pending.get(text))) {
+                slice += piece;
+                if (slice.length >= STREAM_SLICE) {
+                  await put(JSON.stringify(slice).slice(1, -1));
+                  slice = '';
+                }
+              }
+              await put(`${JSON.stringify(slice).slice(1, -1)}"`);
             } else {
               await put('"');
               for (let at = 0; at < text.length; at += WRITE_SLICE) {
