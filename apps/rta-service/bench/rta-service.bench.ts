@@ -7,6 +7,8 @@
  *    window to the tip in the same run. ratio = daemon events/s ÷ reader events/s (target ≥ 0.8).
  * 2. Latency from PutRecord to the WFM's receipt, with the default 5 s poll (target p99 ≤ poll + 1 s).
  * 3. Peak RSS (VmHWM) of the daemon after a cold start with RSS_AGENTS agents (target ≤ 256 MB).
+ *    The daemon runs as deployed, with the memory settings of runtime-env.json that the image
+ *    and the systemd unit set; `peak_rss_untuned_mb` is the same run without them.
  *
  *   npm run bench -- rta-service                      full size: 10,000 agents, 20 shards, 1.5 M events, 50,000 agents
  *   RTA_BENCH_SCALE=0.02 npm run bench -- rta-service  a scaled run (every size × 0.02, at least 2 shards)
@@ -39,6 +41,11 @@ const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 100);
 
 const APP = join(import.meta.dirname, '..');
 const BUNDLE = join(APP, 'dist', 'connect-wfm-rta.mjs');
+/** The memory settings the image and the systemd unit set (see DESIGN.md#memory). */
+const RUNTIME_ENV = JSON.parse(readFileSync(join(APP, 'runtime-env.json'), 'utf8')) as Record<
+  string,
+  string
+>;
 const STATUSES = ['Available', 'Break', 'Lunch', 'Training', 'Meeting', 'Coaching'];
 
 /** A Connect-shaped agent event (~1.3 KB), as the daemon's tests write them. */
@@ -102,7 +109,7 @@ async function rawCatchUp(
     checkpointStore: new MemoryCheckpointStore({ application: 'bench-raw', stream }),
     initialPosition: { type: 'AT_TIMESTAMP', timestamp: from },
     childShardStart: 'parent-delivered',
-    maxRecords: 1000, // as the daemon reads
+    maxRecords: 1000, // as the daemon reads (the reader's default is 10,000)
   });
   const started = performance.now();
   let records = 0;
@@ -125,9 +132,14 @@ interface Daemon {
   stop(): Promise<void>;
 }
 
-function startDaemon(env: Record<string, string>): Daemon {
+function startDaemon(env: Record<string, string>, tuned = true): Daemon {
   const child = spawn(process.execPath, [BUNDLE], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...(tuned ? RUNTIME_ENV : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -283,20 +295,25 @@ async function main(): Promise<void> {
     const latencies = [...received].map(([k, t]) => t - (sent.get(k) ?? t)).sort((a, b) => a - b);
     await daemon.stop();
 
-    // 3. Peak RSS after a cold start with RSS_AGENTS agents (two events each).
-    const rssStream = 'bench-rss';
-    await kinesis.createStream(rssStream, SHARDS);
-    await fill(kinesis, rssStream, RSS_AGENTS, RSS_AGENTS * 2, 2);
-    rta.reset();
-    const big = startDaemon({
-      ...daemonEnv(kinesis, rta, rssStream, dir),
-      RTA_COLD_START_WINDOW_HOURS: '1',
-    });
-    await big.waitFor('snapshot accepted by the WFM', 1_800_000);
-    await big.waitFor('committed state and checkpoints', 120_000);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    const peakRss = big.peakRssMb();
-    await big.stop();
+    // 3. Peak RSS after a cold start with RSS_AGENTS agents (two events each): as deployed,
+    // then without the memory settings, each from its own stream.
+    const peakRss = async (stream: string, tuned: boolean): Promise<number> => {
+      await kinesis.createStream(stream, SHARDS);
+      await fill(kinesis, stream, RSS_AGENTS, RSS_AGENTS * 2, 2);
+      rta.reset();
+      const big = startDaemon(
+        { ...daemonEnv(kinesis, rta, stream, dir), RTA_COLD_START_WINDOW_HOURS: '1' },
+        tuned,
+      );
+      await big.waitFor('snapshot accepted by the WFM', 1_800_000);
+      await big.waitFor('committed state and checkpoints', 120_000);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      const peak = big.peakRssMb();
+      await big.stop();
+      return peak;
+    };
+    const tunedRss = await peakRss('bench-rss', true);
+    const untunedRss = await peakRss('bench-rss-untuned', false);
 
     printTable([
       {
@@ -323,7 +340,8 @@ async function main(): Promise<void> {
       cold_events: EVENTS,
       cold_agents: AGENTS,
       shards: SHARDS,
-      peak_rss_mb: peakRss,
+      peak_rss_mb: tunedRss,
+      peak_rss_untuned_mb: untunedRss,
       rss_agents: RSS_AGENTS,
       scale: SCALE,
       fill_s: fillSeconds,

@@ -286,9 +286,11 @@ export class RtaDaemon {
         // Read each shard at least every second, so that a record waits at most ~1 s to be read
         // plus one poll to be sent (p99 latency ≈ poll + 1 s).
         idleIntervalMs: Math.max(200, Math.min(1000, config.pollMs)),
-        // 1,000 records (~1.5 MB) per GetRecords: bounded memory with many shards (a shard reads
-        // 2 MB/s at most anyway, and back-to-back calls while behind keep the catch-up rate).
-        maxRecords: 500,
+        // 1,000 records (~1.3 MB) per GetRecords instead of the reader's 10,000: each shard holds
+        // at most one batch, so memory stays bounded with many shards, and five calls a second
+        // per shard (the Kinesis limit the reader keeps) still read 5,000 events/s per shard,
+        // more than a shard's 2 MB/s allows. 500 halved the cold-start rate (DESIGN.md#memory).
+        maxRecords: 1000,
         shardDiscoveryIntervalMs: Math.max(1000, Math.min(60_000, config.pollMs * 6)),
         childShardStart: 'parent-delivered',
         logger: libraryLogger(log, 'reader'),

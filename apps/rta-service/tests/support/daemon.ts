@@ -3,7 +3,7 @@
  * and stops or kills it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -140,6 +140,14 @@ export class DaemonProcess {
   }
 }
 
+/**
+ * The memory settings the image and the systemd unit set (`runtime-env.json`): the tests run
+ * the daemon as it is deployed.
+ */
+export const RUNTIME_ENV = JSON.parse(
+  readFileSync(join(APP, 'runtime-env.json'), 'utf8'),
+) as Record<string, string>;
+
 /** Starts the bundle with this environment (nothing inherited but PATH and HOME). */
 export function startDaemon(
   env: Record<string, string>,
@@ -147,7 +155,7 @@ export function startDaemon(
   args: readonly string[] = [],
 ): DaemonProcess {
   const child = spawn(process.execPath, [BUNDLE, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...RUNTIME_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new DaemonProcess(child, name);
@@ -159,7 +167,7 @@ export async function runDaemon(
   args: readonly string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BUNDLE, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...RUNTIME_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

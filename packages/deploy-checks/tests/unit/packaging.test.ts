@@ -8,6 +8,13 @@ import { DAEMON_DRAIN_BOUND_S, DAEMON_ENV, DEPLOY, REPO, RTA_BUNDLE } from '../s
 const DOCKERFILE = join(DEPLOY, 'docker', 'rta-service', 'Dockerfile');
 const UNIT = join(DEPLOY, 'systemd', 'connect-wfm-rta.service');
 const ENV_EXAMPLE = join(DEPLOY, 'systemd', 'connect-wfm-rta.env.example');
+/** The memory settings the daemon is deployed, tested and benchmarked with. */
+const RUNTIME_ENV = Object.entries(
+  JSON.parse(readFileSync(join(REPO, 'apps', 'rta-service', 'runtime-env.json'), 'utf8')) as Record<
+    string,
+    string
+  >,
+).map(([key, value]) => `${key}=${value}`);
 
 /** Dockerfile instructions, continuation lines joined, comments dropped. */
 function instructions(text: string): { op: string; args: string }[] {
@@ -69,6 +76,12 @@ describe('deploy/docker/rta-service/Dockerfile', () => {
     expect(copy).toBeDefined();
     const destination = copy?.split(/\s+/).at(-1);
     expect(args('ENTRYPOINT')).toEqual([JSON.stringify(['node', destination]).replace(/,/g, ', ')]);
+  });
+
+  it('sets the memory settings of apps/rta-service/runtime-env.json', () => {
+    expect(RUNTIME_ENV.length).toBeGreaterThan(0);
+    const set = args('ENV').flatMap((a) => a.split(/\s+/));
+    for (const pair of RUNTIME_ENV) expect(set).toContain(pair);
   });
 
   it('runs as an unprivileged user', () => {
@@ -173,6 +186,10 @@ describe('deploy/systemd/connect-wfm-rta.service', () => {
     expect(service.get('Environment')).toContain(
       'RTA_STORE=file:/var/lib/connect-wfm-rta/state.json',
     );
+  });
+
+  it('sets the memory settings of apps/rta-service/runtime-env.json', () => {
+    for (const pair of RUNTIME_ENV) expect(service.get('Environment')).toContain(pair);
   });
 
   it('is hardened', () => {
