@@ -228,13 +228,15 @@ describe('SftpUploader faults against OpenSSH', () => {
   });
 
   it('does not count time waiting for a slow body against the write timeout', async () => {
-    // 200 ms of latency on every server reply, a 600 ms operation timeout, and a body that
-    // pauses 1 s between two chunks: a healthy, slow producer, not a stalled server.
+    // 200 ms of latency on every server reply, a 2 s operation timeout, and a body that pauses
+    // 4 s (twice the timeout) between two chunks: a healthy, slow producer, not a stalled
+    // server. (The timeout leaves room for a machine saturated by parallel suites: 600 ms once
+    // expired on a write that OpenSSH had not acknowledged yet.)
     const proxy = await startLatencyProxy(sshd.port, 200);
     const uploader = new SftpUploader(
       optionsFor(sshd, {
         port: proxy.port,
-        operationTimeoutMs: 600,
+        operationTimeoutMs: 2000,
         chunkSize: 64 * 1024,
         keepaliveIntervalMs: 0,
         retry: { maxAttempts: 1 },
@@ -242,7 +244,7 @@ describe('SftpUploader faults against OpenSSH', () => {
     );
     async function* slow() {
       yield block(21, 64 * 1024);
-      await sleep(1000);
+      await sleep(4000);
       yield block(22, 64 * 1024);
     }
     try {
