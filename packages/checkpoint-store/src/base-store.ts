@@ -96,8 +96,9 @@ export abstract class BaseCheckpointStore implements CheckpointStore {
   ): Promise<void> {
     this.assertOpen();
     const list = this.normalizeAll('commit', updates);
-    const stateJson = this.stateText(state);
     this.assertNotReleased();
+    // last before doCommit: a backend's reference to the state lives until doCommit ends
+    const stateJson = this.stateText(state);
     await this.doCommit(list, stateJson, this.fence);
   }
 
