@@ -10,7 +10,8 @@ import { InvalidArgumentError } from './errors.js';
 /** Levels of plain objects and arrays walked before a value is stringified whole. */
 const WALKED_LEVELS = 2;
 
-function notJson(scope: string, err: unknown): InvalidArgumentError {
+/** The error for a state that JSON cannot carry (a cycle, a bigint); `serializeState` uses it too. */
+export function notJson(scope: string, err: unknown): InvalidArgumentError {
   return new InvalidArgumentError(
     `the state given to commit() on ${scope} cannot be written as JSON (${err instanceof Error ? err.message : String(err)}); give plain data (objects, arrays, strings, numbers, booleans, null).`,
     { cause: err },
@@ -87,11 +88,14 @@ function* walk(
  */
 export function assertJsonValue(scope: string, state: unknown): void {
   if (walkable(state)) return;
-  if (stringify(scope, state) === undefined) {
-    throw new InvalidArgumentError(
-      `the state given to commit() on ${scope} must be a JSON value (object, array, string, number, boolean or null), got ${typeof state}`,
-    );
-  }
+  if (stringify(scope, state) === undefined) throw notJsonValue(scope, state);
+}
+
+/** The error for a state with no JSON text at all; `serializeState` uses it too. */
+export function notJsonValue(scope: string, state: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `the state given to commit() on ${scope} must be a JSON value (object, array, string, number, boolean or null), got ${typeof state}`,
+  );
 }
 
 /** The JSON text of `state` in pieces; joined, they equal `JSON.stringify(state)`. */

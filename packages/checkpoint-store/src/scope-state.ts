@@ -3,7 +3,8 @@
  * from the public shapes (checkpoints, committed state).
  */
 
-import { InvalidArgumentError, StoreCorruptError } from './errors.js';
+import { StoreCorruptError } from './errors.js';
+import { notJson, notJsonValue } from './json-chunks.js';
 import type { Checkpoint, CommittedState } from './types.js';
 
 /** One shard's stored checkpoint (`updatedAt` in epoch milliseconds). */
@@ -89,16 +90,9 @@ export function serializeState(scope: string, state: unknown): string {
   try {
     text = JSON.stringify(state);
   } catch (err) {
-    throw new InvalidArgumentError(
-      `the state given to commit() on ${scope} cannot be written as JSON (${err instanceof Error ? err.message : String(err)}); give plain data (objects, arrays, strings, numbers, booleans, null).`,
-      { cause: err },
-    );
+    throw notJson(scope, err);
   }
-  if (typeof text !== 'string') {
-    throw new InvalidArgumentError(
-      `the state given to commit() on ${scope} must be a JSON value (object, array, string, number, boolean or null), got ${typeof state}`,
-    );
-  }
+  if (typeof text !== 'string') throw notJsonValue(scope, state);
   return text;
 }
 
