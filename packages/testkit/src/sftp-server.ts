@@ -283,6 +283,24 @@ function serveSftp(sftp: SFTPWrapper, root: string, log: (line: string) => void)
 }
 
 /**
+ * A fresh ed25519 key pair from ssh2 (OpenSSH formats). ssh2's generator writes about one key in
+ * 170 that its own parser rejects ("Malformed OpenSSH public key": it drops a leading zero byte
+ * of the 32-byte public key, mscdex/ssh2#1390), so a pair is kept only once both halves parse;
+ * a few tries are always enough.
+ */
+export function ed25519KeyPair(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (
+      ![utils.parseKey(pair.private), utils.parseKey(pair.public)].some((k) => k instanceof Error)
+    ) {
+      return pair;
+    }
+  }
+  throw new Error('ssh2 generated 20 ed25519 keys in a row that it cannot parse');
+}
+
+/**
  * Starts an ssh2 SFTP server on 127.0.0.1 (a port chosen at run time) with a generated ed25519
  * host key, a user with a random password and an authorized generated key.
  *
@@ -298,8 +316,8 @@ export async function startSftpServer(options: SftpServerOptions = {}): Promise<
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'cwfm-sftp-')));
   const username = options.username ?? `cwfm-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
-  const hostKeys = utils.generateKeyPairSync('ed25519');
-  const userKeys = utils.generateKeyPairSync('ed25519');
+  const hostKeys = ed25519KeyPair();
+  const userKeys = ed25519KeyPair();
   const allowed = parsedKey(userKeys.public);
   const port = await freePort();
   const clients = new Set<Connection>();

@@ -6,6 +6,7 @@ import {
   connect as netConnect,
   type Socket,
 } from 'node:net';
+import { ed25519KeyPair } from '@connect-wfm/testkit';
 import ssh2 from 'ssh2';
 
 const OK = 0;
@@ -39,22 +40,8 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/**
- * A fresh ed25519 host key. ssh2's generator writes about one key in 256 that its own parser
- * rejects ("Malformed OpenSSH private key": it strips a leading zero byte of the public key,
- * mscdex/ssh2#1390), so a key is kept only once it parses; a few tries are always enough.
- */
-function ed25519HostKey(): string {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    const parsed = [ssh2.utils.parseKey(pair.private), ssh2.utils.parseKey(pair.public)];
-    if (!parsed.some((k) => k instanceof Error)) return pair.private;
-  }
-  throw new Error('ssh2 generated 20 ed25519 keys in a row that it cannot parse');
-}
-
 export async function startFakeServer(options: FakeServerOptions = {}): Promise<FakeServer> {
-  const hostKey = ed25519HostKey();
+  const hostKey = ed25519KeyPair().private;
   const files = new Map<string, Buffer>();
   const dirs = new Set<string>(['/', '/up']);
   const clients = new Set<ssh2.Connection>();
