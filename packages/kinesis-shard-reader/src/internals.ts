@@ -117,6 +117,8 @@ export interface ReaderInternals {
   readonly shards: Map<string, ShardState>;
   readonly abort: AbortController;
   readonly loops: Set<Promise<void>>;
+  /** Shard loops running now: the shards that may hold a fetched batch (the budget's divisor). */
+  shardLoops: number;
   readonly pendingCheckpoints: Set<Promise<void>>;
   readonly queue: Delivery[];
   readonly totals: Totals;
@@ -156,6 +158,7 @@ export function createInternals(
     shards: new Map(),
     abort: new AbortController(),
     loops: new Set(),
+    shardLoops: 0,
     pendingCheckpoints: new Set(),
     queue: [],
     totals: {

@@ -23,6 +23,7 @@ export interface ResolvedOptions {
   readonly initialPosition: InitialPosition;
   readonly childShardStart: 'parent-checkpointed' | 'parent-delivered';
   readonly maxRecords: number;
+  readonly maxRecordsInFlight: number | undefined;
   readonly idleIntervalMs: number;
   readonly minBackToBackMs: number;
   readonly shardDiscoveryIntervalMs: number;
@@ -63,6 +64,7 @@ const schema = z.strictObject({
   ]),
   childShardStart: z.enum(['parent-checkpointed', 'parent-delivered']).optional(),
   maxRecords: z.number().int().min(1).max(10_000).optional(),
+  maxRecordsInFlight: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   idleIntervalMs: ms(0).optional(),
   minBackToBackMs: ms(200).optional(),
   shardDiscoveryIntervalMs: ms(10).optional(),
@@ -106,6 +108,7 @@ export function resolveOptions(options: KinesisShardReaderOptions): ResolvedOpti
     initialPosition: o.initialPosition,
     childShardStart: o.childShardStart ?? 'parent-checkpointed',
     maxRecords: o.maxRecords ?? 10_000,
+    maxRecordsInFlight: o.maxRecordsInFlight,
     idleIntervalMs: o.idleIntervalMs ?? 5_000,
     minBackToBackMs: o.minBackToBackMs ?? 200,
     shardDiscoveryIntervalMs: o.shardDiscoveryIntervalMs ?? 60_000,

@@ -26,12 +26,34 @@ import { streamParam } from './stream-ref.js';
 import type { IteratorPosition, KinesisRecord, ShardBatch } from './types.js';
 
 export async function runShard(r: ReaderInternals, s: ShardState): Promise<void> {
+  r.shardLoops += 1;
+  try {
+    await readShard(r, s);
+  } finally {
+    r.shardLoops -= 1;
+  }
+}
+
+/**
+ * Records one GetRecords call may ask for: `maxRecords`, or the shard's share of
+ * `maxRecordsInFlight` when a budget is set (at least 1).
+ */
+export function recordsPerCall(
+  o: Pick<ReaderInternals['o'], 'maxRecords' | 'maxRecordsInFlight'>,
+  shardLoops: number,
+): number {
+  if (o.maxRecordsInFlight === undefined) return o.maxRecords;
+  const share = Math.floor(o.maxRecordsInFlight / Math.max(1, shardLoops));
+  return Math.max(1, Math.min(o.maxRecords, share));
+}
+
+async function readShard(r: ReaderInternals, s: ShardState): Promise<void> {
   let iterator = await openIterator(r, s, s.startPosition ?? { type: 'TRIM_HORIZON' });
   let throttles = 0;
   let transient = 0;
   let lastFetchStart = 0;
   let atTip = false;
-  const { maxRecords, minBackToBackMs, idleIntervalMs } = r.o;
+  const { minBackToBackMs, idleIntervalMs } = r.o;
   while (iterator !== undefined && isRunning(r)) {
     if (lastFetchStart > 0) {
       const spacing = atTip ? Math.max(idleIntervalMs, minBackToBackMs) : minBackToBackMs;
@@ -39,9 +61,10 @@ export async function runShard(r: ReaderInternals, s: ShardState): Promise<void>
       if (wait > 0 && !(await sleep(r, wait))) return;
     }
     lastFetchStart = Date.now();
+    const limit = recordsPerCall(r.o, r.shardLoops);
     let out: GetRecordsCommandOutput;
     try {
-      out = await getRecords(r, iterator);
+      out = await getRecords(r, iterator, limit);
     } catch (err) {
       const kind = kindOf(r, err);
       if (kind === 'aborted') return;
@@ -87,7 +110,7 @@ export async function runShard(r: ReaderInternals, s: ShardState): Promise<void>
     const millis = out.MillisBehindLatest ?? 0;
     const next = out.NextShardIterator ?? undefined;
     const ended = next === undefined;
-    atTip = ended || (millis === 0 && records.length < maxRecords);
+    atTip = ended || (millis === 0 && records.length < limit);
     s.millisBehindLatest = millis;
     s.recordsRead += records.length;
     s.bytesRead += bytes;
@@ -173,12 +196,13 @@ export async function onShardEnd(
 export async function getRecords(
   r: ReaderInternals,
   iterator: string,
+  limit: number,
 ): Promise<GetRecordsCommandOutput> {
-  const { client, stream, maxRecords, getRecordsMaxAttempts } = r.o;
+  const { client, stream, getRecordsMaxAttempts } = r.o;
   const command = capAttempts(
     new GetRecordsCommand({
       ShardIterator: iterator,
-      Limit: maxRecords,
+      Limit: limit,
       ...(stream.arn === undefined ? {} : { StreamARN: stream.arn }),
     }),
     getRecordsMaxAttempts,

@@ -68,6 +68,17 @@ export interface KinesisShardReaderOptions {
   /** Records per GetRecords call, 1 to 10,000. @default 10000 */
   readonly maxRecords?: number;
   /**
+   * A memory budget in records for all shards together. Each shard holds at most one fetched
+   * batch until the caller takes it, so a stream with many shards holds shards × `maxRecords`
+   * records at once. With this option each GetRecords call asks for at most
+   * `floor(maxRecordsInFlight / shards being read)` records (at least 1, at most `maxRecords`);
+   * the share is worked out again at every call, so it follows a reshard. A shard that ended
+   * and whose final batch waits for the caller still counts until the caller takes it.
+   * See DESIGN.md#memory-budget.
+   * @default no budget: every call asks for `maxRecords`
+   */
+  readonly maxRecordsInFlight?: number;
+  /**
    * Wait between GetRecords calls on a shard once it is at the tip (`millisBehindLatest` 0 and a
    * batch smaller than `maxRecords`), in ms; never shorter than `minBackToBackMs`.
    * @default 5000

@@ -94,3 +94,21 @@ export function payloads(batches: readonly ShardBatch[]): string[] {
 export function recordCount(batches: readonly ShardBatch[]): number {
   return batches.reduce((n, b) => n + b.records.length, 0);
 }
+
+/**
+ * Records the `Limit` of every GetRecords call `client` sends (SDK middleware on the real
+ * client, so the request still goes to the peer). Returns the list it fills.
+ */
+export function recordGetRecordsLimits(client: KinesisClient): number[] {
+  const limits: number[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'GetRecordsCommand') {
+        limits.push((args.input as { Limit?: number }).Limit ?? Number.NaN);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordGetRecordsLimits' },
+  );
+  return limits;
+}

@@ -4,7 +4,15 @@ import {
   type ShardBatch,
 } from '@connect-wfm/kinesis-shard-reader';
 import { type KinesaliteServer, startKinesalite } from '@connect-wfm/testkit';
-import { consume, fast, memoryStore, payloads, recordCount, spread } from './helpers.js';
+import {
+  consume,
+  fast,
+  memoryStore,
+  payloads,
+  recordCount,
+  recordGetRecordsLimits,
+  spread,
+} from './helpers.js';
 
 describe('KinesisShardReader on 4 shards', () => {
   let kinesis: KinesaliteServer;
@@ -61,5 +69,39 @@ describe('KinesisShardReader on 4 shards', () => {
     expect(m.shardStarts).toBe(4);
     expect(m.caughtUp).toBe(true);
     expect(m.checkpointsWritten).toBe(got.length);
+  });
+
+  it('with maxRecordsInFlight, asks each shard for its share and still reads all before caughtUp', async () => {
+    await kinesis.createStream('budget', 4);
+    await kinesis.putRecords('budget', spread('b', 380, 4));
+    const client = kinesis.client();
+    const limits = recordGetRecordsLimits(client);
+    const reader = new KinesisShardReader({
+      client,
+      stream: 'budget',
+      checkpointStore: memoryStore('budget'),
+      initialPosition: { type: 'TRIM_HORIZON' },
+      maxRecords: 1000,
+      maxRecordsInFlight: 40,
+      ...fast,
+    });
+    let recordsWhenCaughtUp = -1;
+    const batches: ShardBatch[] = [];
+    reader.on('caughtUp', () => {
+      recordsWhenCaughtUp = recordCount(batches);
+    });
+
+    const got = await consume(reader, (b) => recordCount(b) >= 380, {
+      onBatch: (b) => void batches.push(b),
+    });
+
+    expect(payloads(got).sort()).toEqual(Array.from({ length: 380 }, (_, i) => `b-${i}`).sort());
+    // Four shard loops share 40 records: every call asks for 10, every batch holds at most 10.
+    expect(limits.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(limits)).toEqual(new Set([10]));
+    expect(Math.max(...got.map((b) => b.records.length))).toBe(10);
+    // 95 records a shard: nine full batches of the share are not the tip; the tenth (5) is.
+    // caughtUp comes only once every record was handed out.
+    expect(recordsWhenCaughtUp).toBe(380);
   });
 });

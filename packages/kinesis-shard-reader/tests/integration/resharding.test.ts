@@ -1,6 +1,6 @@
 import type { ShardBatch } from '@connect-wfm/kinesis-shard-reader';
 import { waitFor } from '@connect-wfm/testkit';
-import { testReader, text } from './helpers.js';
+import { recordGetRecordsLimits, testReader, text } from './helpers.js';
 import {
   ENDED_SHARDS,
   expectEveryKeyInOrder,
@@ -89,5 +89,52 @@ describe('KinesisShardReader during a split and a merge', () => {
       'shardId-000000000002',
     ]);
     await it.return?.();
+  });
+
+  it('shares maxRecordsInFlight among the shards being read, before and after a split', async () => {
+    const kinesis = peers.kinesis();
+    const stream = 'reshard-budget';
+    await kinesis.createStream(stream, 1);
+    await kinesis.putRecords(stream, phase(0, 10));
+    await kinesis.splitShard(stream, 'shardId-000000000000');
+    await kinesis.putRecords(stream, phase(10, 10));
+    const client = kinesis.client();
+    const limits = recordGetRecordsLimits(client);
+    const reader = testReader(client, stream, {
+      maxRecords: 1000,
+      maxRecordsInFlight: 60,
+      childShardStart: 'parent-delivered',
+    });
+    const batches: ShardBatch[] = [];
+    const calls: Array<{ shardId: string; limitsBefore: number }> = [];
+    try {
+      for await (const batch of reader) {
+        batches.push(batch);
+        calls.push({ shardId: batch.shardId, limitsBefore: limits.length });
+        await batch.checkpoint();
+        if (batches.reduce((n, b) => n + b.records.length, 0) >= KEYS.length * 20) break;
+      }
+    } finally {
+      await reader.stop();
+    }
+
+    expectEveryKeyInOrder(
+      batches.flatMap((b) => b.records.map((r) => text(r.data))),
+      20,
+    );
+    // The parent alone gets the whole budget; once its two children read, each asks for at
+    // most half of it (a third while the parent's final batch still waits).
+    expect(limits[0]).toBe(60);
+    const firstChild = calls.findIndex((c) => c.shardId !== 'shardId-000000000000');
+    expect(firstChild).toBeGreaterThan(0);
+    const childCalls = limits.slice(calls[firstChild]?.limitsBefore ?? limits.length);
+    expect(childCalls.length).toBeGreaterThan(0);
+    expect(childCalls.every((l) => l === 30 || l === 20)).toBe(true);
+    expect(batches.every((b) => b.records.length <= 60)).toBe(true);
+    expect(
+      batches
+        .filter((b) => b.shardId !== 'shardId-000000000000')
+        .every((b) => b.records.length <= 30),
+    ).toBe(true);
   });
 });

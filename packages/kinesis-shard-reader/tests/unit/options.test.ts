@@ -30,6 +30,7 @@ describe('KinesisShardReader options', () => {
         ...valid,
         stream: 'not a stream',
         maxRecords: 20_000,
+        maxRecordsInFlight: 0,
         minBackToBackMs: 50,
         initialPosition: { type: 'AT_TIMESTAMP', timestamp: new Date('nope') },
         throttleBackoff: { baseMs: 900, maxMs: 100 },
@@ -46,6 +47,7 @@ describe('KinesisShardReader options', () => {
       expect.arrayContaining([
         'stream',
         'maxRecords',
+        'maxRecordsInFlight',
         'minBackToBackMs',
         'initialPosition.timestamp',
         'throttleBackoff',
