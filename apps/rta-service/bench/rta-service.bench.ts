@@ -8,11 +8,13 @@
  * 2. Latency from PutRecord to the WFM's receipt, with the default 5 s poll (target p99 ≤ poll + 1 s).
  * 3. Peak RSS (VmHWM) of the daemon after a cold start with RSS_AGENTS agents (target ≤ 256 MB).
  *    The daemon runs as deployed, with the memory settings of runtime-env.json that the image
- *    and the systemd unit set; `peak_rss_untuned_mb` is the same run without them.
+ *    and the systemd unit set and its own RTA_HEAP_GROWING_PERCENT default; `peak_rss_untuned_mb`
+ *    is the same run without either.
  *
  *   npm run bench -- rta-service                      full size: 10,000 agents, 20 shards, 1.5 M events, 50,000 agents
  *   RTA_BENCH_SCALE=0.02 npm run bench -- rta-service  a scaled run (every size × 0.02, at least 2 shards)
- *   LATENCY_SAMPLES=60 POLL_MS=5000 ...                 other knobs
+ *   RTA_BENCH_SHARDS=20 …                              the shard count, whatever the scale
+ *   LATENCY_SAMPLES=60 POLL_MS=5000 RTA_READ_BUDGET_RECORDS=… other knobs
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,10 +35,12 @@ import { agentEvent, partitionKey } from '../tests/support/events.js';
 
 const SCALE = Number(process.env.RTA_BENCH_SCALE ?? 1);
 const AGENTS = Math.max(20, Math.round(10_000 * SCALE));
-const SHARDS = Math.max(2, Math.round(20 * SCALE));
+const SHARDS = Number(process.env.RTA_BENCH_SHARDS ?? Math.max(2, Math.round(20 * SCALE)));
 const EVENTS = Math.max(AGENTS * 2, Math.round(1_500_000 * SCALE));
 const RSS_AGENTS = Math.max(100, Math.round(Number(process.env.RSS_AGENTS ?? 50_000 * SCALE)));
 const POLL_MS = Number(process.env.POLL_MS ?? 5000);
+/** The daemon's RTA_READ_BUDGET_RECORDS when set here (else its default). */
+const READ_BUDGET = process.env.RTA_READ_BUDGET_RECORDS;
 const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 100);
 
 const APP = join(import.meta.dirname, '..');
@@ -137,7 +141,8 @@ function startDaemon(env: Record<string, string>, tuned = true): Daemon {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      ...(tuned ? RUNTIME_ENV : {}),
+      // untuned: neither runtime-env.json nor the daemon's heap growth setting
+      ...(tuned ? RUNTIME_ENV : { RTA_HEAP_GROWING_PERCENT: '0' }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -223,6 +228,7 @@ function daemonEnv(
     RTA_HTTP_PORT: '0',
     RTA_INSTANCE_ID: `bench-${stream}`,
     RTA_LOG_LEVEL: 'info',
+    ...(READ_BUDGET === undefined ? {} : { RTA_READ_BUDGET_RECORDS: READ_BUDGET }),
   };
 }
 
@@ -340,6 +346,7 @@ async function main(): Promise<void> {
       cold_events: EVENTS,
       cold_agents: AGENTS,
       shards: SHARDS,
+      read_budget: READ_BUDGET ?? 'default',
       peak_rss_mb: tunedRss,
       peak_rss_untuned_mb: untunedRss,
       rss_agents: RSS_AGENTS,

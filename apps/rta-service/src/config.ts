@@ -33,6 +33,14 @@ export const SETTINGS = {
     env: 'RTA_COLD_START_WINDOW_HOURS',
     help: 'hours read back on a cold start (default 24)',
   },
+  readBudgetRecords: {
+    env: 'RTA_READ_BUDGET_RECORDS',
+    help: 'records read ahead for all shards together; each GetRecords asks for this ÷ shards, at most 1000 (default 10000)',
+  },
+  heapGrowingPercent: {
+    env: 'RTA_HEAP_GROWING_PERCENT',
+    help: "V8 old-generation growth over the live size, in % (default 20; 0 = V8's own)",
+  },
   checkpointIntervalMs: {
     env: 'RTA_CHECKPOINT_INTERVAL_MS',
     help: 'commit interval in ms (default 600000)',
@@ -122,6 +130,8 @@ const schema = z
     sourceId: nonBlank,
     pollMs: intFrom(100, 3_600_000).default(5000),
     coldStartWindowHours: intFrom(1, 8760).default(24),
+    readBudgetRecords: intFrom(100, 10_000_000).default(10_000),
+    heapGrowingPercent: intFrom(0, 1000).default(20),
     checkpointIntervalMs: intFrom(100, 86_400_000).default(600_000),
     fullSnapshotIntervalMs: intFrom(0, 7 * 86_400_000).default(0),
     store: z

@@ -286,11 +286,13 @@ export class RtaDaemon {
         // Read each shard at least every second, so that a record waits at most ~1 s to be read
         // plus one poll to be sent (p99 latency ≈ poll + 1 s).
         idleIntervalMs: Math.max(200, Math.min(1000, config.pollMs)),
-        // 1,000 records (~1.3 MB) per GetRecords instead of the reader's 10,000: each shard holds
-        // at most one batch, so memory stays bounded with many shards, and five calls a second
-        // per shard (the Kinesis limit the reader keeps) still read 5,000 events/s per shard,
-        // more than a shard's 2 MB/s allows. 500 halved the cold-start rate (DESIGN.md#memory).
+        // At most 1,000 records (~1.3 MB) per GetRecords instead of the reader's 10,000, and a
+        // budget for all shards together: each shard holds one batch until the daemon takes it,
+        // so 20 shards × 1,000 records went over 256 MB; with the budget (10,000 by default)
+        // 20 shards ask for 500 each. Five calls a second per shard (the Kinesis limit the
+        // reader keeps) at 500 records still read more than a shard's 2 MB/s (DESIGN.md#memory).
         maxRecords: 1000,
+        maxRecordsInFlight: config.readBudgetRecords,
         shardDiscoveryIntervalMs: Math.max(1000, Math.min(60_000, config.pollMs * 6)),
         childShardStart: 'parent-delivered',
         logger: libraryLogger(log, 'reader'),

@@ -10,6 +10,7 @@ import { RtaDaemon } from './daemon.js';
 import { startHttp } from './http.js';
 import { createLogger, errorInfo, libraryLogger } from './log.js';
 import { RtaMetrics } from './metrics.js';
+import { applyHeapGrowth } from './runtime.js';
 import { createStore } from './store.js';
 
 interface Args {
@@ -66,6 +67,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
 
+  // before anything is read: V8 reads the flag at every collection (DESIGN.md#memory)
+  const heapGrowth = applyHeapGrowth(config.heapGrowingPercent);
   const log = createLogger(config.logLevel, config.logFormat);
   const metrics = new RtaMetrics();
   const daemon = new RtaDaemon(config, log, metrics);
@@ -94,7 +97,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   });
   if (http === undefined) return 1;
   log.info(
-    { config: describeConfig(config), httpPort: http.port, version: process.version },
+    { config: describeConfig(config), httpPort: http.port, version: process.version, heapGrowth },
     'connect-wfm-rta starting',
   );
 

@@ -24,6 +24,7 @@ describe('connect-wfm-rta configuration', () => {
       RTA_POLL_MS: 'five',
       RTA_LEASE_TTL_MS: '10',
       RTA_LOG_FORMAT: 'xml',
+      RTA_READ_BUDGET_RECORDS: '10',
       RTA_POLLMS: '1',
     });
     expect(result.code).toBe(78);
@@ -37,9 +38,10 @@ describe('connect-wfm-rta configuration', () => {
         'RTA_POLL_MS (pollMs)',
         'RTA_LEASE_TTL_MS (leaseTtlMs)',
         'RTA_LOG_FORMAT (logFormat)',
+        'RTA_READ_BUDGET_RECORDS (readBudgetRecords)',
       ]),
     );
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(8);
     expect(result.stderr + result.stdout).not.toContain(SECRET);
   });
 
@@ -76,7 +78,12 @@ describe('connect-wfm-rta configuration', () => {
     );
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(printed).toMatchObject({ pollMs: 2500, region: 'eu-west-1', sourceId: '1' });
+    expect(printed).toMatchObject({
+      pollMs: 2500,
+      region: 'eu-west-1',
+      sourceId: '1',
+      readBudgetRecords: 10_000,
+    });
     expect(result.stdout).not.toContain(SECRET);
     expect(result.stdout).not.toContain('pg-pass');
   });

@@ -26,6 +26,9 @@ describe('connect-wfm-rta: cold start, deltas, shutdown', () => {
     ]);
 
     daemon = fixture.start({}, 'cold');
+    // The heap setting is applied at start, and said so (DESIGN.md#memory).
+    const start = await daemon.waitForMsg('connect-wfm-rta starting');
+    expect(start.heapGrowth).toEqual({ applied: 'setting', percent: 20 });
     await daemon.waitForMsg('snapshot accepted by the WFM');
     const snapshots = feed.receiver.batches.filter((b) => b.isSnapshot);
     expect(snapshots).toHaveLength(1);
