@@ -2,6 +2,7 @@
  * State shared by the parts of the reader (reader.ts, delivery, discovery, shard loop, calls,
  * checkpointing), and small helpers.
  */
+import { setMaxListeners } from 'node:events';
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Checkpoint } from '@connect-wfm/checkpoint-store';
 import { stripAwsResponse } from '@connect-wfm/core';
@@ -153,10 +154,14 @@ export function createInternals(
   o: ResolvedOptions,
   reader: Pick<ReaderInternals, 'emit' | 'stop' | 'checkpoint'>,
 ): ReaderInternals {
+  const abort = new AbortController();
+  // Every shard loop waits on this signal (a sleep or a request, each removing its listener
+  // after): more than 10 shards is normal, not a leak, so Node's warning at 11 is turned off.
+  setMaxListeners(0, abort.signal);
   return {
     o,
     shards: new Map(),
-    abort: new AbortController(),
+    abort,
     loops: new Set(),
     shardLoops: 0,
     pendingCheckpoints: new Set(),

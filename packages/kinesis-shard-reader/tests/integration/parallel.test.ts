@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   compareSequenceNumbers,
   KinesisShardReader,
@@ -13,6 +16,9 @@ import {
   recordGetRecordsLimits,
   spread,
 } from './helpers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const readAll = join(here, '../fixtures/read-all.ts');
 
 describe('KinesisShardReader on 4 shards', () => {
   let kinesis: KinesaliteServer;
@@ -104,4 +110,41 @@ describe('KinesisShardReader on 4 shards', () => {
     // caughtUp comes only once every record was handed out.
     expect(recordsWhenCaughtUp).toBe(380);
   });
+
+  it('reads 12 shards without a MaxListenersExceededWarning (one stop listener per waiting shard)', async () => {
+    await kinesis.createStream('twelve', 12);
+    await kinesis.putRecords('twelve', spread('t', 120, 12));
+    // In a process of its own: Jest's sandbox does not receive Node's process warnings. Not
+    // spawnSync: kinesalite runs in this process and must go on answering.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', readAll, kinesis.endpoint, 'twelve', '120'],
+      {
+        env: {
+          ...process.env,
+          AWS_REGION: kinesis.region,
+          AWS_ACCESS_KEY_ID: kinesis.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: kinesis.credentials.secretAccessKey,
+          TSX_TSCONFIG_PATH: join(here, '../../../../tsconfig.json'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(out.records).toBe(120);
+    expect(out.warnings).not.toContain('MaxListenersExceededWarning');
+    expect(stderr).not.toContain('MaxListenersExceededWarning');
+  }, 90_000);
 });
