@@ -288,9 +288,10 @@ export class RtaDaemon {
         idleIntervalMs: Math.max(200, Math.min(1000, config.pollMs)),
         // At most 1,000 records (~1.3 MB) per GetRecords instead of the reader's 10,000, and a
         // budget for all shards together: each shard holds one batch until the daemon takes it,
-        // so 20 shards × 1,000 records went over 256 MB; with the budget (10,000 by default)
-        // 20 shards ask for 500 each. Five calls a second per shard (the Kinesis limit the
-        // reader keeps) at 500 records still read more than a shard's 2 MB/s (DESIGN.md#memory).
+        // so without it the read-ahead grows with the shard count; with the budget (10,000 by
+        // default) 20 shards ask for 500 each. Five calls a second per shard (the Kinesis limit
+        // the reader keeps) at 500 records still read more than a shard's 2 MB/s
+        // (DESIGN.md#memory).
         maxRecords: 1000,
         maxRecordsInFlight: config.readBudgetRecords,
         shardDiscoveryIntervalMs: Math.max(1000, Math.min(60_000, config.pollMs * 6)),

@@ -14,8 +14,8 @@ const FLAG = '--heap-growing-percent';
 
 /**
  * Makes V8 grow the old generation by `percent` % over the live size after each full collection
- * (`--heap-growing-percent`), instead of its own factor (up to 4× on a young process). The
- * daemon's garbage (read batches, snapshot bodies) then stays near its live memory.
+ * (`--heap-growing-percent`), instead of its own factor (1.1 to 4×, larger when collecting is
+ * fast). The daemon's garbage (read batches, snapshot bodies) then stays near its live memory.
  *
  * `0` leaves V8's own heuristics. A `--heap-growing-percent` given to node (`execArgv`) wins.
  * The flag can only be given on node's command line (NODE_OPTIONS refuses it), so the daemon
