@@ -15,6 +15,7 @@ import {
   recordCount,
   recordGetRecordsLimits,
   spread,
+  testReader,
 } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,15 +83,7 @@ describe('KinesisShardReader on 4 shards', () => {
     await kinesis.putRecords('budget', spread('b', 380, 4));
     const client = kinesis.client();
     const limits = recordGetRecordsLimits(client);
-    const reader = new KinesisShardReader({
-      client,
-      stream: 'budget',
-      checkpointStore: memoryStore('budget'),
-      initialPosition: { type: 'TRIM_HORIZON' },
-      maxRecords: 1000,
-      maxRecordsInFlight: 40,
-      ...fast,
-    });
+    const reader = testReader(client, 'budget', { maxRecords: 1000, maxRecordsInFlight: 40 });
     let recordsWhenCaughtUp = -1;
     const batches: ShardBatch[] = [];
     reader.on('caughtUp', () => {
